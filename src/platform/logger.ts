@@ -1,0 +1,25 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/** Paths pino blanks out wherever they appear in a logged object: nothing secret reaches the logs. */
+const REDACT = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'req.headers["x-hiveguard-key"]',
+  'req.headers["x-hiveguard-token"]',
+  "*.password",
+  "*.secret",
+  "*.secretKey",
+  "*.raw_key",
+  "*.rawKey",
+  "*.token",
+];
+
+export function createLogger(level: string, options: { name?: string } = {}): Logger {
+  return pino({
+    name: options.name ?? "hiveguard",
+    level,
+    redact: { paths: REDACT, censor: "[redacted]" },
+  });
+}
