@@ -1,0 +1,111 @@
+import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { registerGraphQL } from "./graphql/plugin.js";
+import { toWireError, type WireError } from "./platform/errors.js";
+import { type AppDeps, createContext } from "./trpc/context.js";
+import { buildOpenApiDocument } from "./trpc/openapi.js";
+import { registerRestFacade, requestInfo } from "./trpc/rest.js";
+import { type AppRouter, appRouter } from "./trpc/router.js";
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const BODY_LIMIT = 10 * 1024 * 1024;
+
+/** Composes the HTTP surface: REST facade, /trpc, /graphql, the OpenAPI document and its docs page. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    // Keep-alive connections that sit idle are closed on shutdown; in-flight requests finish first.
+    forceCloseConnections: "idle",
+    // Accept a caller's request id when it is harmless, so logs can be followed across services.
+    genReqId: (req) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  // An empty JSON body means "no input" (e.g. POST /dashboard/api/ml/train), not a parse error.
+  const defaultJsonParser = app.getDefaultJsonParser("error", "error");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === "") return done(null, undefined);
+    defaultJsonParser(request, text, done);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const wire = fastifyErrorToWire(error as FastifyError) ?? toWireError(error, { log: request.log });
+    return reply.code(wire.status).headers(wire.headers).send(wire.body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ detail: `Not found: ${request.method} ${request.url.split("?")[0]}` }),
+  );
+
+  const openApiDocument = buildOpenApiDocument(appRouter, { version: deps.version });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
+  await app.register(fastifySwagger, {
+    mode: "static",
+    specification: { document: openApiDocument as never },
+  });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/docs",
+    uiConfig: { docExpansion: "list", deepLinking: true, tryItOutEnabled: true },
+    staticCSP: true,
+  });
+
+  registerRestFacade(app, appRouter, deps);
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: "/trpc",
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req }) => createContext(deps, requestInfo(req), req.log),
+      onError: ({ error, req }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR")
+          req.log.error({ err: error.cause ?? error }, "tRPC call failed");
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>["trpcOptions"],
+  });
+
+  registerGraphQL(app, appRouter, deps);
+  return app;
+}
+
+/** Fastify's own request errors (body parsing, limits) in the documented shapes. */
+function fastifyErrorToWire(error: FastifyError): WireError | null {
+  const status = error.statusCode;
+  if (!status || status >= 500 || !error.code?.startsWith("FST_")) {
+    return error instanceof SyntaxError && status === 400 ? jsonInvalid() : null;
+  }
+  switch (error.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return jsonInvalid();
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return {
+        status: 422,
+        body: { detail: [{ loc: ["body"], msg: "Unsupported Content-Type", type: "content_type" }] },
+        headers: {},
+      };
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return { status: 413, body: { detail: "Request body too large" }, headers: {} };
+    default:
+      return { status, body: { detail: STATUS_CODES[status] ?? "Bad request" }, headers: {} };
+  }
+}
+
+function jsonInvalid(): WireError {
+  return {
+    status: 422,
+    body: { detail: [{ loc: ["body"], msg: "Body is not valid JSON", type: "json_invalid" }] },
+    headers: {},
+  };
+}

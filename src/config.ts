@@ -1,0 +1,160 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+/** HiveGuard's documented names (DEBUG, INFO, WARNING, ERROR) map onto pino's levels. */
+const LEVEL_ALIASES: Record<string, (typeof LOG_LEVELS)[number]> = { warning: "warn", critical: "fatal" };
+
+const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(
+    emptyAsUndefined,
+    z.enum(["development", "production", "test"]).default("development"),
+  ),
+  HOST: z.preprocess(emptyAsUndefined, z.string().default("0.0.0.0")),
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(8000)),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_PREFIX: z.preprocess(emptyAsUndefined, z.string().min(1).default("hiveguard")),
+  SECRET_KEY: optionalString,
+  DASHBOARD_USERNAME: optionalString,
+  DASHBOARD_PASSWORD: optionalString,
+  TARGET_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  LOG_LEVEL: z.preprocess((value) => {
+    if (typeof value !== "string" || value === "") return undefined;
+    const lower = value.toLowerCase();
+    return LEVEL_ALIASES[lower] ?? lower;
+  }, z.enum(LOG_LEVELS).default("info")),
+  HIVEGUARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./.hiveguard")),
+  WORKERS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(1)),
+  SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(10_000)),
+});
+
+export interface Config {
+  nodeEnv: "development" | "production" | "test";
+  host: string;
+  port: number;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  secretKey: string;
+  dashboard: { username: string; password: string };
+  targetUrl: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  dataDir: string;
+  workers: number;
+  shutdownTimeoutMs: number;
+  /** Development secrets generated on this start (printed once by main.ts), or null when configured. */
+  generatedSecrets: GeneratedSecrets | null;
+}
+
+export interface GeneratedSecrets {
+  secretKey: string;
+  dashboardUsername: string;
+  dashboardPassword: string;
+  createdNow: boolean;
+  file: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Reads the environment once. Outside production, missing secrets are generated and persisted in the data
+ * directory so a first run on a laptop needs no setup; production refuses to start without them.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.HIVEGUARD_DATA_DIR);
+
+  if (e.WORKERS > 1 && (!e.DATABASE_URL || !e.REDIS_URL)) {
+    throw new ConfigError(
+      "WORKERS > 1 needs DATABASE_URL (PostgreSQL) and REDIS_URL: the embedded database and in-process state serve one process only.",
+    );
+  }
+
+  let generatedSecrets: GeneratedSecrets | null = null;
+  let secretKey = e.SECRET_KEY;
+  let username = e.DASHBOARD_USERNAME;
+  let password = e.DASHBOARD_PASSWORD;
+
+  if (e.NODE_ENV === "production") {
+    const missing: string[] = [];
+    if (!secretKey) missing.push("SECRET_KEY is not set");
+    else if (secretKey.length < MIN_SECRET_LENGTH)
+      missing.push(`SECRET_KEY must be at least ${MIN_SECRET_LENGTH} characters`);
+    if (!username) missing.push("DASHBOARD_USERNAME is not set");
+    if (!password) missing.push("DASHBOARD_PASSWORD is not set");
+    if (missing.length > 0) {
+      throw new ConfigError(`Refusing to start in production:\n  ${missing.join("\n  ")}`);
+    }
+  } else if (!secretKey || !username || !password) {
+    generatedSecrets = loadOrCreateDevSecrets(dataDir);
+    secretKey ??= generatedSecrets.secretKey;
+    username ??= generatedSecrets.dashboardUsername;
+    password ??= generatedSecrets.dashboardPassword;
+  }
+  if (secretKey!.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`SECRET_KEY must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    secretKey: secretKey!,
+    dashboard: { username: username!, password: password! },
+    targetUrl: e.TARGET_URL,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    workers: e.WORKERS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    generatedSecrets,
+  };
+}
+
+function loadOrCreateDevSecrets(dataDir: string): GeneratedSecrets {
+  const file = join(dataDir, "dev-secrets.json");
+  try {
+    const stored = JSON.parse(readFileSync(file, "utf8")) as Omit<GeneratedSecrets, "createdNow" | "file">;
+    if (stored.secretKey && stored.dashboardUsername && stored.dashboardPassword) {
+      return { ...stored, createdNow: false, file };
+    }
+  } catch {
+    // not there yet (or unreadable): create below
+  }
+  const secrets = {
+    secretKey: randomBytes(32).toString("base64url"),
+    dashboardUsername: "admin",
+    dashboardPassword: randomBytes(12).toString("base64url"),
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return { ...secrets, createdNow: true, file };
+}
+
+/** The URL with any password replaced, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "[unparseable url]";
+  }
+}

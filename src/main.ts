@@ -1,0 +1,120 @@
+import cluster from "node:cluster";
+import { config as loadDotenv } from "dotenv";
+import { type Config, ConfigError, loadConfig, redactUrl } from "./config.js";
+import { openDatabase } from "./platform/db.js";
+import { createLogger, type Logger } from "./platform/logger.js";
+import { createServer } from "./server.js";
+
+loadDotenv({ quiet: true });
+
+function printFirstRunSecrets(config: Config): void {
+  const generated = config.generatedSecrets;
+  if (!generated) return;
+  if (generated.createdNow) {
+    // Printed on the terminal once, never through the logger: logs are shipped elsewhere.
+    process.stdout.write(
+      [
+        "",
+        "  HiveGuard first run: development secrets generated (set SECRET_KEY, DASHBOARD_USERNAME and",
+        "  DASHBOARD_PASSWORD for real deployments).",
+        `    dashboard username: ${generated.dashboardUsername}`,
+        `    dashboard password: ${generated.dashboardPassword}`,
+        `  Stored in ${generated.file}`,
+        "",
+      ].join("\n") + "\n",
+    );
+  } else {
+    process.stdout.write(`  Using development secrets from ${generated.file}\n`);
+  }
+}
+
+async function runServer(config: Config, log: Logger, migrate: boolean): Promise<void> {
+  const server = await createServer({ config, log, migrate });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: finishing in-flight requests");
+    const timer = setTimeout(() => {
+      log.error("shutdown timed out; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    try {
+      await server.close();
+      log.info("shut down cleanly");
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error }, "error during shutdown");
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  // Cluster workers are told to stop by the primary with a message as well as a signal.
+  process.on("message", (message) => message === "shutdown" && void stop("primary"));
+
+  const address = await server.app.listen({ host: config.host, port: config.port });
+  log.info({ address, database: server.deps.db.kind, state: server.deps.state.kind }, "HiveGuard listening");
+  if (!cluster.isWorker) {
+    process.stdout.write(`  HiveGuard ${server.deps.version} at ${address}  (API docs: ${address}/docs)\n`);
+  }
+}
+
+/** WORKERS > 1: the primary applies migrations once, forks the workers and restarts any that die. */
+async function runPrimary(config: Config, log: Logger): Promise<void> {
+  log.info({ database: redactUrl(config.databaseUrl!), workers: config.workers }, "starting cluster");
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    migrate: true,
+    logger: log,
+  });
+  await db.close();
+
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < config.workers; i++) fork();
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) return;
+    log.warn({ pid: worker.process.pid, code, signal }, "worker died; starting another");
+    setTimeout(fork, 1000).unref();
+  });
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.send("shutdown");
+    const timer = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 2000);
+    timer.unref();
+    cluster.on("exit", () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hiveguard: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  if (cluster.isPrimary) printFirstRunSecrets(config);
+
+  if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, log);
+  else await runServer(config, log, !cluster.isWorker);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `hiveguard: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+import { z } from "zod";
+
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
+
+/** Runtime settings: live in the state store, change without restart, and apply on every instance. */
+export const runtimeConfigSchema = z
+  .object({
+    risk_threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe("Minimum human-confidence score a response needs to pass"),
+    consensus_threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe("Agreement fraction a label needs to be finalized"),
+    consensus_min_votes: z.int().min(1).max(1000).describe("Votes an item needs before it can be finalized"),
+    proxy_timeout: z.number().gt(0).max(3600).describe("Upstream timeout in seconds"),
+    challenge_token_ttl: z
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .describe("Lifetime of the challenge token in seconds"),
+    log_level: z.enum(LOG_LEVELS).describe("Runtime log level"),
+    fail_mode: z
+      .enum(["open", "closed"])
+      .describe("With no ground-truth pool: let visitors through (open) or answer 503 (closed)"),
+  })
+  .meta({ id: "RuntimeConfig" });
+
+export const runtimeConfigPatchSchema = runtimeConfigSchema
+  .partial()
+  .strict()
+  .meta({ id: "RuntimeConfigPatch", description: "Only the fields given are changed" });
+
+export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
+export type RuntimeConfigPatch = z.infer<typeof runtimeConfigPatchSchema>;
+
+export const RUNTIME_CONFIG_DEFAULTS: RuntimeConfig = {
+  risk_threshold: 0.5,
+  consensus_threshold: 0.6,
+  consensus_min_votes: 3,
+  proxy_timeout: 30.0,
+  challenge_token_ttl: 300,
+  log_level: "INFO",
+  fail_mode: "open",
+};

@@ -1,0 +1,93 @@
+import type { Logger } from "pino";
+import type { StateStore } from "../../../platform/state/index.js";
+import {
+  RUNTIME_CONFIG_DEFAULTS,
+  type RuntimeConfig,
+  type RuntimeConfigPatch,
+  runtimeConfigSchema,
+} from "./runtime-config.schema.js";
+
+const CONFIG_KEY = "config:runtime";
+const CHANGED_CHANNEL = "config:runtime:changed";
+const PINO_LEVELS: Record<RuntimeConfig["log_level"], string> = {
+  DEBUG: "debug",
+  INFO: "info",
+  WARNING: "warn",
+  ERROR: "error",
+};
+
+/**
+ * Runtime config in the state store (a hash of JSON values), cached per instance. A change is published,
+ * and every instance drops its cache and applies the new log level, so no restart is needed anywhere.
+ */
+export class RuntimeConfigService {
+  private cached: RuntimeConfig | null = null;
+  private unsubscribe: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly state: StateStore,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, () => {
+      this.cached = null;
+      void this.get().then(
+        (config) => this.applyLogLevel(config),
+        () => {},
+      );
+    });
+    this.applyLogLevel(await this.get());
+  }
+
+  async stop(): Promise<void> {
+    await this.unsubscribe?.();
+  }
+
+  async get(): Promise<RuntimeConfig> {
+    if (this.cached) return this.cached;
+    const stored = await this.state.hgetall(CONFIG_KEY);
+    const merged: Record<string, unknown> = { ...RUNTIME_CONFIG_DEFAULTS };
+    for (const [key, raw] of Object.entries(stored)) {
+      try {
+        merged[key] = JSON.parse(raw);
+      } catch {
+        // a value written by hand that is not JSON: keep the default
+      }
+    }
+    // A stored value that no longer validates (older version, hand edit) falls back to its default.
+    const parsed = runtimeConfigSchema.safeParse(merged);
+    const config = parsed.success ? parsed.data : { ...RUNTIME_CONFIG_DEFAULTS, ...validFields(merged) };
+    this.cached = config;
+    return config;
+  }
+
+  async update(patch: RuntimeConfigPatch): Promise<RuntimeConfig> {
+    const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+    if (entries.length > 0) {
+      await this.state.hset(
+        CONFIG_KEY,
+        Object.fromEntries(entries.map(([key, value]) => [key, JSON.stringify(value)])),
+      );
+      this.cached = null;
+      await this.state.publish(CHANGED_CHANNEL, JSON.stringify(Object.keys(patch)));
+    }
+    const config = await this.get();
+    this.applyLogLevel(config);
+    return config;
+  }
+
+  private applyLogLevel(config: RuntimeConfig): void {
+    const level = PINO_LEVELS[config.log_level];
+    if (this.log.level !== level) this.log.level = level;
+  }
+}
+
+function validFields(values: Record<string, unknown>): Partial<RuntimeConfig> {
+  const valid: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(runtimeConfigSchema.shape)) {
+    const result = schema.safeParse(values[key]);
+    if (result.success) valid[key] = result.data;
+  }
+  return valid as Partial<RuntimeConfig>;
+}

@@ -1,0 +1,150 @@
+// The one way to get a database: embedded PGlite when no DATABASE_URL is configured, PostgreSQL otherwise.
+// Same schema, same generated client, same migrations (applied here at start-up unless told otherwise).
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { Logger } from "pino";
+import { PrismaClient } from "../generated/prisma/client.js";
+import {
+  applyPendingMigrations,
+  ensureSchema,
+  type MigrationTarget,
+  postgresPoolConfig,
+  resolveSchema,
+} from "./migrations.js";
+
+export type DatabaseKind = "pglite" | "postgres";
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: DatabaseKind;
+  /** Runs `SELECT 1`; rejects if the database does not answer within PING_TIMEOUT_MS. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** Set → PostgreSQL via @prisma/adapter-pg. */
+  databaseUrl?: string;
+  /** PGlite data directory when databaseUrl is unset; "memory://" = in-memory PGlite (tests). */
+  dataDir?: string;
+  /** PostgreSQL only: use this schema (created if missing). Defaults to `?schema=` in the URL, else public. */
+  schema?: string;
+  /** Default true: apply pending migrations before returning. */
+  migrate?: boolean;
+  logger: Logger;
+}
+
+export const PING_TIMEOUT_MS = 2000;
+export const IN_MEMORY = "memory://";
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts);
+}
+
+async function openPGlite(opts: OpenDatabaseOptions): Promise<Database> {
+  const dataDir = opts.dataDir ?? ".hiveguard";
+  const location = dataDir === IN_MEMORY ? IN_MEMORY : join(dataDir, "pglite");
+  if (location !== IN_MEMORY) await mkdir(location, { recursive: true });
+  opts.logger.info({ database: "pglite", location }, "using embedded PGlite database");
+
+  const client = new PGlite(location);
+  return finishOpening(
+    {
+      kind: "pglite",
+      prisma: new PrismaClient({ adapter: new PrismaPGlite(client) }),
+      release: () => client.close(),
+    },
+    { kind: "pglite", client },
+    opts,
+  );
+}
+
+async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Promise<Database> {
+  const schema = resolveSchema(databaseUrl, opts.schema);
+  opts.logger.info(
+    { database: "postgres", url: redactPassword(databaseUrl), schema: schema ?? "public" },
+    "using PostgreSQL database",
+  );
+
+  const pool = new pg.Pool(postgresPoolConfig(databaseUrl, schema));
+  pool.on("error", (error) => opts.logger.warn({ err: error }, "idle PostgreSQL connection failed"));
+  // Migrating creates the schema under the migration lock; without migrating we still promised it exists.
+  if (schema && opts.migrate === false) await ensureSchema(pool, schema).catch(endPoolAnd(pool));
+  return finishOpening(
+    {
+      kind: "postgres",
+      prisma: new PrismaClient({ adapter: new PrismaPg(pool, { schema }) }),
+      release: () => pool.end(),
+    },
+    { kind: "postgres", databaseUrl, schema },
+    opts,
+  );
+}
+
+interface Opened {
+  kind: DatabaseKind;
+  prisma: PrismaClient;
+  /** Closes the driver (PGlite instance or pg pool) after Prisma has disconnected. */
+  release(): Promise<void>;
+}
+
+async function finishOpening(
+  opened: Opened,
+  target: MigrationTarget,
+  opts: OpenDatabaseOptions,
+): Promise<Database> {
+  const close = async () => {
+    await opened.prisma.$disconnect();
+    await opened.release();
+  };
+  try {
+    if (opts.migrate !== false) await applyPendingMigrations({ target, logger: opts.logger });
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  return {
+    kind: opened.kind,
+    prisma: opened.prisma,
+    ping: () => withTimeout(opened.prisma.$queryRaw`SELECT 1`, PING_TIMEOUT_MS, "database ping"),
+    close: once(close),
+  };
+}
+
+async function withTimeout(work: Promise<unknown>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let result: Promise<void> | undefined;
+  return () => {
+    result ??= fn();
+    return result;
+  };
+}
+
+function endPoolAnd(pool: pg.Pool) {
+  return async (error: unknown): Promise<never> => {
+    await pool.end().catch(() => {});
+    throw error;
+  };
+}
+
+export function redactPassword(databaseUrl: string): string {
+  if (!URL.canParse(databaseUrl)) return "[unparseable url]";
+  const url = new URL(databaseUrl);
+  if (url.password) url.password = "***";
+  return url.toString();
+}

@@ -1,0 +1,86 @@
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
+import { RedisStateStore, type StateStore } from "./state/index.js";
+
+export interface RateLimitOptions {
+  /** Names this limiter's counters (e.g. "auth:dashboard-failures"); the store prefix is added. */
+  keyPrefix: string;
+  /** Points allowed per window. */
+  points: number;
+  /** Window length. */
+  durationSec: number;
+  /** Once the points are spent, block the key for this long instead of until the window ends. */
+  blockDurationSec?: number;
+}
+
+/**
+ * A limiter whose counters live in the state store: shared through Redis by every instance, or in
+ * process memory for the memory store. If Redis fails (or is disconnected), each instance falls back
+ * to its own in-memory limiter with the same settings, so an outage loosens limits instead of
+ * locking everyone out.
+ */
+export function createRateLimiter(store: StateStore, opts: RateLimitOptions): RateLimiterAbstract {
+  const settings = {
+    points: opts.points,
+    duration: opts.durationSec,
+    ...(opts.blockDurationSec !== undefined && { blockDuration: opts.blockDurationSec }),
+  };
+  if (store.kind === "memory") return memoryLimiter(store, { ...settings, keyPrefix: opts.keyPrefix });
+  if (!(store instanceof RedisStateStore)) {
+    throw new TypeError("a redis-kind state store must be a RedisStateStore");
+  }
+  return new RateLimiterRedis({
+    ...settings,
+    storeClient: store.client,
+    useRedisPackage: true,
+    keyPrefix: `${store.prefix}:rl:${opts.keyPrefix}`,
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory({ ...settings, keyPrefix: `insurance:${opts.keyPrefix}` }),
+  });
+}
+
+/**
+ * Limiters built from the same memory store with the same settings share their counters, as they
+ * would through Redis (e.g. two server instances in one test process sharing a store).
+ */
+const memoryLimiters = new WeakMap<StateStore, Map<string, RateLimiterMemory>>();
+
+function memoryLimiter(
+  store: StateStore,
+  settings: { keyPrefix: string; points: number; duration: number; blockDuration?: number },
+): RateLimiterMemory {
+  let limiters = memoryLimiters.get(store);
+  if (!limiters) {
+    limiters = new Map();
+    memoryLimiters.set(store, limiters);
+  }
+  const id = JSON.stringify(settings);
+  let limiter = limiters.get(id);
+  if (!limiter) {
+    limiter = new RateLimiterMemory(settings);
+    limiters.set(id, limiter);
+  }
+  return limiter;
+}
+
+export type RateLimitOutcome = { allowed: true } | { allowed: false; retryAfterSec: number };
+
+/** Consumes one point for `key`; when none is left, says how many whole seconds to wait. */
+export async function consumeOrRetryAfter(
+  limiter: RateLimiterAbstract,
+  key: string,
+): Promise<RateLimitOutcome> {
+  try {
+    await limiter.consume(key);
+    return { allowed: true };
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) {
+      return { allowed: false, retryAfterSec: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+    }
+    throw rejection;
+  }
+}

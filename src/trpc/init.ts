@@ -1,0 +1,70 @@
+import { initTRPC } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { ZodError } from "zod";
+import { API_KEY_INVALID, type Principal } from "../platform/auth.js";
+import { AppError, type ErrorDetail, UnauthorizedError, zodIssuesToDetail } from "../platform/errors.js";
+import { type Context, headerValue } from "./context.js";
+
+export type AuthLevel = "public" | "apiKey" | "dashboard" | "user";
+
+export type Meta = OpenApiMeta<{
+  /** Set by the procedure builders below; drives the OpenAPI security section and the GraphQL auth. */
+  auth?: AuthLevel;
+  /** Success status on the REST facade when not 200 (201 for creates, 204 for deletes). */
+  httpStatus?: 200 | 201 | 202 | 204;
+  /** GraphQL exposure: hidden procedures stay REST/tRPC only; `name` overrides the derived field name. */
+  graphql?: { hidden?: boolean; name?: string };
+}>;
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    // Never send stack traces, whatever NODE_ENV says.
+    isDev: false,
+    errorFormatter({ shape, error }) {
+      const internal = shape.data.code === "INTERNAL_SERVER_ERROR" && !(error.cause instanceof ZodError);
+      let detail: ErrorDetail | undefined;
+      if (error instanceof AppError) detail = error.detail;
+      else if (error.cause instanceof ZodError)
+        detail = zodIssuesToDetail(error.cause.issues, (path) => ["input", ...path.map(String)]);
+      return {
+        message: internal ? "Internal server error" : shape.message,
+        code: shape.code,
+        data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, detail },
+      };
+    },
+  });
+
+export const router = t.router;
+export const mergeRouters = t.mergeRouters;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.meta({ auth: "public" });
+
+/** HTTP Basic with the configured dashboard credentials (constant-time comparison, rate-limited failures). */
+export const dashboardProcedure = t.procedure.meta({ auth: "dashboard" }).use(async ({ ctx, next }) => {
+  const principal = await ctx.deps.auth.dashboard.authenticate(
+    headerValue(ctx.req.headers, "authorization"),
+    ctx.req.ip,
+  );
+  return next({ ctx: { principal } });
+});
+
+/** `X-HiveGuard-Key`, verified by the guard module's key service once it is registered. */
+export const apiKeyProcedure = t.procedure.meta({ auth: "apiKey" }).use(async ({ ctx, next }) => {
+  const rawKey = headerValue(ctx.req.headers, "x-hiveguard-key");
+  const verify = ctx.deps.auth.apiKey;
+  const principal = rawKey && verify ? await verify(rawKey, ctx.req.ip) : null;
+  if (!principal) throw new UnauthorizedError(API_KEY_INVALID);
+  return next({ ctx: { principal: principal as Principal } });
+});
+
+/** `Authorization: Bearer <JWT>`, verified by the bench module's user service once it is registered. */
+export const userProcedure = t.procedure.meta({ auth: "user" }).use(async ({ ctx, next }) => {
+  const match = /^Bearer\s+(\S+)$/i.exec(headerValue(ctx.req.headers, "authorization") ?? "");
+  const verify = ctx.deps.auth.user;
+  const principal = match && verify ? await verify(match[1]!) : null;
+  if (!principal) throw new UnauthorizedError("Not authenticated", { "WWW-Authenticate": "Bearer" });
+  return next({ ctx: { principal: principal as Principal } });
+});

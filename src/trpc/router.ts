@@ -1,0 +1,13 @@
+import { runtimeConfigRouter } from "../modules/guard/runtime-config/router.js";
+import { systemRouter } from "../modules/system/router.js";
+import { router } from "./init.js";
+
+/** The root router: the single source of truth for REST (/api, /dashboard/api...), tRPC (/trpc) and GraphQL. */
+export const appRouter = router({
+  system: systemRouter,
+  guard: router({
+    config: runtimeConfigRouter,
+  }),
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,109 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Config, loadConfig } from "../../src/config.js";
+import { type Database, openDatabase } from "../../src/platform/db.js";
+import { createLogger } from "../../src/platform/logger.js";
+import type { StateStore } from "../../src/platform/state/index.js";
+import { createServer, type HiveGuardServer } from "../../src/server.js";
+import { openTestDatabase } from "./db.js";
+import { openTestState } from "./state.js";
+
+export interface TestServer {
+  url: string;
+  server: HiveGuardServer;
+  config: Config;
+  /** `Authorization` header value with the dashboard credentials of this server. */
+  dashboardAuth: string;
+  /** Where this server's state lives, so a second instance can share it. */
+  shared: SharedBackends;
+  close(): Promise<void>;
+}
+
+export interface SharedBackends {
+  db: Database;
+  /** PostgreSQL schema of this test's database (undefined on PGlite). */
+  dbSchema: string | undefined;
+  state: StateStore;
+  statePrefix: string;
+  secretKey: string;
+  dashboardPassword: string;
+}
+
+const testLog = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+
+/**
+ * Starts the real server on an ephemeral port against a fresh database (in-memory PGlite, or a fresh
+ * PostgreSQL schema when DATABASE_URL is set) and a fresh state prefix (Redis when REDIS_URL is set), so
+ * test files can run in parallel. Pass `sharedWith` to start a second instance on the same backends.
+ */
+export async function startTestServer(
+  options: { env?: Record<string, string>; sharedWith?: TestServer } = {},
+): Promise<TestServer> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const base = options.sharedWith?.shared;
+
+  let db: Database;
+  let dbSchema = base?.dbSchema;
+  if (base && process.env.DATABASE_URL) {
+    // A second instance gets its own connection to the same schema, as a second process would.
+    db = await openDatabase({
+      databaseUrl: process.env.DATABASE_URL,
+      schema: base.dbSchema,
+      logger: testLog,
+    });
+    cleanups.push(() => db.close());
+  } else if (base) {
+    db = base.db;
+  } else {
+    const fresh = await openTestDatabase(testLog);
+    db = fresh.db;
+    dbSchema = fresh.schema;
+    cleanups.push(fresh.cleanup);
+  }
+
+  const kind = process.env.REDIS_URL ? "redis" : "memory";
+  let state: StateStore;
+  let statePrefix: string;
+  if (base && kind === "memory") {
+    state = base.state;
+    statePrefix = base.statePrefix;
+  } else {
+    const opened = await openTestState(testLog, kind, { prefix: base?.statePrefix });
+    state = opened.store;
+    statePrefix = opened.prefix;
+    cleanups.push(base ? () => opened.store.close() : opened.cleanup);
+  }
+
+  const dataDir = mkdtempSync(join(tmpdir(), "hiveguard-test-"));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  const secretKey = base?.secretKey ?? randomBytes(32).toString("hex");
+  const dashboardPassword = base?.dashboardPassword ?? randomBytes(12).toString("hex");
+  const config = loadConfig({
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    SECRET_KEY: secretKey,
+    DASHBOARD_USERNAME: "admin",
+    DASHBOARD_PASSWORD: dashboardPassword,
+    HIVEGUARD_DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...options.env,
+  });
+
+  const server = await createServer({ config, log: testLog, db, state });
+  const address = await server.app.listen({ host: "127.0.0.1", port: 0 });
+
+  return {
+    url: address,
+    server,
+    config,
+    dashboardAuth: `Basic ${Buffer.from(`admin:${dashboardPassword}`).toString("base64")}`,
+    shared: { db, dbSchema, state, statePrefix, secretKey, dashboardPassword },
+    async close() {
+      await server.close();
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}
