@@ -45,7 +45,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
       (await createStateStore({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger: log }));
     if (!options.state) opened.push(state);
 
-    const runtimeConfig = new RuntimeConfigService(state, log);
+    const runtimeConfig = new RuntimeConfigService(state, log, config.logLevel);
     await runtimeConfig.start();
     opened.push({ close: () => runtimeConfig.stop() });
 

@@ -89,6 +89,7 @@ describe("OpenAPI document and docs", () => {
     for (const script of scripts) {
       const asset = await fetch(`${t.url}/docs/${script.replace(/^docs\//, "")}`);
       expect(asset.status, script).toBe(200);
+      expect((await asset.arrayBuffer()).byteLength, script).toBeGreaterThan(0);
     }
   });
 });
@@ -170,10 +171,18 @@ describe("errors", () => {
       consensus_threshold: 0.6,
       proxy_timeout: 30,
       challenge_token_ttl: 300,
-      log_level: "INFO",
+      fail_mode: "open",
     });
     const read = await call("/dashboard/api/config", { headers: { authorization: t.dashboardAuth } });
     expect(read.body.risk_threshold).toBe(0.7);
+  });
+  it("a runtime log_level change applies to the running server's logger", async () => {
+    const res = await call("/dashboard/api/config", json({ log_level: "WARNING" }, t.dashboardAuth));
+    expect(res.status).toBe(200);
+    expect(res.body.log_level).toBe("WARNING");
+    expect(t.server.deps.log.level).toBe("warn");
+    await call("/dashboard/api/config", json({ log_level: "ERROR" }, t.dashboardAuth));
+    expect(t.server.deps.log.level).toBe("error");
   });
 });
 

@@ -22,12 +22,18 @@ const PINO_LEVELS: Record<RuntimeConfig["log_level"], string> = {
  */
 export class RuntimeConfigService {
   private cached: RuntimeConfig | null = null;
+  /** Whether an operator set log_level at run time; until then LOG_LEVEL from the environment rules. */
+  private logLevelSet = false;
   private unsubscribe: (() => Promise<void>) | null = null;
+  private readonly defaults: RuntimeConfig;
 
   constructor(
     private readonly state: StateStore,
     private readonly log: Logger,
-  ) {}
+    environmentLogLevel: string,
+  ) {
+    this.defaults = { ...RUNTIME_CONFIG_DEFAULTS, log_level: documentedLevel(environmentLogLevel) };
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, () => {
@@ -47,7 +53,8 @@ export class RuntimeConfigService {
   async get(): Promise<RuntimeConfig> {
     if (this.cached) return this.cached;
     const stored = await this.state.hgetall(CONFIG_KEY);
-    const merged: Record<string, unknown> = { ...RUNTIME_CONFIG_DEFAULTS };
+    this.logLevelSet = "log_level" in stored;
+    const merged: Record<string, unknown> = { ...this.defaults };
     for (const [key, raw] of Object.entries(stored)) {
       try {
         merged[key] = JSON.parse(raw);
@@ -57,7 +64,7 @@ export class RuntimeConfigService {
     }
     // A stored value that no longer validates (older version, hand edit) falls back to its default.
     const parsed = runtimeConfigSchema.safeParse(merged);
-    const config = parsed.success ? parsed.data : { ...RUNTIME_CONFIG_DEFAULTS, ...validFields(merged) };
+    const config = parsed.success ? parsed.data : { ...this.defaults, ...validFields(merged) };
     this.cached = config;
     return config;
   }
@@ -78,6 +85,7 @@ export class RuntimeConfigService {
   }
 
   private applyLogLevel(config: RuntimeConfig): void {
+    if (!this.logLevelSet) return;
     const level = PINO_LEVELS[config.log_level];
     if (this.log.level !== level) this.log.level = level;
   }
@@ -90,4 +98,11 @@ function validFields(values: Record<string, unknown>): Partial<RuntimeConfig> {
     if (result.success) valid[key] = result.data;
   }
   return valid as Partial<RuntimeConfig>;
+}
+
+function documentedLevel(pinoLevel: string): RuntimeConfig["log_level"] {
+  if (pinoLevel === "trace" || pinoLevel === "debug") return "DEBUG";
+  if (pinoLevel === "warn") return "WARNING";
+  if (pinoLevel === "error" || pinoLevel === "fatal" || pinoLevel === "silent") return "ERROR";
+  return "INFO";
 }
