@@ -90,7 +90,7 @@ export function buildGraphQLSchema(router: AnyRouter): GraphQLSchema {
 
   const define =
     (kind: "query" | "mutation") =>
-    // biome-ignore lint/suspicious/noExplicitAny: Pothos field builder for run-time generated fields
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Pothos field builder for run-time generated fields
     (t: any) =>
       Object.fromEntries(
         fields[kind].map((field) => [

@@ -6,9 +6,9 @@
 import { z } from "zod";
 
 // Pothos' generics cannot follow types built at run time; this module works with its untyped surface.
-// biome-ignore lint/suspicious/noExplicitAny: see above
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
 type AnyBuilder = any;
-// biome-ignore lint/suspicious/noExplicitAny: a Pothos type reference of any kind
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a Pothos type reference of any kind
 type TypeRef = any;
 
 export interface FieldType {
@@ -145,7 +145,7 @@ export class ZodToPothos {
     const description = z.globalRegistry.get(schema)?.description;
     ref.implement({
       description,
-      // biome-ignore lint/suspicious/noExplicitAny: Pothos field builder
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Pothos field builder
       fields: (t: any) =>
         Object.fromEntries(
           fields.map(([key, field]) => [
@@ -168,7 +168,7 @@ export class ZodToPothos {
     const ref = this.builder.inputRef(typeName);
     this.inputRefs.set(schema, ref);
     const fields = this.inputFields(schema, typeName);
-    // biome-ignore lint/suspicious/noExplicitAny: Pothos input field builder
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Pothos input field builder
     ref.implement({ fields: (t: any) => this.buildArgs((options) => t.field(options), fields) });
     return ref;
   }

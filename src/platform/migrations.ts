@@ -24,8 +24,7 @@ export const defaultMigrationsDir = fileURLToPath(new URL("../../migrations", im
 
 /** Where migrations are applied: an open PGlite instance, or PostgreSQL (optionally one schema of it). */
 export type MigrationTarget =
-  | { kind: "pglite"; client: PGlite }
-  | { kind: "postgres"; databaseUrl: string; schema?: string };
+  { kind: "pglite"; client: PGlite } | { kind: "postgres"; databaseUrl: string; schema?: string };
 
 export interface MigrationOptions {
   target: MigrationTarget;
