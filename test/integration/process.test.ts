@@ -22,7 +22,8 @@ function start(env: Record<string, string>): ServerProcess {
   return server;
 }
 
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
 describe("the server process (npm start)", () => {
   it("starts on embedded defaults, prints first-run credentials once, and stops cleanly on SIGTERM", async () => {
@@ -35,8 +36,13 @@ describe("the server process (npm start)", () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok" });
     const ready = await fetch(`${url}/api/v1/ready`);
-    expect(await ready.json()).toMatchObject({ database: { backend: "pglite", ok: true }, state: { backend: "memory" } });
-    const config = await fetch(`${url}/dashboard/api/config`, { headers: { authorization: basic("admin", password!) } });
+    expect(await ready.json()).toMatchObject({
+      database: { backend: "pglite", ok: true },
+      state: { backend: "memory" },
+    });
+    const config = await fetch(`${url}/dashboard/api/config`, {
+      headers: { authorization: basic("admin", password!) },
+    });
     expect(config.status).toBe(200);
     await config.arrayBuffer();
 
@@ -48,7 +54,9 @@ describe("the server process (npm start)", () => {
     const second = start({ HIVEGUARD_DATA_DIR: dataDir });
     const [, secondUrl] = await second.waitFor(/HiveGuard \S+ at (http:\/\/\S+)/);
     expect(second.output()).not.toContain(password);
-    const again = await fetch(`${secondUrl}/dashboard/api/config`, { headers: { authorization: basic("admin", password!) } });
+    const again = await fetch(`${secondUrl}/dashboard/api/config`, {
+      headers: { authorization: basic("admin", password!) },
+    });
     expect(again.status).toBe(200);
     await again.arrayBuffer();
     second.child.kill("SIGINT");
@@ -106,7 +114,10 @@ describe("the server process (npm start)", () => {
   });
 
   it("refuses WORKERS > 1 on the embedded database", async () => {
-    const server = start({ WORKERS: "2", HIVEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), "hiveguard-process-")) });
+    const server = start({
+      WORKERS: "2",
+      HIVEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), "hiveguard-process-")),
+    });
     expect(await server.exited).toBe(2);
     expect(server.output()).toMatch(/WORKERS > 1 needs DATABASE_URL/);
   });
@@ -131,7 +142,9 @@ describe("the server process (npm start)", () => {
         expect(res.status).toBe(200);
         await res.arrayBuffer();
       }
-      const workerPids = [...server.output().matchAll(/"pid":(\d+)[^\n]*HiveGuard listening/g)].map((m) => m[1]);
+      const workerPids = [...server.output().matchAll(/"pid":(\d+)[^\n]*HiveGuard listening/g)].map(
+        (m) => m[1],
+      );
       expect(new Set(workerPids).size).toBe(2);
       expect(workerPids).not.toContain(String(server.child.pid));
       server.child.kill("SIGTERM");

@@ -15,7 +15,9 @@ afterAll(async () => {
 });
 
 const readConfig = async (server: TestServer) => {
-  const res = await fetch(`${server.url}/dashboard/api/config`, { headers: { authorization: server.dashboardAuth } });
+  const res = await fetch(`${server.url}/dashboard/api/config`, {
+    headers: { authorization: server.dashboardAuth },
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, unknown>;
 };
@@ -44,7 +46,9 @@ describe("two instances on the same backends", () => {
       await res.arrayBuffer();
     }
     expect(statuses.every((status) => status === 401 || status === 429)).toBe(true);
-    const blocked = await fetch(`${b.url}/dashboard/api/config`, { headers: { authorization: b.dashboardAuth } });
+    const blocked = await fetch(`${b.url}/dashboard/api/config`, {
+      headers: { authorization: b.dashboardAuth },
+    });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await blocked.json()).toEqual({ detail: "Too many failed login attempts" });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { NotFoundError, TooManyRequestsError, toWireError, ValidationError } from "../../src/platform/errors.js";
+import {
+  NotFoundError,
+  TooManyRequestsError,
+  toWireError,
+  ValidationError,
+} from "../../src/platform/errors.js";
 
 function recordingLogger() {
   const entries: unknown[][] = [];
