@@ -31,7 +31,7 @@ interface JsonSchema {
 }
 
 let t: TestServer;
-let operations: Operation[] = [];
+const operations: Operation[] = [];
 let apiKey: string | undefined;
 
 beforeAll(async () => {
