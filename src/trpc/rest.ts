@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import { toWireError } from "../platform/errors.js";
 import { type AppDeps, createContext, type RequestInfo } from "./context.js";
-import { listProcedures } from "./procedures.js";
+import { inputSchemaOf, listProcedures, type ProcedureInfo } from "./procedures.js";
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
@@ -41,7 +41,9 @@ export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps
     },
   });
 
-  for (const { path, meta } of listProcedures(router)) {
+  const procedures = listProcedures(router);
+  lockBodyCoercion(procedures);
+  for (const { path, meta } of procedures) {
     const openapi = meta.openapi;
     if (!openapi || openapi.enabled === false) continue;
     successStatus.set(path, meta.httpStatus ?? 200);
@@ -115,4 +117,68 @@ async function callProcedure(
     return;
   }
   await reply.code(answer.status).type("application/json").send(answer.body);
+}
+
+type ZodNode = { _zod: { def: Record<string, unknown> & { type: string } } };
+const COERCIBLE = new Set(["number", "boolean", "bigint", "date"]);
+
+/** Every zod node reachable from `schema` the way trpc-to-openapi's coercion walks it. */
+function walkSchema(schema: unknown, visit: (node: ZodNode) => void, seen = new Set<unknown>()): void {
+  if (!schema || typeof schema !== "object" || !("_zod" in schema) || seen.has(schema)) return;
+  seen.add(schema);
+  const node = schema as ZodNode;
+  const def = node._zod.def;
+  visit(node);
+  const next = (child: unknown) => walkSchema(child, visit, seen);
+  switch (def.type) {
+    case "object":
+      for (const child of Object.values(def.shape as Record<string, unknown>)) next(child);
+      break;
+    case "array":
+      next(def.element);
+      break;
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "nonoptional":
+    case "catch":
+      next(def.innerType);
+      break;
+    case "lazy":
+      next((def.getter as () => unknown)());
+      break;
+    case "pipe":
+      next(def.in);
+      next(def.out);
+      break;
+    case "union":
+      for (const option of def.options as unknown[]) next(option);
+      break;
+  }
+}
+
+/**
+ * trpc-to-openapi switches on zod's `coerce` for every number/boolean/date in an input schema, on every
+ * call, JSON bodies included, and for good (the flag is set on the shared schema). For query strings that
+ * is what we want (`?limit=10`); for JSON bodies it would turn `"false"` into `true` and `null` into `0`.
+ * So the coercible nodes of body-carrying procedures are locked to "no coercion" (unless a query-string
+ * procedure shares the same node): a JSON body must carry JSON types, as the contract documents.
+ */
+function lockBodyCoercion(procedures: ProcedureInfo[]): void {
+  const queryNodes = new Set<unknown>();
+  const bodyNodes = new Set<ZodNode>();
+  for (const { meta, procedure } of procedures) {
+    const method = meta.openapi?.method;
+    if (!method) continue;
+    const into = BODY_METHODS.has(method)
+      ? (node: ZodNode) => bodyNodes.add(node)
+      : (node: ZodNode) => queryNodes.add(node);
+    walkSchema(inputSchemaOf(procedure), into);
+  }
+  for (const node of bodyNodes) {
+    if (!COERCIBLE.has(node._zod.def.type) || queryNodes.has(node)) continue;
+    Object.defineProperty(node._zod.def, "coerce", { get: () => false, set: () => {}, configurable: true });
+  }
 }

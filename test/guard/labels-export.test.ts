@@ -193,7 +193,7 @@ describe("a large export", () => {
     });
     let lines = 0;
     const decoder = new TextDecoder();
-    for await (const chunk of full.body!)
+    for await (const chunk of full.body as unknown as AsyncIterable<Uint8Array>)
       lines += (decoder.decode(chunk as Uint8Array, { stream: true }).match(/\n/g) ?? []).length;
     expect(lines).toBe(30_000);
 
