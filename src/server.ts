@@ -77,7 +77,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
         apiKeys,
         datasets: new DatasetService(db.prisma, metrics),
         items: new ItemService(db.prisma, metrics),
-        labels: new LabelService(db.prisma),
+        labels: new LabelService(db.prisma, db),
         metrics,
         proxyRules,
       },

@@ -98,13 +98,26 @@ export class ItemService {
     const perDataset = new Map<string, number>();
     for (const row of valid) perDataset.set(row.datasetId, (perDataset.get(row.datasetId) ?? 0) + 1);
 
-    await this.prisma.$transaction(async (tx) => {
-      await tx.item.createMany({ data: valid });
-      // Sorted so two concurrent uploads lock the dataset rows in the same order (no deadlock).
-      for (const [datasetId, count] of [...perDataset].sort(([a], [b]) => a.localeCompare(b))) {
-        await tx.dataset.update({ where: { id: datasetId }, data: { itemCount: { increment: count } } });
-      }
-    });
+    // One INSERT ... SELECT FROM unnest(arrays): a fixed 8 parameters whatever the batch size, where an
+    // ORM multi-row insert binds 8 per row and costs ~10× more. Counts are bumped in the same transaction,
+    // dataset rows in sorted order so two concurrent uploads never deadlock.
+    const counts = [...perDataset].sort(([a], [b]) => a.localeCompare(b));
+    await this.prisma.$transaction([
+      this.prisma.$executeRaw`
+        INSERT INTO items (id, dataset_id, data_ref, modality, challenge_type, prompt, ground_truth, is_gt)
+        SELECT id, dataset_id, data_ref, modality::modality, challenge_type::challenge_type, prompt,
+               ground_truth::jsonb, is_gt
+        FROM unnest(${valid.map((r) => r.id)}::uuid[], ${valid.map((r) => r.datasetId)}::uuid[],
+                    ${valid.map((r) => r.dataRef)}::text[], ${valid.map((r) => r.modality)}::text[],
+                    ${valid.map((r) => r.challengeType)}::text[], ${valid.map((r) => r.prompt)}::text[],
+                    ${valid.map((r) => (r.groundTruth === undefined ? null : JSON.stringify(r.groundTruth)))}::text[],
+                    ${valid.map((r) => r.isGt)}::boolean[])
+             WITH ORDINALITY AS u(id, dataset_id, data_ref, modality, challenge_type, prompt, ground_truth, is_gt, n)
+        ORDER BY n`,
+      ...counts.map(([datasetId, count]) =>
+        this.prisma.dataset.update({ where: { id: datasetId }, data: { itemCount: { increment: count } } }),
+      ),
+    ]);
     await this.metrics.itemsChanged();
     return { created: valid.length, item_ids: valid.map((row) => row.id) };
   }

@@ -41,21 +41,33 @@ export function exportFileName(name: string, fmt: ExportFormat): string {
   return `labels-${slug || "dataset"}.${fmt}`;
 }
 
-/** Each batch becomes one text chunk: csv-stringify for CSV (quoting, escaping), JSON.stringify otherwise. */
+const csvRecord = (row: ExportRow) => [
+  row.itemId,
+  row.dataRef,
+  row.modality,
+  row.labelCsv,
+  row.confidence,
+  row.solverCount,
+  row.createdAt,
+];
+
+/** The JSON object of a row, written by hand in EXPORT_COLUMNS order (the label is already JSON). */
+const jsonRecord = (row: ExportRow) =>
+  `{"item_id":"${row.itemId}","data_ref":${JSON.stringify(row.dataRef)},"modality":"${row.modality}",` +
+  `"label":${row.labelJson},"confidence":${JSON.stringify(row.confidence)},` +
+  `"solver_count":${row.solverCount},"created_at":"${row.createdAt}"}`;
+
+/** Each batch becomes one text chunk: csv-stringify for CSV (quoting, escaping), JSON otherwise. */
 async function* encode(batches: AsyncIterable<ExportRow[]>, fmt: ExportFormat): AsyncGenerator<string> {
   let first = true;
   if (fmt === "json") yield "[";
   for await (const rows of batches) {
     if (fmt === "csv") {
-      yield stringify(rows, {
-        header: first,
-        columns: [...EXPORT_COLUMNS],
-        cast: { object: (value) => JSON.stringify(value) },
-      });
+      yield stringify(rows.map(csvRecord), { header: first, columns: [...EXPORT_COLUMNS] });
     } else if (fmt === "jsonl") {
-      yield `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`;
+      yield `${rows.map(jsonRecord).join("\n")}\n`;
     } else {
-      yield `${first ? "\n" : ",\n"}${rows.map((row) => JSON.stringify(row)).join(",\n")}`;
+      yield `${first ? "\n" : ",\n"}${rows.map(jsonRecord).join(",\n")}`;
     }
     first = false;
   }
@@ -73,7 +85,7 @@ export function registerGuardHttp(app: FastifyInstance, deps: AppDeps): void {
 
     const abort = new AbortController();
     const body = Readable.from(
-      encode(deps.services.labels.exportRows(dataset.id, { signal: abort.signal }), fmt),
+      encode(deps.services.labels.exportBatches(dataset.id, { signal: abort.signal }), fmt),
       { objectMode: false, highWaterMark: 1 },
     );
     // The client went away before the end: stop reading from the database.

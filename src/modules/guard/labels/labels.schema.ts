@@ -33,4 +33,14 @@ export const EXPORT_COLUMNS = [
   "solver_count",
   "created_at",
 ] as const;
-export type ExportRow = Omit<LabelOut, "dataset_id">;
+/** One exported label, with its label pre-encoded for CSV and for JSON (no per-row parse or re-encode). */
+export interface ExportRow {
+  itemId: string;
+  dataRef: string;
+  modality: string;
+  labelCsv: string;
+  labelJson: string;
+  confidence: number;
+  solverCount: number;
+  createdAt: string;
+}

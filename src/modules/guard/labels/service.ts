@@ -1,22 +1,12 @@
 import type { PrismaClient } from "../../../generated/prisma/client.js";
+import type { Database } from "../../../platform/db.js";
 import type { ApiKeyPrincipal } from "../../../platform/auth.js";
 import { scopeOf } from "../items/service.js";
 import { isoDate, type Modality } from "../shared.schema.js";
 import type { ExportRow, LabelOut } from "./labels.schema.js";
 
 /** Rows read per query of an export; memory stays at about two batches whatever the export's size. */
-export const EXPORT_BATCH = 5000;
-
-interface ExportDbRow {
-  seq: bigint;
-  item_id: string;
-  data_ref: string;
-  modality: Modality;
-  label: unknown;
-  confidence: number;
-  solver_count: number;
-  created_at: Date;
-}
+export const EXPORT_BATCH = 10_000;
 
 function labelValue(value: unknown): string | number[] {
   return Array.isArray(value) ? (value as number[]) : String(value);
@@ -27,7 +17,10 @@ export class LabelService {
   /** Exports currently reading from the database (tests and operators watch it return to 0). */
   activeExports = 0;
 
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly db: Pick<Database, "queryRows">,
+  ) {}
 
   /** Finalized labels the key may see, oldest first, without items flagged for review. */
   async list(principal: ApiKeyPrincipal, paging: { limit: number; offset: number }): Promise<LabelOut[]> {
@@ -55,44 +48,60 @@ export class LabelService {
   }
 
   /**
-   * Every exportable label of a dataset, in creation order, read in keyset batches (`seq > cursor`, an index
-   * range scan each: no OFFSET, no server-side cursor held open between batches). The next batch is
-   * fetched while the consumer writes the current one. Stops at once when `signal` aborts (client gone).
+   * Every exportable label of a dataset, in creation order, read in keyset batches (`seq > cursor`, one
+   * index range scan each: no OFFSET, no server-side cursor held open between batches) straight through the
+   * driver. The next batch is fetched while the consumer writes the current one, so at most two batches are
+   * in memory. Stops at once when `signal` aborts (client gone) or the consumer stops iterating.
    */
-  async *exportRows(
+  async *exportBatches(
     datasetId: string,
     options: { signal?: AbortSignal; batchSize?: number } = {},
   ): AsyncGenerator<ExportRow[]> {
     const batchSize = options.batchSize ?? EXPORT_BATCH;
-    const fetchAfter = (cursor: bigint) =>
-      this.prisma.$queryRaw<ExportDbRow[]>`
-        SELECT l.seq, l.item_id::text AS item_id, i.data_ref, i.modality::text AS modality, l.label,
-               l.confidence, l.solver_count, l.created_at
-        FROM labels l JOIN items i ON i.id = l.item_id
-        WHERE l.dataset_id = ${datasetId}::uuid AND l.seq > ${cursor} AND i.state <> 'needs_review'
-        ORDER BY l.seq
-        LIMIT ${batchSize}`;
+    const fetchAfter = (cursor: string) =>
+      this.db.queryRows(
+        `SELECT l.seq::text, l.item_id::text, i.data_ref, i.modality::text, jsonb_typeof(l.label),
+                l.label #>> '{}', l.confidence, l.solver_count,
+                to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+         FROM labels l JOIN items i ON i.id = l.item_id
+         WHERE l.dataset_id = $1::uuid AND l.seq > $2::bigint AND i.state <> 'needs_review'
+         ORDER BY l.seq
+         LIMIT $3::int`,
+        [datasetId, cursor, batchSize],
+      ) as Promise<DbExportRow[]>;
     this.activeExports++;
     try {
-      let pending: Promise<ExportDbRow[]> | null = fetchAfter(0n);
+      let pending: Promise<DbExportRow[]> | null = fetchAfter("0");
       while (pending && !options.signal?.aborted) {
-        const rows: ExportDbRow[] = await pending;
-        pending = rows.length === batchSize ? fetchAfter(rows[rows.length - 1]!.seq) : null;
+        const rows: DbExportRow[] = await pending;
+        pending = rows.length === batchSize ? fetchAfter(rows[rows.length - 1]![0]) : null;
         // An abandoned prefetch must not surface as an unhandled rejection.
         pending?.catch(() => {});
         if (rows.length === 0 || options.signal?.aborted) break;
-        yield rows.map((row) => ({
-          item_id: row.item_id,
-          data_ref: row.data_ref,
-          modality: row.modality,
-          label: labelValue(row.label),
-          confidence: row.confidence,
-          solver_count: row.solver_count,
-          created_at: isoDate(row.created_at),
-        }));
+        yield rows.map(toExportRow);
       }
     } finally {
       this.activeExports--;
     }
   }
+}
+
+/** seq, item_id, data_ref, modality, jsonb_typeof(label), label #>> '{}', confidence, solver_count, created_at */
+type DbExportRow = [string, string, string, Modality, string, string, number, number, string];
+
+function toExportRow(row: DbExportRow): ExportRow {
+  const [, itemId, dataRef, modality, labelType, labelText, confidence, solverCount, createdAt] = row;
+  // A string label is written as is in CSV; a list of indices as compact JSON ("[1,4]") everywhere.
+  const labelJson =
+    labelType === "string" ? JSON.stringify(labelText) : JSON.stringify(JSON.parse(labelText));
+  return {
+    itemId,
+    dataRef,
+    modality,
+    labelCsv: labelType === "string" ? labelText : labelJson,
+    labelJson,
+    confidence,
+    solverCount,
+    createdAt,
+  };
 }
