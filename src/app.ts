@@ -5,6 +5,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
+import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
 import { toWireError, type WireError } from "./platform/errors.js";
 import { type AppDeps, createContext } from "./trpc/context.js";
 import { buildOpenApiDocument } from "./trpc/openapi.js";
@@ -57,7 +58,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).send({ detail: `Not found: ${request.method} ${request.url.split("?")[0]}` }),
   );
 
-  const openApiDocument = buildOpenApiDocument(appRouter, { version: deps.version });
+  const openApiDocument = buildOpenApiDocument(appRouter, {
+    version: deps.version,
+    extraPaths: { ...guardExtraPaths },
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
     mode: "static",
@@ -70,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerRestFacade(app, appRouter, deps);
+  registerGuardHttp(app, deps);
 
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",

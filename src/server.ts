@@ -2,6 +2,12 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
+import { ApiKeyService } from "./modules/guard/apikeys/service.js";
+import { DatasetService } from "./modules/guard/datasets/service.js";
+import { ItemService } from "./modules/guard/items/service.js";
+import { LabelService } from "./modules/guard/labels/service.js";
+import { MetricsService } from "./modules/guard/metrics/service.js";
+import { ProxyRuleService } from "./modules/guard/proxy-rules/service.js";
 import { RuntimeConfigService } from "./modules/guard/runtime-config/service.js";
 import { DashboardAuthenticator } from "./platform/auth.js";
 import { type Database, openDatabase } from "./platform/db.js";
@@ -49,13 +55,32 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
     await runtimeConfig.start();
     opened.push({ close: () => runtimeConfig.stop() });
 
+    const metrics = new MetricsService(state, db.prisma);
+    const apiKeys = new ApiKeyService(db.prisma, state, log);
+    await apiKeys.start();
+    opened.push({ close: () => apiKeys.stop() });
+    const proxyRules = new ProxyRuleService(db.prisma, state, log);
+    await proxyRules.start();
+    opened.push({ close: () => proxyRules.stop() });
+
     const deps: AppDeps = {
       config,
       log,
       db,
       state,
-      auth: { dashboard: new DashboardAuthenticator(config.dashboard, state) },
-      services: { runtimeConfig },
+      auth: {
+        dashboard: new DashboardAuthenticator(config.dashboard, state),
+        apiKey: (rawKey) => apiKeys.verify(rawKey),
+      },
+      services: {
+        runtimeConfig,
+        apiKeys,
+        datasets: new DatasetService(db.prisma, metrics),
+        items: new ItemService(db.prisma, metrics),
+        labels: new LabelService(db.prisma, db),
+        metrics,
+        proxyRules,
+      },
       version: VERSION,
       startedAt: new Date(),
     };

@@ -21,6 +21,12 @@ export type DatabaseKind = "pglite" | "postgres";
 export interface Database {
   prisma: PrismaClient;
   kind: DatabaseKind;
+  /**
+   * A parameterized read straight through the driver (pg pool or PGlite), rows as arrays of column values.
+   * For bulk reads where Prisma's per-cell result mapping dominates (streaming exports): about 5× faster.
+   * Types follow the driver: cast anything driver-specific (int8, timestamps) to text in the SQL.
+   */
+  queryRows(sql: string, params?: unknown[]): Promise<unknown[][]>;
   /** Runs `SELECT 1`; rejects if the database does not answer within PING_TIMEOUT_MS. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -56,6 +62,8 @@ async function openPGlite(opts: OpenDatabaseOptions): Promise<Database> {
     {
       kind: "pglite",
       prisma: new PrismaClient({ adapter: new PrismaPGlite(client) }),
+      queryRows: async (sql, params) =>
+        (await client.query<unknown[]>(sql, params, { rowMode: "array" })).rows,
       release: () => client.close(),
     },
     { kind: "pglite", client },
@@ -78,6 +86,8 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
     {
       kind: "postgres",
       prisma: new PrismaClient({ adapter: new PrismaPg(pool, { schema }) }),
+      queryRows: async (sql, params) =>
+        (await pool.query<unknown[]>({ text: sql, values: params, rowMode: "array" })).rows,
       release: () => pool.end(),
     },
     { kind: "postgres", databaseUrl, schema },
@@ -88,6 +98,7 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
 interface Opened {
   kind: DatabaseKind;
   prisma: PrismaClient;
+  queryRows: Database["queryRows"];
   /** Closes the driver (PGlite instance or pg pool) after Prisma has disconnected. */
   release(): Promise<void>;
 }
@@ -110,6 +121,7 @@ async function finishOpening(
   return {
     kind: opened.kind,
     prisma: opened.prisma,
+    queryRows: opened.queryRows,
     ping: () => withTimeout(opened.prisma.$queryRaw`SELECT 1`, PING_TIMEOUT_MS, "database ping"),
     close: once(close),
   };

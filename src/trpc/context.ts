@@ -2,6 +2,12 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyBaseLogger } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import type { ApiKeyService } from "../modules/guard/apikeys/service.js";
+import type { DatasetService } from "../modules/guard/datasets/service.js";
+import type { ItemService } from "../modules/guard/items/service.js";
+import type { LabelService } from "../modules/guard/labels/service.js";
+import type { MetricsService } from "../modules/guard/metrics/service.js";
+import type { ProxyRuleService } from "../modules/guard/proxy-rules/service.js";
 import type { RuntimeConfigService } from "../modules/guard/runtime-config/service.js";
 import type { Authenticators } from "../platform/auth.js";
 import type { Database } from "../platform/db.js";
@@ -22,6 +28,12 @@ export interface AppDeps {
 /** Module services, each built once with its dependencies. */
 export interface Services {
   runtimeConfig: RuntimeConfigService;
+  apiKeys: ApiKeyService;
+  datasets: DatasetService;
+  items: ItemService;
+  labels: LabelService;
+  metrics: MetricsService;
+  proxyRules: ProxyRuleService;
 }
 
 /** What a procedure may know about the request, whichever transport carried it. */

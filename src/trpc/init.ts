@@ -1,7 +1,7 @@
 import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
-import { API_KEY_INVALID, type Principal } from "../platform/auth.js";
+import { API_KEY_INVALID, type ApiKeyPrincipal, type Principal } from "../platform/auth.js";
 import { AppError, type ErrorDetail, UnauthorizedError, zodIssuesToDetail } from "../platform/errors.js";
 import { type Context, headerValue } from "./context.js";
 
@@ -57,7 +57,7 @@ export const apiKeyProcedure = t.procedure.meta({ auth: "apiKey" }).use(async ({
   const verify = ctx.deps.auth.apiKey;
   const principal = rawKey && verify ? await verify(rawKey, ctx.req.ip) : null;
   if (!principal) throw new UnauthorizedError(API_KEY_INVALID);
-  return next({ ctx: { principal: principal as Principal } });
+  return next({ ctx: { principal: principal satisfies ApiKeyPrincipal } });
 });
 
 /** `Authorization: Bearer <JWT>`, verified by the bench module's user service once it is registered. */

@@ -1,3 +1,9 @@
+import { apiKeysRouter } from "../modules/guard/apikeys/router.js";
+import { datasetsRouter } from "../modules/guard/datasets/router.js";
+import { itemsRouter } from "../modules/guard/items/router.js";
+import { labelsRouter } from "../modules/guard/labels/router.js";
+import { metricsRouter } from "../modules/guard/metrics/router.js";
+import { proxyRulesRouter } from "../modules/guard/proxy-rules/router.js";
 import { runtimeConfigRouter } from "../modules/guard/runtime-config/router.js";
 import { systemRouter } from "../modules/system/router.js";
 import { router } from "./init.js";
@@ -7,6 +13,12 @@ export const appRouter = router({
   system: systemRouter,
   guard: router({
     config: runtimeConfigRouter,
+    metrics: metricsRouter,
+    datasets: datasetsRouter,
+    apiKeys: apiKeysRouter,
+    proxyRules: proxyRulesRouter,
+    items: itemsRouter,
+    labels: labelsRouter,
   }),
 });
 

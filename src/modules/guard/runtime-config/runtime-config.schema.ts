@@ -26,6 +26,31 @@ export const runtimeConfigSchema = z
     fail_mode: z
       .enum(["open", "closed"])
       .describe("With no ground-truth pool: let visitors through (open) or answer 503 (closed)"),
+    revalidation_exit_confidence: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe("An item in re-validation graduates at this confidence (with enough votes)"),
+    revalidation_min_total_votes: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .describe("Total votes an item needs before it can graduate"),
+    revalidation_min_votes: z
+      .int()
+      .min(1)
+      .max(1000)
+      .describe("Unprocessed re-validation votes that trigger a batch"),
+    revalidation_delta: z
+      .number()
+      .gt(0)
+      .max(1)
+      .describe("Confidence added per agreeing vote, subtracted per disagreeing one"),
+    revalidation_floor: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe("Below this confidence an item is flagged needs_review and left out of exports"),
   })
   .meta({ id: "RuntimeConfig" });
 
@@ -45,4 +70,9 @@ export const RUNTIME_CONFIG_DEFAULTS: RuntimeConfig = {
   challenge_token_ttl: 300,
   log_level: "INFO",
   fail_mode: "open",
+  revalidation_exit_confidence: 0.85,
+  revalidation_min_total_votes: 15,
+  revalidation_min_votes: 3,
+  revalidation_delta: 0.05,
+  revalidation_floor: 0.6,
 };

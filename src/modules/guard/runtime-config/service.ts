@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { ValidationError } from "../../../platform/errors.js";
 import type { StateStore } from "../../../platform/state/index.js";
 import {
   RUNTIME_CONFIG_DEFAULTS,
@@ -71,6 +72,14 @@ export class RuntimeConfigService {
 
   async update(patch: RuntimeConfigPatch): Promise<RuntimeConfig> {
     const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+    const merged = { ...(await this.get()), ...patch };
+    if (merged.revalidation_floor >= merged.revalidation_exit_confidence) {
+      const field = "revalidation_floor" in patch ? "revalidation_floor" : "revalidation_exit_confidence";
+      throw ValidationError.field(
+        ["body", field],
+        "revalidation_floor must be below revalidation_exit_confidence",
+      );
+    }
     if (entries.length > 0) {
       await this.state.hset(
         CONFIG_KEY,

@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { modalitySchema } from "../shared.schema.js";
+
+export const EXPORT_FORMATS = ["csv", "json", "jsonl"] as const;
+export const exportFormatSchema = z.enum(EXPORT_FORMATS);
+export type ExportFormat = z.infer<typeof exportFormatSchema>;
+
+export const labelValueSchema = z
+  .union([z.string(), z.array(z.int())])
+  .describe("The consensus answer: a string, or a sorted list of cell indices for grid types");
+
+export const labelSchema = z
+  .object({
+    item_id: z.string(),
+    data_ref: z.string(),
+    modality: modalitySchema,
+    label: labelValueSchema,
+    confidence: z.number().describe("Share of the votes that agree with the label"),
+    solver_count: z.int().describe("Distinct solvers who voted on the item"),
+    created_at: z.string(),
+    dataset_id: z.string(),
+  })
+  .meta({ id: "Label" });
+
+export type LabelOut = z.infer<typeof labelSchema>;
+/** The columns of every export format, in this order. */
+export const EXPORT_COLUMNS = [
+  "item_id",
+  "data_ref",
+  "modality",
+  "label",
+  "confidence",
+  "solver_count",
+  "created_at",
+] as const;
+/** One exported label, with its label pre-encoded for CSV and for JSON (no per-row parse or re-encode). */
+export interface ExportRow {
+  itemId: string;
+  dataRef: string;
+  modality: string;
+  labelCsv: string;
+  labelJson: string;
+  confidence: number;
+  solverCount: number;
+  createdAt: string;
+}

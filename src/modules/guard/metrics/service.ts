@@ -1,0 +1,94 @@
+import type { PrismaClient } from "../../../generated/prisma/client.js";
+import type { StateStore } from "../../../platform/state/index.js";
+import type { Metrics } from "./metrics.schema.js";
+
+const SERVED = "metrics:challenges:served";
+const PASSED = "metrics:challenges:passed";
+const FAILED = "metrics:challenges:failed";
+const ITEMS = "metrics:items:total";
+const ITEMS_VERSION = "metrics:items:version";
+const MINUTE_PREFIX = "metrics:sessions:minute:";
+/** The window of `recent_sessions`. */
+export const RECENT_WINDOW_MIN = 15;
+const MINUTE_MS = 60_000;
+/** A cached item total is trusted at most this long, even if an invalidation was missed. */
+const ITEMS_CACHE_MS = 60_000;
+
+/**
+ * Dashboard metrics as counters in the state store, so reading them costs a fixed number of key reads
+ * (shared by every instance through Redis) and never a scan:
+ * - challenges served / passed / failed: plain counters the challenge engine increments;
+ * - recent sessions: one counter per minute (expiring after the window), the last 15 are summed;
+ * - total items: the sum of the exact per-dataset `item_count` columns, cached in the state store under a
+ *   version that every upload or delete bumps after committing; a cached sum is used only while its
+ *   version is current, so it never drifts from the database (not even when a write races a read).
+ */
+export class MetricsService {
+  constructor(
+    private readonly state: StateStore,
+    private readonly prisma: PrismaClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Called by the challenge engine each time it serves a challenge (a new session). */
+  async recordChallengeServed(count = 1): Promise<void> {
+    const minute = Math.floor(this.now() / MINUTE_MS);
+    await Promise.all([
+      this.state.incr(SERVED, count),
+      this.state.incr(`${MINUTE_PREFIX}${minute}`, count, (RECENT_WINDOW_MIN + 1) * MINUTE_MS),
+    ]);
+  }
+
+  /** Called by the challenge engine once per submitted challenge. */
+  async recordChallengeResult(passed: boolean): Promise<void> {
+    await this.state.incr(passed ? PASSED : FAILED);
+  }
+
+  /** Items were added or removed: the next read recomputes the total. */
+  async itemsChanged(): Promise<void> {
+    await this.state.incr(ITEMS_VERSION);
+  }
+
+  async snapshot(): Promise<Metrics> {
+    const minute = Math.floor(this.now() / MINUTE_MS);
+    const minuteKeys = Array.from({ length: RECENT_WINDOW_MIN }, (_, i) => `${MINUTE_PREFIX}${minute - i}`);
+    const [served, passed, failed, totalItems, ...minutes] = await Promise.all([
+      this.state.get(SERVED),
+      this.state.get(PASSED),
+      this.state.get(FAILED),
+      this.totalItems(),
+      ...minuteKeys.map((key) => this.state.get(key)),
+    ]);
+    const ok = toInt(passed);
+    const ko = toInt(failed);
+    const submitted = ok + ko;
+    return {
+      total_challenges: toInt(served),
+      total_items: totalItems,
+      solve_rate_pct: submitted === 0 ? 0 : Math.round((ok / submitted) * 1000) / 10,
+      recent_sessions: minutes.reduce<number>((sum, value) => sum + toInt(value as string | null), 0),
+      challenges_passed: ok,
+      challenges_failed: ko,
+    };
+  }
+
+  private async totalItems(): Promise<number> {
+    // The version is read before the sum: a write committed after this read bumps it, so a sum that
+    // missed that write is stored under an old version and never used.
+    const [version, cached] = await Promise.all([this.state.get(ITEMS_VERSION), this.state.get(ITEMS)]);
+    const current = version ?? "0";
+    if (cached !== null) {
+      const [cachedVersion, total] = cached.split(":");
+      if (cachedVersion === current) return toInt(total ?? null);
+    }
+    const { _sum } = await this.prisma.dataset.aggregate({ _sum: { itemCount: true } });
+    const total = _sum.itemCount ?? 0;
+    await this.state.set(ITEMS, `${current}:${total}`, { ttlMs: ITEMS_CACHE_MS });
+    return total;
+  }
+}
+
+function toInt(value: string | null): number {
+  const n = value === null ? 0 : Number.parseInt(value, 10);
+  return Number.isFinite(n) ? n : 0;
+}

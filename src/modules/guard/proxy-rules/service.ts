@@ -1,0 +1,129 @@
+import type { Logger } from "pino";
+import type { PrismaClient } from "../../../generated/prisma/client.js";
+import { NotFoundError, ValidationError } from "../../../platform/errors.js";
+import type { StateStore } from "../../../platform/state/index.js";
+import { isoDate } from "../shared.schema.js";
+import { type CompiledRule, compileRules, normalizePath, patternProblem } from "./matcher.js";
+import type { CreateProxyRuleInput, ProxyRuleOut, UpdateProxyRuleInput } from "./proxy-rules.schema.js";
+
+const CHANGED_CHANNEL = "proxy-rules:changed";
+const NOT_FOUND = "Proxy rule not found";
+
+type RuleRow = Awaited<ReturnType<PrismaClient["proxyRule"]["findFirstOrThrow"]>>;
+
+const ORDER = [{ priority: "desc" as const }, { createdAt: "asc" as const }, { id: "asc" as const }];
+
+function toOut(row: RuleRow): ProxyRuleOut {
+  return {
+    id: row.id,
+    pattern: row.pattern,
+    match_type: row.matchType,
+    priority: row.priority,
+    enabled: row.enabled,
+    created_at: isoDate(row.createdAt),
+    updated_at: isoDate(row.updatedAt),
+  };
+}
+
+/**
+ * Proxy rules exempt paths from the challenge. Every instance keeps the enabled rules compiled in memory,
+ * in evaluation order; a change reloads them on the instance that made it before it answers, and on every
+ * other instance through pub/sub.
+ */
+export class ProxyRuleService {
+  private compiled: CompiledRule<RuleRow>[] = [];
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private loading: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly state: StateStore,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, () => {
+      void this.reload().catch((error: unknown) =>
+        this.log.error({ err: error }, "reloading proxy rules failed; keeping the previous set"),
+      );
+    });
+    await this.reload();
+  }
+
+  async stop(): Promise<void> {
+    await this.unsubscribe?.();
+  }
+
+  /** The first enabled rule (highest priority first) that exempts `path`, or null: the request is challenged. */
+  matchRule(path: string): ProxyRuleOut | null {
+    const normalized = normalizePath(path);
+    for (const entry of this.compiled) if (entry.test(normalized)) return toOut(entry.rule);
+    return null;
+  }
+
+  async list(): Promise<ProxyRuleOut[]> {
+    return (await this.prisma.proxyRule.findMany({ orderBy: ORDER })).map(toOut);
+  }
+
+  async create(input: CreateProxyRuleInput): Promise<ProxyRuleOut> {
+    checkPattern(input.pattern, input.match_type);
+    const row = await this.prisma.proxyRule.create({
+      data: {
+        pattern: input.pattern,
+        matchType: input.match_type,
+        priority: input.priority,
+        enabled: input.enabled,
+      },
+    });
+    await this.changed();
+    return toOut(row);
+  }
+
+  async update(input: UpdateProxyRuleInput): Promise<ProxyRuleOut> {
+    const current = await this.prisma.proxyRule.findUnique({ where: { id: input.id } });
+    if (!current) throw new NotFoundError(NOT_FOUND);
+    const pattern = input.pattern ?? current.pattern;
+    const matchType = input.match_type ?? current.matchType;
+    if (input.pattern !== undefined || input.match_type !== undefined) {
+      checkPattern(pattern, matchType, input.pattern === undefined ? "match_type" : "pattern");
+    }
+    const data = {
+      ...(input.pattern !== undefined && { pattern: input.pattern }),
+      ...(input.match_type !== undefined && { matchType: input.match_type }),
+      ...(input.priority !== undefined && { priority: input.priority }),
+      ...(input.enabled !== undefined && { enabled: input.enabled }),
+    };
+    if (Object.keys(data).length === 0) return toOut(current);
+    const { count } = await this.prisma.proxyRule.updateMany({ where: { id: input.id }, data });
+    if (count === 0) throw new NotFoundError(NOT_FOUND);
+    await this.changed();
+    return toOut(await this.prisma.proxyRule.findUniqueOrThrow({ where: { id: input.id } }));
+  }
+
+  async delete(id: string): Promise<void> {
+    const { count } = await this.prisma.proxyRule.deleteMany({ where: { id } });
+    if (count === 0) throw new NotFoundError(NOT_FOUND);
+    await this.changed();
+  }
+
+  private async changed(): Promise<void> {
+    await this.reload();
+    await this.state.publish(CHANGED_CHANNEL, "changed");
+  }
+
+  /** Loads and compiles the rules; reloads are serialized so an older read never replaces a newer one. */
+  private reload(): Promise<void> {
+    this.loading = this.loading
+      .catch(() => {})
+      .then(async () => {
+        const rows = await this.prisma.proxyRule.findMany({ where: { enabled: true }, orderBy: ORDER });
+        this.compiled = compileRules(rows);
+      });
+    return this.loading;
+  }
+}
+
+function checkPattern(pattern: string, matchType: RuleRow["matchType"], field = "pattern"): void {
+  const problem = patternProblem(pattern, matchType);
+  if (problem) throw ValidationError.field(["body", field], problem);
+}
