@@ -32,6 +32,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // While shutting down, answers to in-flight requests close their connection, so keep-alive clients
+  // do not hold the process open (new requests already get 503 from Fastify's return503OnClosing).
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
 
   // An empty JSON body means "no input" (e.g. POST /dashboard/api/ml/train), not a parse error.
   const defaultJsonParser = app.getDefaultJsonParser("error", "error");

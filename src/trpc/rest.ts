@@ -1,9 +1,10 @@
-import type { AnyRouter, TRPCError } from "@trpc/server";
+import type { AnyRouter } from "@trpc/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from "fastify";
-import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
-import { toWireError } from "../platform/errors.js";
+import { toWireError, ValidationError } from "../platform/errors.js";
 import { type AppDeps, createContext, type RequestInfo } from "./context.js";
-import { listProcedures } from "./procedures.js";
+import { createCallerFactory } from "./init.js";
+import { inputSchemaOf, listProcedures } from "./procedures.js";
+import { coerceQuery, isVoidSchema } from "./query-coercion.js";
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
@@ -22,97 +23,61 @@ function locator(method: string, pathParams: string[]) {
 }
 
 /**
- * Mounts every procedure that has an `openapi` meta as a Fastify route at its documented path. The call
- * itself goes through trpc-to-openapi's handler (input merging, query coercion, the tRPC caller); we only
- * translate its answer: the documented success status, and errors in the documented `{"detail": ...}` shape.
+ * Mounts every procedure that has an `openapi` meta (the same meta trpc-to-openapi turns into the OpenAPI
+ * document) as a Fastify route at its documented path. The input is the JSON body (POST/PUT/PATCH) or the
+ * query string, plus the path parameters; the procedure runs through the tRPC caller, so validation, auth
+ * and logic are exactly those of /trpc and /graphql. Query strings are coerced by looking at the schema,
+ * never by mutating it (trpc-to-openapi's own handler flips zod's `coerce` flag on the shared schemas,
+ * which would make `{"risk_threshold": false}` pass as 0 on every transport).
  */
 export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps: AppDeps): void {
-  const successStatus = new Map<string, number>();
-  const handler = createOpenApiNodeHttpHandler({
-    router,
-    createContext: ({ req }) => {
-      const shim = req as unknown as RequestShim;
-      return createContext(deps, requestInfo(shim.fastifyRequest), shim.fastifyRequest.log);
-    },
-    responseMeta: ({ paths, errors }) =>
-      errors.length === 0 && paths?.[0] ? { status: successStatus.get(paths[0]) ?? 200 } : {},
-    onError: ({ error, req }) => {
-      (req as unknown as RequestShim).error = error;
-    },
-  });
+  const createCaller = createCallerFactory(router);
 
-  for (const { path, meta } of listProcedures(router)) {
+  for (const { path, meta, procedure } of listProcedures(router)) {
     const openapi = meta.openapi;
     if (!openapi || openapi.enabled === false) continue;
-    successStatus.set(path, meta.httpStatus ?? 200);
+    const method = openapi.method;
     const pathParams = [...openapi.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
-    const locFor = locator(openapi.method, pathParams);
+    const locFor = locator(method, pathParams);
+    const inputSchema = inputSchemaOf(procedure);
+    const takesInput = inputSchema !== undefined && !isVoidSchema(inputSchema);
+    const successStatus = meta.httpStatus ?? 200;
+    const segments = path.split(".");
 
     app.route({
-      method: openapi.method as HTTPMethods,
+      method: method as HTTPMethods,
       url: openapi.path.replace(/\{(\w+)\}/g, ":$1"),
-      handler: (request, reply) => callProcedure(handler, request, reply, locFor),
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const body = request.body;
+        if (BODY_METHODS.has(method) && body !== undefined && !isPlainObject(body)) {
+          const error = ValidationError.field(["body"], "Input should be a JSON object", "object_type");
+          return reply.code(422).send({ detail: error.detail });
+        }
+        const params = coerceQuery(request.params as Record<string, string>, inputSchema);
+        const input = takesInput
+          ? BODY_METHODS.has(method)
+            ? { ...(body as Record<string, unknown> | undefined), ...params }
+            : { ...coerceQuery(request.query as Record<string, string | string[]>, inputSchema), ...params }
+          : undefined;
+
+        const caller = createCaller(createContext(deps, requestInfo(request), request.log));
+        const call = segments.reduce<unknown>(
+          (node, key) => (node as Record<string, unknown>)[key],
+          caller,
+        ) as (input: unknown) => Promise<unknown>;
+        try {
+          const data = await call(input);
+          if (successStatus === 204) return reply.code(204).send();
+          return reply.code(successStatus).type("application/json").send(JSON.stringify(data));
+        } catch (error) {
+          const wire = toWireError(error, { log: request.log, locFor });
+          return reply.code(wire.status).headers(wire.headers).type("application/json").send(wire.body);
+        }
+      },
     });
   }
 }
 
-interface RequestShim {
-  fastifyRequest: FastifyRequest;
-  error?: TRPCError;
-}
-
-type OpenApiHandler = ReturnType<typeof createOpenApiNodeHttpHandler>;
-
-async function callProcedure(
-  handler: OpenApiHandler,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  locFor: (path: PropertyKey[]) => (string | number)[],
-): Promise<void> {
-  const raw = request.raw;
-  const headers = { ...request.headers };
-  // A POST without a body (e.g. "start training") is a call with no input, not a wrong content type.
-  if (request.body === undefined && !headers["content-type"]) headers["content-type"] = "application/json";
-
-  const reqShim = {
-    fastifyRequest: request,
-    method: request.method,
-    url: request.url,
-    headers,
-    body: request.body,
-    query: request.query,
-    socket: raw.socket,
-    readableEnded: true,
-    once: raw.once.bind(raw),
-    on: raw.on.bind(raw),
-    off: raw.off.bind(raw),
-  } as RequestShim & Record<string, unknown>;
-
-  const answer = await new Promise<{ status: number; body: string | undefined }>((resolve) => {
-    const resShim = {
-      statusCode: 200,
-      writableEnded: false,
-      setHeader: (name: string, value: string) => void reply.header(name, value),
-      end(body?: string) {
-        resShim.writableEnded = true;
-        resolve({ status: resShim.statusCode, body });
-      },
-      once: reply.raw.once.bind(reply.raw),
-      on: reply.raw.on.bind(reply.raw),
-      off: reply.raw.off.bind(reply.raw),
-    };
-    void handler(reqShim as never, resShim as never);
-  });
-
-  if (answer.status >= 400) {
-    const wire = toWireError(reqShim.error, { log: request.log, locFor });
-    await reply.code(wire.status).headers(wire.headers).type("application/json").send(wire.body);
-    return;
-  }
-  if (answer.status === 204) {
-    reply.removeHeader("content-type");
-    await reply.code(204).send();
-    return;
-  }
-  await reply.code(answer.status).type("application/json").send(answer.body);
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

@@ -1,0 +1,156 @@
+import { request } from "node:http";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { dropSchema, randomSchemaName } from "../support/db.js";
+import { type ServerProcess, startServerProcess } from "../support/process.js";
+
+const running: ServerProcess[] = [];
+afterEach(async () => {
+  for (const server of running.splice(0)) {
+    if (server.child.exitCode === null) {
+      server.child.kill("SIGKILL");
+      await server.exited;
+    }
+  }
+});
+
+function start(env: Record<string, string>): ServerProcess {
+  const server = startServerProcess({ HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...env });
+  running.push(server);
+  return server;
+}
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+describe("the server process (npm start)", () => {
+  it("starts on embedded defaults, prints first-run credentials once, and stops cleanly on SIGTERM", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "hiveguard-process-"));
+    const first = start({ HIVEGUARD_DATA_DIR: dataDir });
+    const [, url] = await first.waitFor(/HiveGuard \S+ at (http:\/\/\S+)/);
+    const [, password] = first.output().match(/dashboard password: (\S+)/)!;
+
+    const health = await fetch(`${url}/api/v1/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok" });
+    const ready = await fetch(`${url}/api/v1/ready`);
+    expect(await ready.json()).toMatchObject({
+      database: { backend: "pglite", ok: true },
+      state: { backend: "memory" },
+    });
+    const config = await fetch(`${url}/dashboard/api/config`, {
+      headers: { authorization: basic("admin", password!) },
+    });
+    expect(config.status).toBe(200);
+    await config.arrayBuffer();
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(first.output()).not.toMatch(/\n\s+at /);
+
+    // Second start on the same data directory: same credentials, not printed again.
+    const second = start({ HIVEGUARD_DATA_DIR: dataDir });
+    const [, secondUrl] = await second.waitFor(/HiveGuard \S+ at (http:\/\/\S+)/);
+    expect(second.output()).not.toContain(password);
+    const again = await fetch(`${secondUrl}/dashboard/api/config`, {
+      headers: { authorization: basic("admin", password!) },
+    });
+    expect(again.status).toBe(200);
+    await again.arrayBuffer();
+    second.child.kill("SIGINT");
+    expect(await second.exited).toBe(0);
+  });
+
+  it("finishes a request that is in flight when SIGTERM arrives", async () => {
+    const server = start({
+      HIVEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), "hiveguard-process-")),
+      DASHBOARD_USERNAME: "ops",
+      DASHBOARD_PASSWORD: "drain-test-password",
+    });
+    const [, url] = await server.waitFor(/HiveGuard \S+ at (http:\/\/\S+)/);
+    const body = JSON.stringify({ risk_threshold: 0.42 });
+
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${url}/dashboard/api/config`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          authorization: basic("ops", "drain-test-password"),
+        },
+      });
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode!, text }));
+      });
+      req.on("error", reject);
+      // Half the body now, SIGTERM, then the rest: the request is in flight during shutdown.
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        server.child.kill("SIGTERM");
+        setTimeout(() => req.end(body.slice(10)), 300);
+      }, 200);
+    });
+
+    const answer = await response;
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text).risk_threshold).toBe(0.42);
+    expect(await server.exited).toBe(0);
+  });
+
+  it("refuses to start in production without a strong SECRET_KEY, with a clear message and no stack", async () => {
+    const server = start({
+      NODE_ENV: "production",
+      SECRET_KEY: "too-short",
+      HIVEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), "hiveguard-process-")),
+    });
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toMatch(/SECRET_KEY must be at least 32 characters/);
+    expect(server.output()).toMatch(/DASHBOARD_USERNAME is not set/);
+    expect(server.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it("refuses WORKERS > 1 on the embedded database", async () => {
+    const server = start({
+      WORKERS: "2",
+      HIVEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), "hiveguard-process-")),
+    });
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toMatch(/WORKERS > 1 needs DATABASE_URL/);
+  });
+
+  it.runIf(process.env.DATABASE_URL && process.env.REDIS_URL)(
+    "runs WORKERS=2 processes on PostgreSQL + Redis and stops them all on SIGTERM",
+    async () => {
+      const schema = randomSchemaName();
+      const server = start({
+        WORKERS: "2",
+        LOG_LEVEL: "info",
+        PORT: String(20000 + Math.floor(Math.random() * 20000)),
+        DATABASE_URL: `${process.env.DATABASE_URL!}?schema=${schema}`,
+        REDIS_URL: process.env.REDIS_URL!,
+        REDIS_PREFIX: `cluster-test-${process.pid}`,
+        HIVEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), "hiveguard-process-")),
+      });
+      const [, url] = await server.waitFor(/"address":"(http:\/\/[^"]+)"/, 60_000);
+      await server.waitFor(/HiveGuard listening[\s\S]*HiveGuard listening/, 60_000);
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${url}/api/v1/health`, { headers: { connection: "close" } });
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
+      const workerPids = [...server.output().matchAll(/"pid":(\d+)[^\n]*HiveGuard listening/g)].map(
+        (m) => m[1],
+      );
+      expect(new Set(workerPids).size).toBe(2);
+      expect(workerPids).not.toContain(String(server.child.pid));
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      await dropSchema(process.env.DATABASE_URL!, schema);
+    },
+    90_000,
+  );
+});
