@@ -3,7 +3,7 @@
  * (HIVEGUARD_URL, HIVEGUARD_API_KEY, HIVEGUARD_DASHBOARD_TOKEN), or runs one (`hiveguard start`).
  */
 import { createWriteStream } from "node:fs";
-import { Readable, Writable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { SingleBar } from "cli-progress";
 import { Command, InvalidArgumentError, Option } from "commander";
