@@ -28,10 +28,12 @@ const t = initTRPC
       if (error instanceof AppError) detail = error.detail;
       else if (error.cause instanceof ZodError)
         detail = zodIssuesToDetail(error.cause.issues, (path) => ["input", ...path.map(String)]);
+      // Input validation answers 422 on /trpc too, as on REST, so every client sees one status per error kind.
+      const httpStatus = error.cause instanceof ZodError ? 422 : shape.data.httpStatus;
       return {
         message: internal ? "Internal server error" : shape.message,
         code: shape.code,
-        data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, detail },
+        data: { code: shape.data.code, httpStatus, path: shape.data.path, detail },
       };
     },
   });

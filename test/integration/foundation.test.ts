@@ -202,7 +202,7 @@ describe("tRPC", () => {
 
   it("tRPC errors carry the detail and no stack", async () => {
     const res = await call("/trpc/guard.config.update", json({ risk_threshold: -1 }, t.dashboardAuth));
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     const error = res.body.error as { data: { detail: { loc: unknown[] }[] } };
     expect(error.data.detail[0]!.loc).toEqual(["input", "risk_threshold"]);
     const anonymous = await call("/trpc/guard.config.get");

@@ -1,0 +1,191 @@
+/**
+ * The typed HiveGuard client: the tRPC client typed by the server's own router (inputs and outputs are
+ * checked at compile time), plus helpers for what tRPC does not carry (streaming exports, batched uploads).
+ *
+ *   const hg = createHiveGuardClient({ url: "http://localhost:8000", dashboardToken: btoa("admin:pw") });
+ *   const datasets = await hg.guard.datasets.list.query();
+ */
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { AppRouter } from "../../src/trpc/router.js";
+
+export type { AppRouter };
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type ItemInput = RouterInputs["guard"]["items"]["upload"]["items"][number];
+export type Label = RouterOutputs["guard"]["labels"]["list"][number];
+export type ExportFormat = "csv" | "json" | "jsonl";
+
+export interface HiveGuardClientOptions {
+  /** Server URL, e.g. http://localhost:8000 */
+  url: string;
+  /** `X-HiveGuard-Key` for the public API. */
+  apiKey?: string;
+  /** Base64 of `user:password`, sent as HTTP Basic to the dashboard API. */
+  dashboardToken?: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * What every failed call throws: the HTTP status and the documented `detail` (a string, or the list of
+ * `{loc, msg, type}` entries of a 422), plus `url` when the server could not be reached at all.
+ */
+export class HiveGuardError extends Error {
+  override name = "HiveGuardError";
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly detail: unknown,
+    readonly url: string,
+  ) {
+    super(message);
+  }
+
+  /** True when the server was not reachable (no HTTP answer). */
+  get unreachable(): boolean {
+    return this.status === null;
+  }
+}
+
+function detailMessage(detail: unknown, fallback: string): string {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map(
+        (issue: { loc?: unknown[]; msg?: string }) =>
+          `${(issue.loc ?? []).join(".")}: ${issue.msg ?? "invalid"}`,
+      )
+      .join("; ");
+  }
+  return fallback;
+}
+
+export function toHiveGuardError(error: unknown, url: string): HiveGuardError {
+  if (error instanceof HiveGuardError) return error;
+  if (error instanceof TRPCClientError) {
+    const data = error.data as { httpStatus?: number; detail?: unknown } | undefined;
+    if (data?.httpStatus) {
+      const detail = data.detail ?? error.message;
+      return new HiveGuardError(detailMessage(detail, error.message), data.httpStatus, detail, url);
+    }
+    error = error.cause ?? error;
+  }
+  const cause = (error as { cause?: { code?: string } }).cause;
+  const reason = cause?.code ?? (error instanceof Error ? error.message : String(error));
+  return new HiveGuardError(`Cannot reach HiveGuard at ${url} (${reason})`, null, null, url);
+}
+
+export function createHiveGuardClient(options: HiveGuardClientOptions) {
+  const url = options.url.replace(/\/+$/, "");
+  const doFetch = options.fetch ?? fetch;
+  const headers = (): Record<string, string> => ({
+    ...(options.apiKey ? { "x-hiveguard-key": options.apiKey } : {}),
+    ...(options.dashboardToken ? { authorization: `Basic ${options.dashboardToken}` } : {}),
+  });
+
+  const trpc = createTRPCClient<AppRouter>({
+    links: [httpBatchLink({ url: `${url}/trpc`, headers, fetch: doFetch })],
+  });
+
+  /** A REST call whose errors become HiveGuardErrors; for routes tRPC cannot carry. */
+  async function rest(path: string, init: RequestInit = {}): Promise<Response> {
+    let response: Response;
+    try {
+      response = await doFetch(`${url}${path}`, { ...init, headers: { ...headers(), ...init.headers } });
+    } catch (error) {
+      throw toHiveGuardError(error, url);
+    }
+    if (!response.ok && response.status !== 204) {
+      const text = await response.text();
+      let detail: unknown = text;
+      try {
+        detail = (JSON.parse(text) as { detail?: unknown }).detail ?? text;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new HiveGuardError(detailMessage(detail, response.statusText), response.status, detail, url);
+    }
+    return response;
+  }
+
+  /** Runs a tRPC call, converting any failure to a HiveGuardError. */
+  async function call<T>(run: (client: typeof trpc) => Promise<T>): Promise<T> {
+    try {
+      return await run(trpc);
+    } catch (error) {
+      throw toHiveGuardError(error, url);
+    }
+  }
+
+  return {
+    url,
+    trpc,
+    call,
+    rest,
+
+    /** Every finalized label visible to the API key, page by page (flat memory for any number of rows). */
+    async *labels(pageSize = 1000): AsyncGenerator<Label> {
+      for (let offset = 0; ; offset += pageSize) {
+        const page = await call((c) => c.guard.labels.list.query({ limit: pageSize, offset }));
+        yield* page;
+        if (page.length < pageSize) return;
+      }
+    },
+
+    /** Every item visible to the API key, page by page. */
+    async *items(pageSize = 1000) {
+      for (let offset = 0; ; offset += pageSize) {
+        const page = await call((c) => c.guard.items.list.query({ limit: pageSize, offset }));
+        yield* page;
+        if (page.length < pageSize) return;
+      }
+    },
+
+    /** The streaming export of one dataset's labels, as the server sends it (bytes, never buffered). */
+    async exportDataset(datasetId: string, fmt: ExportFormat): Promise<ReadableStream<Uint8Array>> {
+      const response = await rest(
+        `/dashboard/api/item-datasets/${encodeURIComponent(datasetId)}/labeled/export?fmt=${fmt}`,
+      );
+      return response.body ?? new ReadableStream({ start: (controller) => controller.close() });
+    },
+
+    /**
+     * Uploads items in batches (1,000 by default: the server's limit per request). A failed batch is
+     * reported through `onBatch` and the rest continue; the result says how many were created.
+     */
+    async uploadItems(
+      items: AsyncIterable<ItemInput> | Iterable<ItemInput>,
+      opts: {
+        batchSize?: number;
+        onBatch?: (result: { index: number; size: number; created: number; error?: HiveGuardError }) => void;
+      } = {},
+    ): Promise<{ created: number; failed: number; itemIds: string[] }> {
+      const batchSize = opts.batchSize ?? 1000;
+      const summary = { created: 0, failed: 0, itemIds: [] as string[] };
+      let batch: ItemInput[] = [];
+      let index = 0;
+      const send = async () => {
+        const size = batch.length;
+        index++;
+        try {
+          const result = await call((c) => c.guard.items.upload.mutate({ items: batch }));
+          summary.created += result.created;
+          summary.itemIds.push(...result.item_ids);
+          opts.onBatch?.({ index, size, created: result.created });
+        } catch (error) {
+          summary.failed += size;
+          opts.onBatch?.({ index, size, created: 0, error: toHiveGuardError(error, url) });
+        }
+        batch = [];
+      };
+      for await (const item of items) {
+        batch.push(item);
+        if (batch.length === batchSize) await send();
+      }
+      if (batch.length > 0) await send();
+      return summary;
+    },
+  };
+}
+
+export type HiveGuardClient = ReturnType<typeof createHiveGuardClient>;

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { createHiveGuardClient, HiveGuardError, type RouterOutputs } from "../../clients/ts/index.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("typed client", () => {
+  it("is typed by the server's router: wrong field names and types do not compile", () => {
+    const hg = createHiveGuardClient({ url: "http://localhost:1" });
+    // Compile-time checks only (tsc runs over the tests in CI); the calls below are never awaited.
+    const typedCalls = () => {
+      // @ts-expect-error `nmae` is not a field of the dataset create input
+      void hg.trpc.guard.datasets.create.mutate({ nmae: "x", modality: "image" });
+      // @ts-expect-error modality must be one of image, text, audio
+      void hg.trpc.guard.datasets.create.mutate({ name: "x", modality: "video" });
+      // @ts-expect-error risk_threshold is a number
+      void hg.trpc.guard.config.update.mutate({ risk_threshold: "high" });
+      // @ts-expect-error there is no such procedure
+      void hg.trpc.guard.datasets.destroyEverything.mutate();
+    };
+    expect(typeof typedCalls).toBe("function");
+    expectTypeOf<RouterOutputs["guard"]["datasets"]["create"]>()
+      .toHaveProperty("item_count")
+      .toEqualTypeOf<number>();
+    expectTypeOf<RouterOutputs["system"]["health"]>().toEqualTypeOf<{ status: "ok"; version: string }>();
+  });
+
+  it("calls procedures with dashboard credentials and returns typed results", async () => {
+    const hg = createHiveGuardClient({ url: t.url, dashboardToken: t.dashboardAuth.replace("Basic ", "") });
+    const dataset = await hg.call((c) => c.guard.datasets.create.mutate({ name: "typed", modality: "text" }));
+    expect(dataset).toMatchObject({ name: "typed", modality: "text", item_count: 0 });
+    const health = await hg.call((c) => c.system.health.query());
+    expect(health.status).toBe("ok");
+  });
+
+  it("surfaces errors as HiveGuardError with the HTTP status and the documented detail", async () => {
+    const anonymous = createHiveGuardClient({ url: t.url });
+    const unauthorized = await anonymous.call((c) => c.guard.datasets.list.query()).catch((e: unknown) => e);
+    expect(unauthorized).toBeInstanceOf(HiveGuardError);
+    expect(unauthorized).toMatchObject({ status: 401, detail: "Unauthorized" });
+
+    const hg = createHiveGuardClient({ url: t.url, dashboardToken: t.dashboardAuth.replace("Basic ", "") });
+    const invalid = (await hg
+      .call((c) => c.guard.config.update.mutate({ risk_threshold: 7 }))
+      .catch((e: unknown) => e)) as HiveGuardError;
+    expect(invalid.status).toBe(422);
+    expect(invalid.detail).toEqual([expect.objectContaining({ loc: ["input", "risk_threshold"] })]);
+
+    const down = createHiveGuardClient({ url: "http://127.0.0.1:9" });
+    const unreachable = (await down
+      .call((c) => c.system.health.query())
+      .catch((e: unknown) => e)) as HiveGuardError;
+    expect(unreachable.unreachable).toBe(true);
+    expect(unreachable.message).toContain("http://127.0.0.1:9");
+  });
+
+  it("uploads in batches with a progress callback and streams labels page by page", async () => {
+    const hg = createHiveGuardClient({ url: t.url, dashboardToken: t.dashboardAuth.replace("Basic ", "") });
+    const dataset = await hg.call((c) =>
+      c.guard.datasets.create.mutate({ name: "batches", modality: "image" }),
+    );
+    const key = await hg.call((c) =>
+      c.guard.apiKeys.create.mutate({ label: "client", datasets: [dataset.id] }),
+    );
+    const withKey = createHiveGuardClient({ url: t.url, apiKey: key.raw_key });
+    const batches: number[] = [];
+    const items = Array.from({ length: 250 }, (_, i) => ({
+      dataset_id: dataset.id,
+      data_ref: `img-${i}.jpg`,
+      modality: "image" as const,
+    }));
+    const result = await withKey.uploadItems(items, {
+      batchSize: 100,
+      onBatch: (b) => batches.push(b.created),
+    });
+    expect(batches).toEqual([100, 100, 50]);
+    expect(result).toMatchObject({ created: 250, failed: 0 });
+    const listed: unknown[] = [];
+    for await (const item of withKey.items(100)) listed.push(item);
+    expect(listed).toHaveLength(250);
+  });
+});
