@@ -5,6 +5,8 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
+import { registerTrackingRoutes } from "./modules/tracking/http.js";
+import { trackingOpenApiPaths } from "./modules/tracking/openapi.js";
 import { toWireError, type WireError } from "./platform/errors.js";
 import { type AppDeps, createContext } from "./trpc/context.js";
 import { buildOpenApiDocument } from "./trpc/openapi.js";
@@ -48,7 +50,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).send({ detail: `Not found: ${request.method} ${request.url.split("?")[0]}` }),
   );
 
-  const openApiDocument = buildOpenApiDocument(appRouter, { version: deps.version });
+  const openApiDocument = buildOpenApiDocument(appRouter, {
+    version: deps.version,
+    extraPaths: { ...trackingOpenApiPaths },
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
     mode: "static",
@@ -75,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerGraphQL(app, appRouter, deps);
+  await registerTrackingRoutes(app, deps);
   return app;
 }
 

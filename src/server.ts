@@ -3,6 +3,9 @@ import type { Logger } from "pino";
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
 import { RuntimeConfigService } from "./modules/guard/runtime-config/service.js";
+import { ArtifactStore } from "./modules/tracking/artifacts.js";
+import { TrackingEvents } from "./modules/tracking/events.js";
+import { TrackingService } from "./modules/tracking/service.js";
 import { DashboardAuthenticator } from "./platform/auth.js";
 import { type Database, openDatabase } from "./platform/db.js";
 import { createStateStore, type StateStore } from "./platform/state/index.js";
@@ -49,13 +52,20 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
     await runtimeConfig.start();
     opened.push({ close: () => runtimeConfig.stop() });
 
+    const tracking = new TrackingService({
+      prisma: db.prisma,
+      events: new TrackingEvents(state, log),
+      artifacts: new ArtifactStore(config.tracking.artifactsDir),
+      config: config.tracking,
+    });
+
     const deps: AppDeps = {
       config,
       log,
       db,
       state,
       auth: { dashboard: new DashboardAuthenticator(config.dashboard, state) },
-      services: { runtimeConfig },
+      services: { runtimeConfig, tracking },
       version: VERSION,
       startedAt: new Date(),
     };

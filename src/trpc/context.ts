@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { RuntimeConfigService } from "../modules/guard/runtime-config/service.js";
+import type { TrackingService } from "../modules/tracking/service.js";
 import type { Authenticators } from "../platform/auth.js";
 import type { Database } from "../platform/db.js";
 import type { StateStore } from "../platform/state/index.js";
@@ -22,6 +23,7 @@ export interface AppDeps {
 /** Module services, each built once with its dependencies. */
 export interface Services {
   runtimeConfig: RuntimeConfigService;
+  tracking: TrackingService;
 }
 
 /** What a procedure may know about the request, whichever transport carried it. */
