@@ -175,7 +175,6 @@ export interface InitOptions extends HttpTransportOptions {
 const defaultQueueDir = () =>
   process.env.HIVEGUARD_TRACKING_QUEUE ?? join(homedir(), ".hiveguard", "tracking-queue");
 const safeFile = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, "_");
-const pointsOf = (records: MetricRecord[]) => records.reduce((n, r) => n + Object.keys(r.metrics).length, 0);
 
 export class Run {
   readonly project: string;
