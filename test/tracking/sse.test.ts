@@ -42,7 +42,7 @@ async function openStream(url: string) {
               .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]),
           );
           if (fields.event)
-            events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data) });
+            events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data ?? "null") });
         }
         check();
       }

@@ -130,7 +130,7 @@
     }
     const key = `${runs.join("|")}|${logY}`;
     entry.el.dataset.points = String(
-      aligned.slice(1).reduce((n, ys) => n + ys.filter((v) => v !== null).length, 0),
+      aligned.slice(1).reduce((n, ys) => n + ys.filter((v) => v != null).length, 0),
     );
     if (entry.plot && entry.key === key) {
       entry.plot.setData(aligned, !entry.zoomed);
