@@ -500,36 +500,76 @@ export class TrackingService {
     return ids;
   }
 
-  /** Every series of these runs, read in one query, LTTB-downsampled above the threshold. */
+  /**
+   * Every series of these runs, LTTB-downsampled above the threshold. Downsampled series are cached per
+   * instance, keyed by series and threshold and checked against the run's write version (point count and
+   * last activity), so a dashboard re-reading unchanged runs never re-reads their raw points. Raw points are
+   * read as packed binary arrays (one bytea per column and series), several times faster than row by row.
+   */
   async #readSeries(
     runIds: number[],
     query: MetricsQuery,
   ): Promise<{ runId: number; name: string; series: RawSeries }[]> {
     const threshold = query.threshold ?? this.config.lttbThreshold;
-    const sinceClause = query.since === undefined ? "" : `AND p."timestamp" >= to_timestamp($2 / 1000.0)`;
-    const rows = await this.#db.$queryRawUnsafe<
-      { run_id: number; name: string; steps: number[]; vals: number[]; ts: number[] }[]
+    const catalog = await this.#db.$queryRawUnsafe<
+      { id: number; run_id: number; name: string; point_count: number; activity: number }[]
     >(
-      `SELECT s.run_id, s.name,
-              array_agg(p.step ORDER BY p.step) AS steps,
-              array_agg(p.value ORDER BY p.step) AS vals,
-              array_agg((extract(epoch FROM p."timestamp") * 1000)::float8 ORDER BY p.step) AS ts
-         FROM tracking_metric_series s
-         JOIN tracking_metric_points p ON p.series_id = s.id
-        WHERE s.run_id = ANY($1::int4[]) ${sinceClause}
-        GROUP BY s.run_id, s.name
-        ORDER BY s.name`,
+      `SELECT s.id, s.run_id, s.name, r.point_count,
+              (extract(epoch FROM r.last_activity_at) * 1000)::float8 AS activity
+         FROM tracking_metric_series s JOIN tracking_runs r ON r.id = s.run_id
+        WHERE s.run_id = ANY($1::int4[])
+        ORDER BY s.name, s.run_id`,
       runIds,
-      ...(query.since === undefined ? [] : [query.since]),
     );
-    return rows.map((row) => ({
-      runId: row.run_id,
-      name: row.name,
-      series: downsample(
-        { steps: row.steps, values: row.vals, timestamps: row.ts.map(Math.round) },
-        threshold,
-      ),
-    }));
+    const results = new Map<number, RawSeries>();
+    const missing: number[] = [];
+    const keyOf = (id: number) => `${id}:${threshold}`;
+    const versionOf = (row: (typeof catalog)[number]) => `${row.point_count}:${row.activity}`;
+    for (const row of catalog) {
+      const cached = query.since === undefined ? this.#cache.get(keyOf(row.id)) : undefined;
+      if (cached && cached.version === versionOf(row)) results.set(row.id, cached.series);
+      else missing.push(row.id);
+    }
+    if (missing.length > 0) {
+      for (const [id, raw] of await this.#readRawSeries(missing, query.since)) {
+        const series = downsample(raw, threshold);
+        results.set(id, series);
+        if (query.since === undefined) {
+          const row = catalog.find((r) => r.id === id)!;
+          this.#remember(keyOf(id), { version: versionOf(row), series });
+        }
+      }
+    }
+    return catalog
+      .filter((row) => results.has(row.id))
+      .map((row) => ({ runId: row.run_id, name: row.name, series: results.get(row.id)! }));
+  }
+
+  async #readRawSeries(seriesIds: number[], since?: number): Promise<Map<number, RawSeries>> {
+    const sinceClause = since === undefined ? "" : `AND p."timestamp" >= to_timestamp($2 / 1000.0)`;
+    const rows = await this.#db.$queryRawUnsafe<
+      { series_id: number; steps: Uint8Array; vals: Uint8Array; ts: Uint8Array }[]
+    >(
+      `SELECT p.series_id,
+              string_agg(int4send(p.step), ''::bytea ORDER BY p.step) AS steps,
+              string_agg(float8send(p.value), ''::bytea ORDER BY p.step) AS vals,
+              string_agg(int8send((extract(epoch FROM p."timestamp") * 1000)::int8), ''::bytea ORDER BY p.step) AS ts
+         FROM tracking_metric_points p
+        WHERE p.series_id = ANY($1::int4[]) ${sinceClause}
+        GROUP BY p.series_id`,
+      seriesIds,
+      ...(since === undefined ? [] : [since]),
+    );
+    return new Map(rows.map((row) => [row.series_id, unpackSeries(row.steps, row.vals, row.ts)]));
+  }
+
+  /** Small LRU of downsampled series (each at most `threshold` points). */
+  readonly #cache = new Map<string, { version: string; series: RawSeries }>();
+
+  #remember(key: string, entry: { version: string; series: RawSeries }): void {
+    this.#cache.delete(key);
+    this.#cache.set(key, entry);
+    while (this.#cache.size > SERIES_CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
   }
 
   /** One run's metrics: `{metric: {steps, values, timestamps}}`. */
@@ -647,6 +687,24 @@ const INSERT_POINTS = `
   SELECT s, st, v::float8, to_timestamp(t / 1000.0)
     FROM unnest($1::int4[], $2::int4[], $3::text[], $4::float8[]) AS u(s, st, v, t)
   ON CONFLICT (series_id, step) DO UPDATE SET value = EXCLUDED.value, "timestamp" = EXCLUDED."timestamp"`;
+
+const SERIES_CACHE_ENTRIES = 5_000;
+
+/** Big-endian int4 / float8 / int8 arrays, as int4send, float8send and int8send write them. */
+function unpackSeries(steps: Uint8Array, values: Uint8Array, timestamps: Uint8Array): RawSeries {
+  const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = steps.byteLength / 4;
+  const s = view(steps);
+  const v = view(values);
+  const t = view(timestamps);
+  const out: RawSeries = { steps: new Array(n), values: new Array(n), timestamps: new Array(n) };
+  for (let i = 0; i < n; i++) {
+    out.steps[i] = s.getInt32(i * 4);
+    out.values[i] = v.getFloat64(i * 8);
+    out.timestamps[i] = Number(t.getBigInt64(i * 8));
+  }
+  return out;
+}
 
 /** float8 input text: exact for finite doubles, and PostgreSQL's spelling of NaN and ±Infinity. */
 function valueText(value: MetricValue): string {
