@@ -59,8 +59,10 @@ describe.each(backends)("openDatabase on $name", (backend) => {
 
   it("has applied the init migration the way `prisma migrate deploy` records it", async () => {
     const rows = await opened.db.prisma.$queryRaw<{ migration_name: string; finished: boolean }[]>`
-      SELECT migration_name, finished_at IS NOT NULL AS finished FROM _prisma_migrations`;
-    expect(rows).toEqual([{ migration_name: expect.stringMatching(/^\d{14}_init$/), finished: true }]);
+      SELECT migration_name, finished_at IS NOT NULL AS finished FROM _prisma_migrations ORDER BY migration_name`;
+    // init first; each module's branch adds its own migration after it
+    expect(rows[0]).toEqual({ migration_name: expect.stringMatching(/^\d{14}_init$/), finished: true });
+    expect(rows.every((row) => row.finished)).toBe(true);
   });
 
   it("stores and reads a SystemSetting", async () => {
@@ -91,7 +93,9 @@ describe.runIf(databaseUrl)("PostgreSQL schema option", () => {
       const tables = await opened.db.prisma.$queryRaw<{ table_name: string }[]>`
         SELECT table_name::text FROM information_schema.tables WHERE table_schema = ${target.schema}
         ORDER BY table_name`;
-      expect(tables.map((t) => t.table_name)).toEqual(["_prisma_migrations", "system_settings"]);
+      expect(tables.map((t) => t.table_name)).toEqual(
+        expect.arrayContaining(["_prisma_migrations", "system_settings"]),
+      );
 
       await opened.db.prisma.systemSetting.create({ data: { key: "greeting", value: "mine" } });
       const other = await postgresBackend(target.databaseUrl).open();
@@ -117,9 +121,11 @@ describe("applyPendingMigrations on PGlite", () => {
         const target: MigrationTarget = { kind: "pglite", client };
         expect(await migrationStatus({ target })).toMatchObject({
           applied: [],
-          pending: [expect.any(String)],
+          pending: expect.arrayContaining([expect.stringMatching(/_init$/)]),
         });
-        expect(await applyPendingMigrations({ target })).toEqual([expect.stringMatching(/_init$/)]);
+        const applied = await applyPendingMigrations({ target });
+        expect(applied[0]).toMatch(/_init$/);
+        expect(applied).toEqual((await migrationStatus({ target })).applied);
         expect(await applyPendingMigrations({ target })).toEqual([]);
         expect(await migrationStatus({ target })).toMatchObject({ pending: [], failed: [] });
       } finally {
