@@ -29,6 +29,11 @@ export default tseslint.config(
     },
   },
   {
+    // Browser scripts served as they are (no build step).
+    files: ["src/modules/*/static/**/*.js"],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ["test/**", "bench/**"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },

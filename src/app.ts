@@ -6,6 +6,8 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/a
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
 import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
+import { registerTrackingRoutes } from "./modules/tracking/http.js";
+import { trackingOpenApiPaths } from "./modules/tracking/openapi.js";
 import { toWireError, type WireError } from "./platform/errors.js";
 import { type AppDeps, createContext } from "./trpc/context.js";
 import { buildOpenApiDocument } from "./trpc/openapi.js";
@@ -60,7 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const openApiDocument = buildOpenApiDocument(appRouter, {
     version: deps.version,
-    extraPaths: { ...guardExtraPaths },
+    extraPaths: { ...guardExtraPaths, ...trackingOpenApiPaths },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
@@ -89,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerGraphQL(app, appRouter, deps);
+  await registerTrackingRoutes(app, deps);
   return app;
 }
 

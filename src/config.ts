@@ -32,6 +32,16 @@ const envSchema = z.object({
   HIVEGUARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./.hiveguard")),
   WORKERS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(1)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(10_000)),
+  // Experiment tracking (docs/tracking.md).
+  TRACKING_AUTH: z.preprocess(emptyAsUndefined, z.enum(["dashboard", "none"]).default("dashboard")),
+  TRACKING_LTTB_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(3).default(1_000)),
+  TRACKING_ARTIFACTS_DIR: optionalString,
+  TRACKING_MAX_ARTIFACT_MB: z.preprocess(emptyAsUndefined, z.coerce.number().positive().default(100)),
+  TRACKING_MAX_POINTS_PER_RUN: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).default(1_000_000),
+  ),
+  TRACKING_SSE_HEARTBEAT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(10).default(15_000)),
 });
 
 export interface Config {
@@ -48,8 +58,21 @@ export interface Config {
   dataDir: string;
   workers: number;
   shutdownTimeoutMs: number;
+  tracking: TrackingConfig;
   /** Development secrets generated on this start (printed once by main.ts), or null when configured. */
   generatedSecrets: GeneratedSecrets | null;
+}
+
+export interface TrackingConfig {
+  /** "dashboard": HTTP Basic with the dashboard credentials (default); "none": open, as upstream Aspara. */
+  auth: "dashboard" | "none";
+  /** Series longer than this are LTTB-downsampled on read (default 1,000; `threshold` query overrides). */
+  lttbThreshold: number;
+  /** Where artifact bytes are stored (default `<data dir>/tracking-artifacts`). */
+  artifactsDir: string;
+  maxArtifactBytes: number;
+  maxPointsPerRun: number;
+  sseHeartbeatMs: number;
 }
 
 export interface GeneratedSecrets {
@@ -124,6 +147,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     workers: e.WORKERS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    tracking: {
+      auth: e.TRACKING_AUTH,
+      lttbThreshold: e.TRACKING_LTTB_THRESHOLD,
+      artifactsDir: resolve(e.TRACKING_ARTIFACTS_DIR ?? join(dataDir, "tracking-artifacts")),
+      maxArtifactBytes: Math.round(e.TRACKING_MAX_ARTIFACT_MB * 1024 * 1024),
+      maxPointsPerRun: e.TRACKING_MAX_POINTS_PER_RUN,
+      sseHeartbeatMs: e.TRACKING_SSE_HEARTBEAT_MS,
+    },
     generatedSecrets,
   };
 }

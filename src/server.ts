@@ -9,6 +9,9 @@ import { LabelService } from "./modules/guard/labels/service.js";
 import { MetricsService } from "./modules/guard/metrics/service.js";
 import { ProxyRuleService } from "./modules/guard/proxy-rules/service.js";
 import { RuntimeConfigService } from "./modules/guard/runtime-config/service.js";
+import { ArtifactStore } from "./modules/tracking/artifacts.js";
+import { TrackingEvents } from "./modules/tracking/events.js";
+import { TrackingService } from "./modules/tracking/service.js";
 import { DashboardAuthenticator } from "./platform/auth.js";
 import { type Database, openDatabase } from "./platform/db.js";
 import { createStateStore, type StateStore } from "./platform/state/index.js";
@@ -63,6 +66,13 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
     await proxyRules.start();
     opened.push({ close: () => proxyRules.stop() });
 
+    const tracking = new TrackingService({
+      prisma: db.prisma,
+      events: new TrackingEvents(state, log),
+      artifacts: new ArtifactStore(config.tracking.artifactsDir),
+      config: config.tracking,
+    });
+
     const deps: AppDeps = {
       config,
       log,
@@ -80,6 +90,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
         labels: new LabelService(db.prisma, db),
         metrics,
         proxyRules,
+        tracking,
       },
       version: VERSION,
       startedAt: new Date(),

@@ -9,6 +9,7 @@ import type { LabelService } from "../modules/guard/labels/service.js";
 import type { MetricsService } from "../modules/guard/metrics/service.js";
 import type { ProxyRuleService } from "../modules/guard/proxy-rules/service.js";
 import type { RuntimeConfigService } from "../modules/guard/runtime-config/service.js";
+import type { TrackingService } from "../modules/tracking/service.js";
 import type { Authenticators } from "../platform/auth.js";
 import type { Database } from "../platform/db.js";
 import type { StateStore } from "../platform/state/index.js";
@@ -34,6 +35,7 @@ export interface Services {
   labels: LabelService;
   metrics: MetricsService;
   proxyRules: ProxyRuleService;
+  tracking: TrackingService;
 }
 
 /** What a procedure may know about the request, whichever transport carried it. */

@@ -6,6 +6,7 @@ import { metricsRouter } from "../modules/guard/metrics/router.js";
 import { proxyRulesRouter } from "../modules/guard/proxy-rules/router.js";
 import { runtimeConfigRouter } from "../modules/guard/runtime-config/router.js";
 import { systemRouter } from "../modules/system/router.js";
+import { trackingRouter } from "../modules/tracking/router.js";
 import { router } from "./init.js";
 
 /** The root router: the single source of truth for REST (/api, /dashboard/api...), tRPC (/trpc) and GraphQL. */
@@ -20,6 +21,7 @@ export const appRouter = router({
     items: itemsRouter,
     labels: labelsRouter,
   }),
+  tracking: trackingRouter,
 });
 
 export type AppRouter = typeof appRouter;
