@@ -25,6 +25,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Keep-alive connections that sit idle are closed on shutdown; in-flight requests finish first.
     forceCloseConnections: "idle",
     // Accept a caller's request id when it is harmless, so logs can be followed across services.
+    // Errors Node's HTTP parser raises before a request exists (oversized headers, malformed request
+    // lines) are answered in the documented shape too.
+    clientErrorHandler: (error, socket) => {
+      const code = (error as { code?: string }).code;
+      const status = code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      const body = JSON.stringify({ detail: STATUS_CODES[status] });
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      } else {
+        socket.destroy(error);
+      }
+    },
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();

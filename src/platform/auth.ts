@@ -70,6 +70,9 @@ export class DashboardAuthenticator {
     const userOk = safeEqual(given?.username ?? "", this.credentials.username);
     const passOk = safeEqual(given?.password ?? "", this.credentials.password);
     if (given && userOk && passOk) return { kind: "dashboard", username: given.username };
+    // A request without credentials is not a guess (a browser's first request never has them): only wrong
+    // credentials count towards the limit.
+    if (!given) throw new UnauthorizedError(DASHBOARD_UNAUTHORIZED, { "WWW-Authenticate": DASHBOARD_REALM });
 
     const outcome = await consumeOrRetryAfter(this.failures, ip);
     if (!outcome.allowed) {

@@ -8,7 +8,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
 
-const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 60);
+const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 40);
+/** Wall-clock budget of the invalid-input phase, spread over the operations (FUZZ_SECONDS to change). */
+const BUDGET_MS = Number(process.env.FUZZ_SECONDS ?? 90) * 1000;
 const LEAK =
   /\n\s+at |node_modules|\.(ts|js|mjs):\d+|prisma|SELECT |INSERT |ZodError|TypeError|ReferenceError/i;
 
@@ -88,17 +90,18 @@ function headersFor(op: Operation): Record<string, string> {
 }
 
 /** Row counts of every table of this test's database: a rejected request must not change any. */
+let countQuery: string | undefined;
 async function tableCounts(): Promise<Record<string, number>> {
   const prisma = t.server.deps.db.prisma;
-  const tables = await prisma.$queryRawUnsafe<{ table_name: string }[]>(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-  );
-  const counts: Record<string, number> = {};
-  for (const { table_name } of tables) {
-    const [row] = await prisma.$queryRawUnsafe<{ n: bigint }[]>(`SELECT count(*) AS n FROM "${table_name}"`);
-    counts[table_name] = Number(row!.n);
+  if (!countQuery) {
+    const tables = await prisma.$queryRawUnsafe<{ table_name: string }[]>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    );
+    // One round trip for every table's count.
+    countQuery = `SELECT ${tables.map(({ table_name }) => `(SELECT count(*) FROM "${table_name}")::int AS "${table_name}"`).join(", ")}`;
   }
-  return counts;
+  const [row] = await prisma.$queryRawUnsafe<Record<string, number>[]>(countQuery);
+  return row!;
 }
 
 const weirdStrings = fc.oneof(
@@ -250,31 +253,40 @@ describe("contract fuzzing from /openapi.json", () => {
     expect(operations.length).toBeGreaterThanOrEqual(3);
   });
 
-  it("answers every malformed request with a documented status, and a refused one writes nothing", async () => {
-    let cases = 0;
-    let refusedWrites = 0;
-    for (const op of operations) {
-      const writes = op.method !== "GET";
-      await fc.assert(
-        fc.asyncProperty(invalidRequest(op), async ({ url, init }) => {
-          cases++;
-          const before = writes ? await tableCounts() : undefined;
-          const status = await assertDocumentedAnswer(url, init);
-          // Generated values are mostly invalid but may happen to be valid (a number in range): only a
-          // refused write is held to "nothing stored changed".
-          if (before && status >= 400) {
-            refusedWrites++;
-            expect(await tableCounts(), `${init.method} ${url} ${String(init.body).slice(0, 200)}`).toEqual(
-              before,
-            );
-          }
-        }),
-        { numRuns: RUNS_PER_OPERATION },
-      );
-    }
-    expect(cases).toBe(operations.length * RUNS_PER_OPERATION);
-    expect(refusedWrites).toBeGreaterThan(0);
-  }, 300_000);
+  it(
+    "answers every malformed request with a documented status, and a refused one writes nothing",
+    async () => {
+      let cases = 0;
+      let refusedWrites = 0;
+      for (const op of operations) {
+        const writes = op.method !== "GET";
+        await fc.assert(
+          fc.asyncProperty(invalidRequest(op), async ({ url, init }) => {
+            cases++;
+            const before = writes ? await tableCounts() : undefined;
+            const status = await assertDocumentedAnswer(url, init);
+            // Generated values are mostly invalid but may happen to be valid (a number in range): only a
+            // refused write is held to "nothing stored changed".
+            if (before && status >= 400) {
+              refusedWrites++;
+              expect(await tableCounts(), `${init.method} ${url} ${String(init.body).slice(0, 200)}`).toEqual(
+                before,
+              );
+            }
+          }),
+          {
+            numRuns: RUNS_PER_OPERATION,
+            interruptAfterTimeLimit: BUDGET_MS / operations.length,
+            markInterruptAsFailure: false,
+          },
+        );
+      }
+      console.log(`contract fuzzing: ${cases} cases over ${operations.length} operations`);
+      expect(cases).toBeGreaterThanOrEqual(operations.length * 5);
+      expect(refusedWrites).toBeGreaterThan(0);
+    },
+    BUDGET_MS * 2 + 60_000,
+  );
 
   it("refuses anonymous calls on every protected operation", async () => {
     for (const op of operations.filter((o) => o.auth !== "public")) {

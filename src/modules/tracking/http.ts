@@ -222,7 +222,10 @@ export async function registerTrackingRoutes(app: FastifyInstance, deps: AppDeps
           "Send the file as multipart/form-data (field `file`)",
           "content_type",
         );
-      const file = await request.file();
+      // A body that is not valid multipart (no boundary, truncated) is bad input, not a server error.
+      const file = await request.file().catch(() => {
+        throw ValidationError.field(["body"], "Malformed multipart/form-data body", "multipart");
+      });
       if (!file) throw ValidationError.field(["body", "file"], "Field required", "missing");
       const nameField = file.fields.name;
       const given =
