@@ -21,6 +21,8 @@ const envSchema = z.object({
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_PREFIX: z.preprocess(emptyAsUndefined, z.string().min(1).default("hiveguard")),
   SECRET_KEY: optionalString,
+  /** The previous SECRET_KEY during a rotation: tokens it signed stay valid until they expire. */
+  SECRET_KEY_PREVIOUS: optionalString,
   DASHBOARD_USERNAME: optionalString,
   DASHBOARD_PASSWORD: optionalString,
   TARGET_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
@@ -42,6 +44,8 @@ export interface Config {
   redisUrl: string | undefined;
   redisPrefix: string;
   secretKey: string;
+  /** Still accepted for verifying challenge tokens (key rotation); never used to sign. */
+  previousSecretKey: string | undefined;
   dashboard: { username: string; password: string };
   targetUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -109,6 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (secretKey!.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`SECRET_KEY must be at least ${MIN_SECRET_LENGTH} characters`);
   }
+  if (e.SECRET_KEY_PREVIOUS !== undefined && e.SECRET_KEY_PREVIOUS.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`SECRET_KEY_PREVIOUS must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
 
   return {
     nodeEnv: e.NODE_ENV,
@@ -118,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     secretKey: secretKey!,
+    previousSecretKey: e.SECRET_KEY_PREVIOUS,
     dashboard: { username: username!, password: password! },
     targetUrl: e.TARGET_URL,
     logLevel: e.LOG_LEVEL,

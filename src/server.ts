@@ -3,6 +3,11 @@ import type { Logger } from "pino";
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
 import { ApiKeyService } from "./modules/guard/apikeys/service.js";
+import { ClientHasher } from "./modules/guard/challenges/client.js";
+import { ConsensusService } from "./modules/guard/challenges/consensus.js";
+import { ChallengeRateLimits } from "./modules/guard/challenges/rate-limits.js";
+import { ChallengeService } from "./modules/guard/challenges/service.js";
+import { TokenService } from "./modules/guard/challenges/token.js";
 import { DatasetService } from "./modules/guard/datasets/service.js";
 import { ItemService } from "./modules/guard/items/service.js";
 import { LabelService } from "./modules/guard/labels/service.js";
@@ -63,6 +68,19 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
     await proxyRules.start();
     opened.push({ close: () => proxyRules.stop() });
 
+    const clients = new ClientHasher(config.secretKey, config.previousSecretKey);
+    const challenges = new ChallengeService({
+      prisma: db.prisma,
+      state,
+      runtimeConfig,
+      metrics,
+      consensus: new ConsensusService(db.prisma),
+      tokens: new TokenService(config.secretKey, config.previousSecretKey, clients),
+      clients,
+      rateLimits: new ChallengeRateLimits(state),
+      log,
+    });
+
     const deps: AppDeps = {
       config,
       log,
@@ -80,6 +98,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
         labels: new LabelService(db.prisma),
         metrics,
         proxyRules,
+        challenges,
       },
       version: VERSION,
       startedAt: new Date(),

@@ -2,7 +2,7 @@ import type { AnyRouter, TRPCError } from "@trpc/server";
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from "fastify";
 import { createOpenApiNodeHttpHandler } from "trpc-to-openapi";
 import { toWireError } from "../platform/errors.js";
-import { type AppDeps, createContext, type RequestInfo } from "./context.js";
+import { type AppDeps, type Context, createContext, type RequestInfo } from "./context.js";
 import { listProcedures } from "./procedures.js";
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
@@ -34,8 +34,14 @@ export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps
       const shim = req as unknown as RequestShim;
       return createContext(deps, requestInfo(shim.fastifyRequest), shim.fastifyRequest.log);
     },
-    responseMeta: ({ paths, errors }) =>
-      errors.length === 0 && paths?.[0] ? { status: successStatus.get(paths[0]) ?? 200 } : {},
+    responseMeta: ({ paths, errors, ctx }) => {
+      if (errors.length > 0 || !paths?.[0]) return {};
+      const response = (ctx as Context | undefined)?.response;
+      return {
+        status: response?.status ?? successStatus.get(paths[0]) ?? 200,
+        headers: response?.headers ?? {},
+      };
+    },
     onError: ({ error, req }) => {
       (req as unknown as RequestShim).error = error;
     },
