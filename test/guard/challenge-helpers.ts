@@ -32,6 +32,7 @@ export async function seed(
     challengeType?: string;
     key?: string;
     name?: string;
+    choices?: string[];
   } = {},
 ): Promise<Seeded> {
   const modality = opts.modality ?? "image";
@@ -40,6 +41,7 @@ export async function seed(
     modality,
     prompt: "Does this contain a cat?",
     ...(opts.challengeType && { challenge_type: opts.challengeType }),
+    ...(opts.choices && { choices: opts.choices }),
   });
   // A key scoped to this dataset, so other tests' datasets never mix in (unless a key is given).
   const key = opts.key ?? (await createKey(t, { label: "seeded", datasets: [dataset.id] })).raw_key;
