@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 
@@ -34,6 +35,35 @@ const envSchema = z.object({
   HIVEGUARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./.hiveguard")),
   WORKERS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(1)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(10_000)),
+  /** A second listener where every path but /_hiveguard/* is proxied (for sites that use /api/v1 etc.). */
+  PROXY_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+  /** Largest request body forwarded to the upstream, in bytes (413 beyond). */
+  PROXY_BODY_LIMIT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(10 * 1024 * 1024),
+  ),
+  /** `preserve` forwards the visitor's Host header; `rewrite` sends the upstream's own host. */
+  PROXY_HOST_HEADER: z.preprocess(emptyAsUndefined, z.enum(["preserve", "rewrite"]).default("preserve")),
+  /**
+   * Peers whose X-Forwarded-For / -Proto / -Host are believed: comma-separated IPs, CIDRs, or the names
+   * loopback, linklocal, uniquelocal. Empty: the socket address is the client.
+   */
+  TRUSTED_PROXIES: z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(",")
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
+    z
+      .array(z.string().refine(isTrustValue, "not an IP address, CIDR, or loopback/linklocal/uniquelocal"))
+      .default([]),
+  ),
 });
 
 export interface Config {
@@ -52,6 +82,13 @@ export interface Config {
   dataDir: string;
   workers: number;
   shutdownTimeoutMs: number;
+  proxy: {
+    /** Second listener serving only the proxy (and /_hiveguard/*); undefined = none. */
+    port: number | undefined;
+    bodyLimit: number;
+    hostHeader: "preserve" | "rewrite";
+    trustedProxies: string[];
+  };
   /** Development secrets generated on this start (printed once by main.ts), or null when configured. */
   generatedSecrets: GeneratedSecrets | null;
 }
@@ -132,6 +169,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     workers: e.WORKERS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    proxy: {
+      port: e.PROXY_PORT,
+      bodyLimit: e.PROXY_BODY_LIMIT,
+      hostHeader: e.PROXY_HOST_HEADER,
+      trustedProxies: e.TRUSTED_PROXIES,
+    },
     generatedSecrets,
   };
 }
@@ -154,6 +197,19 @@ function loadOrCreateDevSecrets(dataDir: string): GeneratedSecrets {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return { ...secrets, createdNow: true, file };
+}
+
+const TRUST_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** What proxy-addr accepts: a name, an IP, or an IP/prefix-length (or IP/netmask). */
+function isTrustValue(value: string): boolean {
+  if (TRUST_NAMES.has(value)) return true;
+  const [ip, range, extra] = value.split("/");
+  if (extra !== undefined || !ip || isIP(ip) === 0) return false;
+  if (range === undefined) return true;
+  if (isIP(range) !== 0) return true;
+  if (!/^\d{1,3}$/.test(range)) return false;
+  return Number(range) <= (isIP(ip) === 4 ? 32 : 128);
 }
 
 /** The URL with any password replaced, for logs. */
