@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
 import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
 import type { Gateway } from "./modules/guard/proxy/gateway.js";
@@ -39,12 +44,16 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
     // request.ip (token binding on the hosted page) follows the same TRUSTED_PROXIES as the gateway.
     trustProxy: deps.config.proxy.trustedProxies.length > 0 ? deps.config.proxy.trustedProxies : false,
     ...(proxy && {
-      serverFactory: (fastifyHandler: NodeHandler) => {
+      serverFactory: (fastifyHandler: NodeHandler, options: FastifyServerOptions) => {
         proxy.onFastifyHandler(fastifyHandler);
         const server = createServer((req, res) => {
           if (isOwnPath(req.url ?? "/")) fastifyHandler(req, res);
           else proxy.gateway.handle(req, res);
         });
+        // What Fastify applies to the servers it creates itself.
+        server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
+        server.requestTimeout = options.requestTimeout ?? 0;
+        server.setTimeout(options.connectionTimeout ?? 0);
         server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
           if (isOwnPath(req.url ?? "/"))
             socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
