@@ -5,6 +5,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
+import { challengeExtraPaths, registerChallengeHttp } from "./modules/guard/challenges/http.js";
 import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
 import { toWireError, type WireError } from "./platform/errors.js";
 import { type AppDeps, createContext } from "./trpc/context.js";
@@ -51,7 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const openApiDocument = buildOpenApiDocument(appRouter, {
     version: deps.version,
-    extraPaths: { ...guardExtraPaths },
+    extraPaths: { ...guardExtraPaths, ...challengeExtraPaths },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
@@ -66,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerRestFacade(app, appRouter, deps);
   registerGuardHttp(app, deps);
+  registerChallengeHttp(app, deps);
 
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",
