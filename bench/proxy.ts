@@ -105,7 +105,7 @@ function wrk(
   return { rps, p50: pct("50"), p99: pct("99"), errors };
 }
 
-export async function main(args: string[]): Promise<void> {
+export default async function main(args: string[]): Promise<void> {
   const opts = parseArgs(args);
   const databaseUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
+import { challengeExtraPaths, registerChallengeHttp } from "./modules/guard/challenges/http.js";
 import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
 import type { Gateway } from "./modules/guard/proxy/gateway.js";
 import { registerProxyHttp } from "./modules/guard/proxy/http.js";
@@ -94,7 +95,7 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
 
   const openApiDocument = buildOpenApiDocument(appRouter, {
     version: deps.version,
-    extraPaths: { ...guardExtraPaths },
+    extraPaths: { ...guardExtraPaths, ...challengeExtraPaths },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
 
   registerRestFacade(app, appRouter, deps);
   registerGuardHttp(app, deps);
+  registerChallengeHttp(app, deps);
   if (proxy) registerProxyHttp(app, proxy.metrics);
 
   await app.register(fastifyTRPCPlugin, {

@@ -97,13 +97,15 @@ export class ChallengeSelector {
       AND NOT (i.id = ANY(${request.exclude}::uuid[]))
       AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.solver_id = ${request.client} AND v.item_id = i.id)`;
     const r = random();
+    // The least vote count goes in as a scalar subquery (an init plan), so it is an index condition and the
+    // pick reads one index entry, not every item of the group.
     const rows = await this.prisma.$queryRaw<Row[]>`
       WITH least AS (SELECT i.vote_count FROM items i WHERE ${filter} ORDER BY i.vote_count LIMIT 1),
       pick AS (
-        (SELECT i.id FROM items i, least WHERE ${filter} AND i.vote_count = least.vote_count
-           AND i.rand >= ${r} ORDER BY i.rand LIMIT 1)
+        (SELECT i.id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
+           AND i.rand >= ${r}::float8 ORDER BY i.rand LIMIT 1)
         UNION ALL
-        (SELECT i.id FROM items i, least WHERE ${filter} AND i.vote_count = least.vote_count
+        (SELECT i.id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
            ORDER BY i.rand LIMIT 1)
         LIMIT 1)
       ${SELECT_ITEM} JOIN pick ON pick.id = i.id`;
@@ -119,7 +121,7 @@ export class ChallengeSelector {
     const r = random();
     const sameDataset = preferDataset
       ? Prisma.sql`
-        (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = ${preferDataset}::uuid AND i.rand >= ${r}
+        (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = ${preferDataset}::uuid AND i.rand >= ${r}::float8
            ORDER BY i.rand LIMIT 1)
         UNION ALL
         (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = ${preferDataset}::uuid ORDER BY i.rand LIMIT 1)
@@ -128,7 +130,7 @@ export class ChallengeSelector {
     const rows = await this.prisma.$queryRaw<Row[]>`
       WITH pick AS (
         ${sameDataset}
-        (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(scope)} AND i.rand >= ${r} ORDER BY i.rand LIMIT 1)
+        (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(scope)} AND i.rand >= ${r}::float8 ORDER BY i.rand LIMIT 1)
         UNION ALL
         (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(scope)} ORDER BY i.rand LIMIT 1)
         LIMIT 1)
