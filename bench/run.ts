@@ -1,22 +1,26 @@
-// `npm run bench -- <name>`: runs every benchmark whose name starts with <name> (all of them without one).
-// Add an entry here for each new benchmark file; each module exports `run(): Promise<void>` or runs on import.
-const BENCHMARKS: Record<string, () => Promise<{ run?(): Promise<void> }>> = {
+// `npm run bench -- <name> [args]`: runs every benchmark whose name starts with <name> (all without one).
+// Each benchmark prints its own figures as ratios against a reference measured in the same run.
+// A module exports `default(args)` or `run()`, or does its work when imported.
+type Bench = { default?: (args: string[]) => Promise<void>; run?: () => Promise<void> };
+
+const BENCHMARKS: Record<string, () => Promise<Bench>> = {
   "guard-export": () => import("./guard-export.js"),
   "guard-upload": () => import("./guard-upload.js"),
+  challenge: () => import("./challenge.js"),
+  proxy: () => import("./proxy.js"),
   tracking: () => import("./tracking.js"),
 };
 
-const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
-const names = Object.keys(BENCHMARKS).filter(
-  (name) => wanted.length === 0 || wanted.some((prefix) => name.startsWith(prefix)),
-);
+const [wanted, ...args] = process.argv.slice(2);
+const names = Object.keys(BENCHMARKS).filter((name) => !wanted || name.startsWith(wanted));
 if (names.length === 0) {
-  console.error(`No benchmark matches ${wanted.join(", ")}. Known: ${Object.keys(BENCHMARKS).join(", ")}`);
+  console.error(`No benchmark matches "${wanted}". Known: ${Object.keys(BENCHMARKS).join(", ")}`);
   process.exit(2);
 }
 for (const name of names) {
   console.log(`\n=== ${name}`);
   const bench = await BENCHMARKS[name]!();
-  await bench.run?.();
+  if (bench.default) await bench.default(args);
+  else await bench.run?.();
 }
 process.exit(0);

@@ -1,13 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { STATUS_CODES } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from "@trpc/server/adapters/fastify";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
+import { challengeExtraPaths, registerChallengeHttp } from "./modules/guard/challenges/http.js";
 import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
 import { registerTrackingRoutes } from "./modules/tracking/http.js";
 import { trackingOpenApiPaths } from "./modules/tracking/openapi.js";
+import type { Gateway } from "./modules/guard/proxy/gateway.js";
+import { registerProxyHttp } from "./modules/guard/proxy/http.js";
+import type { ProxyMetrics } from "./modules/guard/proxy/metrics.js";
+import { ownPathMatcher } from "./modules/guard/proxy/paths.js";
 import { toWireError, type WireError } from "./platform/errors.js";
 import { type AppDeps, createContext } from "./trpc/context.js";
 import { buildOpenApiDocument } from "./trpc/openapi.js";
@@ -17,10 +27,47 @@ import { type AppRouter, appRouter } from "./trpc/router.js";
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const BODY_LIMIT = 10 * 1024 * 1024;
 
-/** Composes the HTTP surface: REST facade, /trpc, /graphql, the OpenAPI document and its docs page. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface ProxyParts {
+  gateway: Gateway;
+  metrics: ProxyMetrics;
+  /** Receives Fastify's own request handler, for the PROXY_PORT listener to hand /_hiveguard/* to. */
+  onFastifyHandler(handler: NodeHandler): void;
+}
+
+/**
+ * Composes the HTTP surface: REST facade, /trpc, /graphql, the OpenAPI document and its docs page, and in
+ * front of them the reverse proxy: the node:http server hands every path that is not HiveGuard's own
+ * straight to the gateway, so proxied requests never go through Fastify's routing and hooks.
+ */
+export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<FastifyInstance> {
+  const isOwn = ownPathMatcher({
+    siteOnMainPort: Boolean(deps.config.targetUrl) && deps.config.proxy.port === undefined,
+  });
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
+    // request.ip (token binding on the hosted page) follows the same TRUSTED_PROXIES as the gateway.
+    trustProxy: deps.config.proxy.trustedProxies.length > 0 ? deps.config.proxy.trustedProxies : false,
+    ...(proxy && {
+      serverFactory: (fastifyHandler: NodeHandler, options: FastifyServerOptions) => {
+        proxy.onFastifyHandler(fastifyHandler);
+        const server = createServer((req, res) => {
+          if (isOwn(req.url ?? "/")) fastifyHandler(req, res);
+          else proxy.gateway.handle(req, res);
+        });
+        // What Fastify applies to the servers it creates itself.
+        server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
+        server.requestTimeout = options.requestTimeout ?? 0;
+        server.setTimeout(options.connectionTimeout ?? 0);
+        server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
+          if (isOwn(req.url ?? "/"))
+            socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+          else proxy.gateway.upgrade(req, socket, head);
+        });
+        return server;
+      },
+    }),
     bodyLimit: BODY_LIMIT,
     // Keep-alive connections that sit idle are closed on shutdown; in-flight requests finish first.
     forceCloseConnections: "idle",
@@ -76,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const openApiDocument = buildOpenApiDocument(appRouter, {
     version: deps.version,
-    extraPaths: { ...guardExtraPaths, ...trackingOpenApiPaths },
+    extraPaths: { ...guardExtraPaths, ...challengeExtraPaths, ...trackingOpenApiPaths },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
@@ -91,6 +138,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerRestFacade(app, appRouter, deps);
   registerGuardHttp(app, deps);
+  registerChallengeHttp(app, deps);
+  if (proxy) registerProxyHttp(app, proxy.metrics);
 
   await app.register(fastifyTRPCPlugin, {
     prefix: "/trpc",

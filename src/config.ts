@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 
@@ -21,6 +22,8 @@ const envSchema = z.object({
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_PREFIX: z.preprocess(emptyAsUndefined, z.string().min(1).default("hiveguard")),
   SECRET_KEY: optionalString,
+  /** The previous SECRET_KEY during a rotation: tokens it signed stay valid until they expire. */
+  SECRET_KEY_PREVIOUS: optionalString,
   DASHBOARD_USERNAME: optionalString,
   DASHBOARD_PASSWORD: optionalString,
   TARGET_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
@@ -42,6 +45,35 @@ const envSchema = z.object({
     z.coerce.number().int().min(1).default(1_000_000),
   ),
   TRACKING_SSE_HEARTBEAT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(10).default(15_000)),
+  /** A second listener where every path but /_hiveguard/* is proxied (for sites that use /api/v1 etc.). */
+  PROXY_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+  /** Largest request body forwarded to the upstream, in bytes (413 beyond). */
+  PROXY_BODY_LIMIT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(10 * 1024 * 1024),
+  ),
+  /** `preserve` forwards the visitor's Host header; `rewrite` sends the upstream's own host. */
+  PROXY_HOST_HEADER: z.preprocess(emptyAsUndefined, z.enum(["preserve", "rewrite"]).default("preserve")),
+  /**
+   * Peers whose X-Forwarded-For / -Proto / -Host are believed: comma-separated IPs, CIDRs, or the names
+   * loopback, linklocal, uniquelocal. Empty: the socket address is the client.
+   */
+  TRUSTED_PROXIES: z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(",")
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
+    z
+      .array(z.string().refine(isTrustValue, "not an IP address, CIDR, or loopback/linklocal/uniquelocal"))
+      .default([]),
+  ),
 });
 
 export interface Config {
@@ -52,6 +84,8 @@ export interface Config {
   redisUrl: string | undefined;
   redisPrefix: string;
   secretKey: string;
+  /** Still accepted for verifying challenge tokens (key rotation); never used to sign. */
+  previousSecretKey: string | undefined;
   dashboard: { username: string; password: string };
   targetUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -59,6 +93,13 @@ export interface Config {
   workers: number;
   shutdownTimeoutMs: number;
   tracking: TrackingConfig;
+  proxy: {
+    /** Second listener serving only the proxy (and /_hiveguard/*); undefined = none. */
+    port: number | undefined;
+    bodyLimit: number;
+    hostHeader: "preserve" | "rewrite";
+    trustedProxies: string[];
+  };
   /** Development secrets generated on this start (printed once by main.ts), or null when configured. */
   generatedSecrets: GeneratedSecrets | null;
 }
@@ -132,6 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (secretKey!.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`SECRET_KEY must be at least ${MIN_SECRET_LENGTH} characters`);
   }
+  if (e.SECRET_KEY_PREVIOUS !== undefined && e.SECRET_KEY_PREVIOUS.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`SECRET_KEY_PREVIOUS must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
 
   return {
     nodeEnv: e.NODE_ENV,
@@ -141,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     secretKey: secretKey!,
+    previousSecretKey: e.SECRET_KEY_PREVIOUS,
     dashboard: { username: username!, password: password! },
     targetUrl: e.TARGET_URL,
     logLevel: e.LOG_LEVEL,
@@ -154,6 +199,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxArtifactBytes: Math.round(e.TRACKING_MAX_ARTIFACT_MB * 1024 * 1024),
       maxPointsPerRun: e.TRACKING_MAX_POINTS_PER_RUN,
       sseHeartbeatMs: e.TRACKING_SSE_HEARTBEAT_MS,
+    },
+    proxy: {
+      port: e.PROXY_PORT,
+      bodyLimit: e.PROXY_BODY_LIMIT,
+      hostHeader: e.PROXY_HOST_HEADER,
+      trustedProxies: e.TRUSTED_PROXIES,
     },
     generatedSecrets,
   };
@@ -177,6 +228,19 @@ function loadOrCreateDevSecrets(dataDir: string): GeneratedSecrets {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return { ...secrets, createdNow: true, file };
+}
+
+const TRUST_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** What proxy-addr accepts: a name, an IP, or an IP/prefix-length (or IP/netmask). */
+function isTrustValue(value: string): boolean {
+  if (TRUST_NAMES.has(value)) return true;
+  const [ip, range, extra] = value.split("/");
+  if (extra !== undefined || !ip || isIP(ip) === 0) return false;
+  if (range === undefined) return true;
+  if (isIP(range) !== 0) return true;
+  if (!/^\d{1,3}$/.test(range)) return false;
+  return Number(range) <= (isIP(ip) === 4 ? 32 : 128);
 }
 
 /** The URL with any password replaced, for logs. */

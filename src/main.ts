@@ -55,9 +55,19 @@ async function runServer(config: Config, log: Logger, migrate: boolean): Promise
   process.on("message", (message) => message === "shutdown" && void stop("primary"));
 
   const address = await server.app.listen({ host: config.host, port: config.port });
-  log.info({ address, database: server.deps.db.kind, state: server.deps.state.kind }, "HiveGuard listening");
+  const proxyAddress = await server.listenProxy(config.host);
+  log.info(
+    { address, proxyAddress, database: server.deps.db.kind, state: server.deps.state.kind },
+    "HiveGuard listening",
+  );
   if (!cluster.isWorker) {
+    const upstream = config.targetUrl
+      ? redactUrl(config.targetUrl)
+      : "the built-in demo page (no TARGET_URL)";
     process.stdout.write(`  HiveGuard ${server.deps.version} at ${address}  (API docs: ${address}/docs)\n`);
+    process.stdout.write(
+      `  Protecting ${upstream}${proxyAddress ? `; proxy-only listener at ${proxyAddress}` : ""}\n`,
+    );
   }
 }
 

@@ -1,12 +1,23 @@
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { buildApp } from "./app.js";
+import { buildApp, type NodeHandler } from "./app.js";
 import type { Config } from "./config.js";
 import { ApiKeyService } from "./modules/guard/apikeys/service.js";
+import { ClientHasher } from "./modules/guard/challenges/client.js";
+import { ConsensusService } from "./modules/guard/challenges/consensus.js";
+import { GtPoolMonitor } from "./modules/guard/challenges/gt-pool.js";
+import { ChallengeRateLimits } from "./modules/guard/challenges/rate-limits.js";
+import { ChallengeService } from "./modules/guard/challenges/service.js";
+import { TokenService } from "./modules/guard/challenges/token.js";
 import { DatasetService } from "./modules/guard/datasets/service.js";
 import { ItemService } from "./modules/guard/items/service.js";
 import { LabelService } from "./modules/guard/labels/service.js";
 import { MetricsService } from "./modules/guard/metrics/service.js";
+import { Gateway } from "./modules/guard/proxy/gateway.js";
+import { ProxyMetrics } from "./modules/guard/proxy/metrics.js";
+import { isHiveGuardPath } from "./modules/guard/proxy/paths.js";
 import { ProxyRuleService } from "./modules/guard/proxy-rules/service.js";
 import { RuntimeConfigService } from "./modules/guard/runtime-config/service.js";
 import { ArtifactStore } from "./modules/tracking/artifacts.js";
@@ -21,6 +32,10 @@ import { VERSION } from "./version.js";
 export interface HiveGuardServer {
   app: FastifyInstance;
   deps: AppDeps;
+  /** The PROXY_PORT listener (every path proxied but /_hiveguard/*), when PROXY_PORT is set. */
+  proxyServer: Server | null;
+  /** Starts the PROXY_PORT listener, if configured; resolves to its address (null when not configured). */
+  listenProxy(host: string): Promise<string | null>;
   /** Stops accepting connections, lets in-flight requests finish, then closes what this server opened. */
   close(): Promise<void>;
 }
@@ -72,6 +87,19 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
       artifacts: new ArtifactStore(config.tracking.artifactsDir),
       config: config.tracking,
     });
+    const clients = new ClientHasher(config.secretKey, config.previousSecretKey);
+    const tokens = new TokenService(config.secretKey, config.previousSecretKey, clients);
+    const challenges = new ChallengeService({
+      prisma: db.prisma,
+      state,
+      runtimeConfig,
+      metrics,
+      consensus: new ConsensusService(db.prisma),
+      tokens,
+      clients,
+      rateLimits: new ChallengeRateLimits(state),
+      log,
+    });
 
     const deps: AppDeps = {
       config,
@@ -91,17 +119,72 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
         metrics,
         proxyRules,
         tracking,
+        challenges,
       },
       version: VERSION,
       startedAt: new Date(),
     };
-    const app = await buildApp(deps);
+    const gtPool = new GtPoolMonitor(db.prisma, state, log);
+    await gtPool.start();
+    opened.push({ close: () => gtPool.stop() });
+    const proxyMetrics = new ProxyMetrics(state, metrics, log);
+    proxyMetrics.start();
+    opened.push({ close: () => proxyMetrics.stop() });
+    const gateway = new Gateway({
+      config,
+      log,
+      proxyRules,
+      runtimeConfig,
+      tokens,
+      gtPool,
+      metrics: proxyMetrics,
+    });
+    opened.push({ close: () => gateway.close() });
+
+    let fastifyHandler: NodeHandler | null = null;
+    const app = await buildApp(deps, {
+      gateway,
+      metrics: proxyMetrics,
+      onFastifyHandler: (handler) => (fastifyHandler = handler),
+    });
     await app.ready();
+
+    // PROXY_PORT: the upstream owns every path here (its own /api/v1, /docs...) except /_hiveguard/*.
+    let proxyServer: Server | null = null;
+    if (config.proxy.port !== undefined) {
+      const server = createHttpServer((req, res) => {
+        if (isHiveGuardPath(req.url ?? "/")) fastifyHandler!(req, res);
+        else gateway.handle(req, res);
+      });
+      server.on("upgrade", (req, socket, head: Buffer) => {
+        if (isHiveGuardPath(req.url ?? "/"))
+          socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+        else gateway.upgrade(req, socket, head);
+      });
+      server.keepAliveTimeout = app.server.keepAliveTimeout;
+      proxyServer = server;
+    }
 
     return {
       app,
       deps,
+      proxyServer,
+      async listenProxy(host) {
+        if (!proxyServer) return null;
+        await new Promise<void>((resolve, reject) => {
+          proxyServer!.once("error", reject);
+          proxyServer!.listen(config.proxy.port, host, () => resolve());
+        });
+        const address = proxyServer.address() as AddressInfo;
+        const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+        return `http://${shown}:${address.port}`;
+      },
       async close() {
+        if (proxyServer?.listening) {
+          const closed = new Promise<void>((resolve) => proxyServer!.close(() => resolve()));
+          proxyServer.closeIdleConnections();
+          await closed;
+        }
         await app.close();
         for (const resource of opened.reverse()) await resource.close();
       },

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { ApiKeyService } from "../modules/guard/apikeys/service.js";
+import type { ChallengeService } from "../modules/guard/challenges/service.js";
 import type { DatasetService } from "../modules/guard/datasets/service.js";
 import type { ItemService } from "../modules/guard/items/service.js";
 import type { LabelService } from "../modules/guard/labels/service.js";
@@ -36,6 +37,8 @@ export interface Services {
   metrics: MetricsService;
   proxyRules: ProxyRuleService;
   tracking: TrackingService;
+  /** Generate/submit; `challenges.tokens.verifyToken(token, client)` is the proxy's token check. */
+  challenges: ChallengeService;
 }
 
 /** What a procedure may know about the request, whichever transport carried it. */
@@ -45,15 +48,25 @@ export interface RequestInfo {
   headers: IncomingHttpHeaders;
 }
 
+/**
+ * What a procedure may add to its HTTP answer on the REST facade: a success status other than the documented
+ * default (e.g. 204 when generate has no challenge to serve) and response headers.
+ */
+export interface ResponseMeta {
+  status?: 200 | 201 | 202 | 204;
+  headers: Record<string, string>;
+}
+
 export interface Context {
   deps: AppDeps;
   req: RequestInfo;
   /** Request-scoped logger (carries the request id). */
   log: FastifyBaseLogger;
+  response: ResponseMeta;
 }
 
 export function createContext(deps: AppDeps, req: RequestInfo, log: FastifyBaseLogger): Context {
-  return { deps, req, log };
+  return { deps, req, log, response: { headers: {} } };
 }
 
 export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -12,6 +12,8 @@ export type Meta = OpenApiMeta<{
   auth?: AuthLevel;
   /** Success status on the REST facade when not 200 (201 for creates, 204 for deletes). */
   httpStatus?: 200 | 201 | 202 | 204;
+  /** Further success answers a procedure may give on the REST facade (e.g. 204 with a reason header). */
+  extraResponses?: Record<number, { description: string; headers?: Record<string, string> }>;
   /** GraphQL exposure: hidden procedures stay REST/tRPC only; `name` overrides the derived field name. */
   graphql?: { hidden?: boolean; name?: string };
 }>;

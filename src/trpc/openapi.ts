@@ -107,6 +107,19 @@ export function buildOpenApiDocument(
         : Object.entries(documented);
       for (const [code, description] of entries) responses[String(code)] = errorResponse(description);
     }
+    for (const [code, extra] of Object.entries(meta.extraResponses ?? {})) {
+      responses[code] = {
+        description: extra.description,
+        ...(extra.headers && {
+          headers: Object.fromEntries(
+            Object.entries(extra.headers).map(([name, description]) => [
+              name,
+              { description, schema: { type: "string" } },
+            ]),
+          ),
+        }),
+      };
+    }
     responses["500"] = errorResponse("Unexpected error (logged with the returned error_id)");
     operation.responses = responses as typeof operation.responses;
   }

@@ -60,15 +60,19 @@ export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps
             : { ...coerceQuery(request.query as Record<string, string | string[]>, inputSchema), ...params }
           : undefined;
 
-        const caller = createCaller(createContext(deps, requestInfo(request), request.log));
+        const ctx = createContext(deps, requestInfo(request), request.log);
+        const caller = createCaller(ctx);
         const call = segments.reduce<unknown>(
           (node, key) => (node as Record<string, unknown>)[key],
           caller,
         ) as (input: unknown) => Promise<unknown>;
         try {
           const data = await call(input);
-          if (successStatus === 204) return reply.code(204).send();
-          return reply.code(successStatus).type("application/json").send(JSON.stringify(data));
+          // A procedure may choose another success status and add headers (e.g. 204 + X-HiveGuard-Bypass).
+          const status = ctx.response.status ?? successStatus;
+          reply.headers(ctx.response.headers);
+          if (status === 204) return reply.code(204).send();
+          return reply.code(status).type("application/json").send(JSON.stringify(data));
         } catch (error) {
           const wire = toWireError(error, { log: request.log, locFor });
           return reply.code(wire.status).headers(wire.headers).type("application/json").send(wire.body);

@@ -1,4 +1,5 @@
 import { apiKeysRouter } from "../modules/guard/apikeys/router.js";
+import { challengesRouter } from "../modules/guard/challenges/router.js";
 import { datasetsRouter } from "../modules/guard/datasets/router.js";
 import { itemsRouter } from "../modules/guard/items/router.js";
 import { labelsRouter } from "../modules/guard/labels/router.js";
@@ -20,6 +21,7 @@ export const appRouter = router({
     proxyRules: proxyRulesRouter,
     items: itemsRouter,
     labels: labelsRouter,
+    challenges: challengesRouter,
   }),
   tracking: trackingRouter,
 });

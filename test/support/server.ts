@@ -12,6 +12,8 @@ import { openTestState } from "./state.js";
 
 export interface TestServer {
   url: string;
+  /** The PROXY_PORT listener's URL when the test set PROXY_PORT (use "0"), else null. */
+  proxyUrl: string | null;
   server: HiveGuardServer;
   config: Config;
   /** `Authorization` header value with the dashboard credentials of this server. */
@@ -94,9 +96,11 @@ export async function startTestServer(
 
   const server = await createServer({ config, log: testLog, db, state });
   const address = await server.app.listen({ host: "127.0.0.1", port: 0 });
+  const proxyUrl = await server.listenProxy("127.0.0.1");
 
   return {
     url: address,
+    proxyUrl,
     server,
     config,
     dashboardAuth: `Basic ${Buffer.from(`admin:${dashboardPassword}`).toString("base64")}`,

@@ -17,6 +17,10 @@ export const labelSchema = z
     label: labelValueSchema,
     confidence: z.number().describe("Share of the votes that agree with the label"),
     solver_count: z.int().describe("Distinct solvers who voted on the item"),
+    weighted_confidence: z
+      .number()
+      .nullable()
+      .describe("Agreement weighted by each solver's ground-truth accuracy, beside the plain one"),
     created_at: z.string(),
     dataset_id: z.string(),
   })

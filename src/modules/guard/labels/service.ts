@@ -42,6 +42,7 @@ export class LabelService {
       label: labelValue(row.label),
       confidence: row.confidence,
       solver_count: row.solverCount,
+      weighted_confidence: row.weightedConfidence,
       created_at: isoDate(row.createdAt),
       dataset_id: row.datasetId,
     }));

@@ -8,6 +8,8 @@ const FAILED = "metrics:challenges:failed";
 const ITEMS = "metrics:items:total";
 const ITEMS_VERSION = "metrics:items:version";
 const MINUTE_PREFIX = "metrics:sessions:minute:";
+/** Published after items were added or removed (the proxy's cached "is there a GT pool" listens). */
+export const ITEMS_CHANGED_CHANNEL = "items:changed";
 /** The window of `recent_sessions`. */
 export const RECENT_WINDOW_MIN = 15;
 const MINUTE_MS = 60_000;
@@ -47,6 +49,7 @@ export class MetricsService {
   /** Items were added or removed: the next read recomputes the total. */
   async itemsChanged(): Promise<void> {
     await this.state.incr(ITEMS_VERSION);
+    await this.state.publish(ITEMS_CHANGED_CHANNEL, "changed");
   }
 
   async snapshot(): Promise<Metrics> {

@@ -61,6 +61,17 @@ export class ProxyRuleService {
     return null;
   }
 
+  /**
+   * The proxy's hot-path form of matchRule: the id and pattern of the exempting rule, or null, without
+   * building the wire object (and without normalizing the path when no rule is enabled).
+   */
+  exemptingRule(path: string): { id: string; pattern: string } | null {
+    if (this.compiled.length === 0) return null;
+    const normalized = normalizePath(path);
+    for (const entry of this.compiled) if (entry.test(normalized)) return entry.rule;
+    return null;
+  }
+
   async list(): Promise<ProxyRuleOut[]> {
     return (await this.prisma.proxyRule.findMany({ orderBy: ORDER })).map(toOut);
   }

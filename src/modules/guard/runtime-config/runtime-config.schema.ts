@@ -51,6 +51,24 @@ export const runtimeConfigSchema = z
       .min(0)
       .max(1)
       .describe("Below this confidence an item is flagged needs_review and left out of exports"),
+    revalidation_promote_to_gt: z
+      .boolean()
+      .describe("Graduated items join the ground-truth pool, so the ladder rarely falls to tier 4"),
+    challenge_lifetime: z
+      .int()
+      .min(2)
+      .max(3600)
+      .describe("Seconds a served challenge can be submitted (its expires_at)"),
+    challenge_rate_limit_ip: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .describe("Generate calls, and separately submit calls, allowed per client IP per minute"),
+    challenge_rate_limit_key: z
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .describe("Generate calls, and separately submit calls, allowed per API key per minute"),
   })
   .meta({ id: "RuntimeConfig" });
 
@@ -75,4 +93,8 @@ export const RUNTIME_CONFIG_DEFAULTS: RuntimeConfig = {
   revalidation_min_votes: 3,
   revalidation_delta: 0.05,
   revalidation_floor: 0.6,
+  revalidation_promote_to_gt: true,
+  challenge_lifetime: 300,
+  challenge_rate_limit_ip: 60,
+  challenge_rate_limit_key: 6000,
 };

@@ -51,6 +51,11 @@ export class RuntimeConfigService {
     await this.unsubscribe?.();
   }
 
+  /** The cached config without waiting (null right after a change until it is read again): the proxy's hot path. */
+  peek(): RuntimeConfig | null {
+    return this.cached;
+  }
+
   async get(): Promise<RuntimeConfig> {
     if (this.cached) return this.cached;
     const stored = await this.state.hgetall(CONFIG_KEY);

@@ -1,0 +1,134 @@
+import type { PrismaClient } from "../../../generated/prisma/client.js";
+import type { RuntimeConfig } from "../runtime-config/runtime-config.schema.js";
+import type { ChallengeType } from "../shared.schema.js";
+import { canonicalStored, storedAnswer } from "./answers.js";
+import { processRevalidation } from "./revalidation.js";
+import { round, type Tx } from "./tx.js";
+
+export interface VoteInput {
+  itemId: string;
+  solverId: string;
+  sessionId: string | null;
+  /** Canonical answer (see answers.ts). */
+  answer: string;
+  type: ChallengeType;
+  choices: string[];
+}
+
+export type VoteOutcome =
+  | { recorded: false; reason: "item_gone" | "duplicate" }
+  | {
+      recorded: true;
+      revalidation: boolean;
+      /** Set when this vote finalized the item's label. */
+      finalized: boolean;
+      state: string;
+    };
+
+interface ItemRow {
+  id: string;
+  dataset_id: string;
+  state: string;
+  is_gt: boolean;
+  vote_count: number;
+}
+
+interface TallyRow {
+  answer: string;
+  votes: number;
+  weight: number;
+}
+
+/**
+ * Generous limits: on embedded PGlite (one connection) transactions queue behind each other, and on
+ * PostgreSQL many voters on one item queue on its row lock; neither is an error.
+ */
+export const VOTE_TX = { maxWait: 30_000, timeout: 30_000 } as const;
+
+/**
+ * Votes, labels and reliability. Every vote on an item runs in one transaction that first locks the item's
+ * row (`SELECT ... FOR UPDATE`), so concurrent voters on one item (on any number of instances) are applied
+ * one after the other: every vote counted once, exactly one label, counts that add up. Nothing inside the
+ * transaction uses another connection, so single-connection PGlite cannot deadlock on it.
+ */
+export class ConsensusService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** A solver's ground-truth answer is known: count it (atomic upsert, no lock held). */
+  async recordGtResult(solverId: string, correct: boolean, voted: boolean): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO solvers (id, gt_correct, gt_total, votes, updated_at)
+      VALUES (${solverId}, ${correct ? 1 : 0}, 1, ${voted ? 1 : 0}, now())
+      ON CONFLICT (id) DO UPDATE SET gt_correct = solvers.gt_correct + EXCLUDED.gt_correct,
+        gt_total = solvers.gt_total + 1, votes = solvers.votes + EXCLUDED.votes, updated_at = now()`;
+  }
+
+  async recordVote(vote: VoteInput, config: RuntimeConfig): Promise<VoteOutcome> {
+    return this.prisma.$transaction(async (tx) => {
+      const [item] = await tx.$queryRaw<ItemRow[]>`
+        SELECT id::text AS id, dataset_id::text AS dataset_id, state::text AS state, is_gt, vote_count
+        FROM items WHERE id = ${vote.itemId}::uuid FOR UPDATE`;
+      if (!item) return { recorded: false, reason: "item_gone" } as const;
+      // One vote per solver per item (the selection never shows an item twice, this makes it certain).
+      const [duplicate] = await tx.$queryRaw<{ one: number }[]>`
+        SELECT 1 AS one FROM votes WHERE solver_id = ${vote.solverId} AND item_id = ${vote.itemId}::uuid LIMIT 1`;
+      if (duplicate) return { recorded: false, reason: "duplicate" } as const;
+
+      const revalidation = item.state === "revalidating";
+      await tx.$executeRaw`
+        INSERT INTO votes (item_id, session_id, solver_id, answer, revalidation)
+        VALUES (${vote.itemId}::uuid, ${vote.sessionId}::uuid, ${vote.solverId}, ${vote.answer}, ${revalidation})`;
+      const voteCount = item.vote_count + 1;
+      await tx.$executeRaw`
+        UPDATE items SET vote_count = ${voteCount}, updated_at = now() WHERE id = ${vote.itemId}::uuid`;
+
+      const tally = await this.tally(tx, vote.itemId);
+      const total = tally.reduce((sum, row) => sum + row.votes, 0);
+      let state = item.state;
+      let finalized = false;
+      if (item.state === "unlabeled" && !item.is_gt) {
+        const top = tally[0]!;
+        const agreement = top.votes / total;
+        if (total >= config.consensus_min_votes && agreement >= config.consensus_threshold) {
+          const totalWeight = tally.reduce((sum, row) => sum + row.weight, 0);
+          await tx.$executeRaw`
+            INSERT INTO labels (item_id, dataset_id, label, confidence, weighted_confidence, solver_count, vote_count)
+            VALUES (${vote.itemId}::uuid, ${item.dataset_id}::uuid,
+                    ${JSON.stringify(storedAnswer(top.answer, vote.type))}::jsonb, ${round(agreement, 2)},
+                    ${round(top.weight / totalWeight, 4)}, ${total}, ${total})`;
+          await tx.$executeRaw`UPDATE items SET state = 'revalidating' WHERE id = ${vote.itemId}::uuid`;
+          state = "revalidating";
+          finalized = true;
+        }
+      } else {
+        // Already labeled: keep the label's counts exact; re-validation moves its confidence.
+        await tx.$executeRaw`
+          UPDATE labels SET vote_count = ${total}, solver_count = ${total}, updated_at = now()
+          WHERE item_id = ${vote.itemId}::uuid`;
+        if (revalidation) {
+          state = await processRevalidation(tx, {
+            itemId: vote.itemId,
+            voteCount,
+            config,
+            canonicalLabel: (label) => canonicalStored(label, { type: vote.type, choices: vote.choices }),
+          });
+        }
+      }
+      return { recorded: true, revalidation, finalized, state } as const;
+    }, VOTE_TX);
+  }
+
+  /**
+   * Votes per answer, most first (ties: the answer sorting first, so the result is deterministic), with the
+   * reliability-weighted count beside it: each solver weighs (gt_correct + 1) / (gt_total + 2), its
+   * ground-truth accuracy with a Laplace prior (a new solver weighs 0.5).
+   */
+  private async tally(tx: Tx, itemId: string): Promise<TallyRow[]> {
+    return tx.$queryRaw<TallyRow[]>`
+      SELECT v.answer, count(*)::int AS votes,
+             sum((COALESCE(s.gt_correct, 0) + 1)::float8 / (COALESCE(s.gt_total, 0) + 2))::float8 AS weight
+      FROM votes v LEFT JOIN solvers s ON s.id = v.solver_id
+      WHERE v.item_id = ${itemId}::uuid
+      GROUP BY v.answer ORDER BY votes DESC, v.answer ASC`;
+  }
+}

@@ -1,0 +1,172 @@
+import { randomInt } from "node:crypto";
+import { Prisma, type PrismaClient } from "../../../generated/prisma/client.js";
+import { type ChallengeType, MODALITIES, type Modality } from "../shared.schema.js";
+
+/** An item as a challenge shows it: the dataset's defaults applied. */
+export interface PickedItem {
+  id: string;
+  datasetId: string;
+  dataRef: string;
+  modality: Modality;
+  challengeType: ChallengeType;
+  prompt: string | null;
+  choices: string[];
+  groundTruth: unknown;
+}
+
+export type Selection =
+  | { tier: 1 | 2; modality: Modality; gt: PickedItem; unknown: PickedItem }
+  | { tier: 3; modality: Modality; gt: PickedItem; unknown: null }
+  | { tier: 4 };
+
+export interface SelectionRequest {
+  /** Requested modality; the others are tried when it has no ground-truth items. */
+  modality?: Modality;
+  /** Dataset ids the API key may use; null = all. */
+  scope: string[] | null;
+  /** The client (solver id): items it voted on are never picked again. */
+  client: string;
+  /** Unknown items recently shown to this client: never picked again either. */
+  exclude: string[];
+}
+
+interface Row {
+  id: string;
+  dataset_id: string;
+  data_ref: string;
+  modality: Modality;
+  challenge_type: ChallengeType;
+  prompt: string | null;
+  choices: string[];
+  ground_truth: unknown;
+}
+
+/** A uniform random float in [0, 1) from the CSPRNG (picks must not be predictable). */
+const random = () => randomInt(0, 2 ** 47) / 2 ** 47;
+
+/**
+ * The degradation ladder. Every pick is an index range read, never a table scan:
+ * - unknown item (tier 1: unlabeled, tier 2: in re-validation): the lowest vote count first, then a random
+ *   point in the `rand` column, both served by the index (modality, is_gt, state, vote_count, rand);
+ *   items the client voted on (votes(solver_id, item_id)) or was recently shown are skipped;
+ * - ground-truth item: a random point in (is_gt, modality, rand), from the unknown item's dataset when it
+ *   has ground truth (same prompt and choices, so nothing sets the two apart), else from any dataset in scope.
+ * Without a requested modality, every modality is tried (in random order) and the best tier wins.
+ */
+export class ChallengeSelector {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async select(request: SelectionRequest): Promise<Selection> {
+    const order = request.modality
+      ? [request.modality, ...MODALITIES.filter((m) => m !== request.modality)]
+      : shuffle([...MODALITIES]);
+    let best: Selection = { tier: 4 };
+    for (const modality of order) {
+      const found = await this.selectIn(modality, request);
+      if (found.tier < best.tier) best = found;
+      // A requested modality with ground truth is kept whatever its tier; otherwise stop at tier 1.
+      if (best.tier === 1 || (request.modality && found.tier !== 4)) break;
+    }
+    return best;
+  }
+
+  private async selectIn(modality: Modality, request: SelectionRequest): Promise<Selection> {
+    for (const [tier, state] of [
+      [1, "unlabeled"],
+      [2, "revalidating"],
+    ] as const) {
+      const unknown = await this.pickUnknown(modality, state, request);
+      if (!unknown) continue;
+      const gt = await this.pickGt(modality, request.scope, unknown.datasetId);
+      // No ground truth in this modality at all: nothing else here can make a challenge.
+      if (!gt) return { tier: 4 };
+      return { tier, modality, gt, unknown };
+    }
+    const gt = await this.pickGt(modality, request.scope, null);
+    return gt ? { tier: 3, modality, gt, unknown: null } : { tier: 4 };
+  }
+
+  private async pickUnknown(
+    modality: Modality,
+    state: "unlabeled" | "revalidating",
+    request: SelectionRequest,
+  ): Promise<PickedItem | null> {
+    const filter = Prisma.sql`
+      i.modality = ${modality}::modality AND i.is_gt = false AND i.state = ${state}::item_state
+      ${scopeFilter(request.scope)}
+      AND NOT (i.id = ANY(${request.exclude}::uuid[]))
+      AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.solver_id = ${request.client} AND v.item_id = i.id)`;
+    const r = random();
+    // The least vote count goes in as a scalar subquery (an init plan), so it is an index condition and the
+    // pick reads one index entry, not every item of the group.
+    const rows = await this.prisma.$queryRaw<Row[]>`
+      WITH least AS (SELECT i.vote_count FROM items i WHERE ${filter} ORDER BY i.vote_count LIMIT 1),
+      pick AS (
+        (SELECT i.id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
+           AND i.rand >= ${r}::float8 ORDER BY i.rand LIMIT 1)
+        UNION ALL
+        (SELECT i.id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
+           ORDER BY i.rand LIMIT 1)
+        LIMIT 1)
+      ${SELECT_ITEM} JOIN pick ON pick.id = i.id`;
+    return toPicked(rows[0]);
+  }
+
+  private async pickGt(
+    modality: Modality,
+    scope: string[] | null,
+    preferDataset: string | null,
+  ): Promise<PickedItem | null> {
+    const base = Prisma.sql`i.is_gt = true AND i.modality = ${modality}::modality`;
+    const r = random();
+    const sameDataset = preferDataset
+      ? Prisma.sql`
+        (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = ${preferDataset}::uuid AND i.rand >= ${r}::float8
+           ORDER BY i.rand LIMIT 1)
+        UNION ALL
+        (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = ${preferDataset}::uuid ORDER BY i.rand LIMIT 1)
+        UNION ALL`
+      : Prisma.empty;
+    const rows = await this.prisma.$queryRaw<Row[]>`
+      WITH pick AS (
+        ${sameDataset}
+        (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(scope)} AND i.rand >= ${r}::float8 ORDER BY i.rand LIMIT 1)
+        UNION ALL
+        (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(scope)} ORDER BY i.rand LIMIT 1)
+        LIMIT 1)
+      ${SELECT_ITEM} JOIN pick ON pick.id = i.id`;
+    return toPicked(rows[0]);
+  }
+}
+
+const SELECT_ITEM = Prisma.sql`
+  SELECT i.id::text AS id, i.dataset_id::text AS dataset_id, i.data_ref, i.modality::text AS modality,
+         COALESCE(i.challenge_type, d.challenge_type)::text AS challenge_type,
+         COALESCE(i.prompt, d.prompt) AS prompt, d.choices, i.ground_truth
+  FROM items i JOIN datasets d ON d.id = i.dataset_id`;
+
+function scopeFilter(scope: string[] | null): Prisma.Sql {
+  return scope ? Prisma.sql`AND i.dataset_id = ANY(${scope}::uuid[])` : Prisma.empty;
+}
+
+function toPicked(row: Row | undefined): PickedItem | null {
+  if (!row) return null;
+  return {
+    id: row.id,
+    datasetId: row.dataset_id,
+    dataRef: row.data_ref,
+    modality: row.modality,
+    challengeType: row.challenge_type,
+    prompt: row.prompt,
+    choices: row.choices,
+    groundTruth: row.ground_truth,
+  };
+}
+
+export function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = randomInt(0, i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}

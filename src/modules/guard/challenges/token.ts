@@ -1,0 +1,128 @@
+import { createHash, randomUUID } from "node:crypto";
+import { errors, jwtVerify, SignJWT } from "jose";
+import { safeEqual } from "../../../platform/auth.js";
+import type { ClientHasher, ClientInfo } from "./client.js";
+
+export const TOKEN_AUDIENCE = "hiveguard";
+export const TOKEN_ISSUER = "hiveguard";
+export const TOKEN_COOKIE = "hiveguard_token";
+export const TOKEN_HEADER = "X-HiveGuard-Token";
+const ALGORITHM = "HS256";
+/** Clock skew tolerated between instances when checking exp/nbf/iat. */
+const CLOCK_TOLERANCE_SEC = 5;
+
+export interface TokenClaims {
+  /** Client hash (IP + User-Agent) the token is bound to. */
+  sub: string;
+  jti: string;
+  exp: number;
+  iat: number;
+  /** Tier of the solved challenge; absent on bypass tokens. */
+  tier?: number;
+  /** Set when no challenge was solved because the pool was empty (fail-open). */
+  bypass?: string;
+}
+
+export type TokenVerdict =
+  | { valid: true; claims: TokenClaims }
+  | {
+      valid: false;
+      reason: "malformed" | "algorithm" | "signature" | "expired" | "claims" | "client";
+    };
+
+interface SigningKey {
+  kid: string;
+  secret: Uint8Array;
+}
+
+/** The `kid` of a secret: a short digest that names it without revealing anything about it. */
+export function keyId(secret: string): string {
+  return createHash("sha256").update(`hiveguard:token-kid:${secret}`).digest("base64url").slice(0, 12);
+}
+
+/**
+ * Challenge tokens: HS256 JWTs signed with SECRET_KEY (jose). Each names its key in the `kid` header, so a
+ * rotation keeps accepting tokens signed with SECRET_KEY_PREVIOUS until they expire. `sub` binds the
+ * token to the client that solved the challenge; `verifyToken` is what the proxy calls on every request.
+ */
+export class TokenService {
+  private readonly current: SigningKey;
+  private readonly byKid = new Map<string, SigningKey>();
+
+  constructor(
+    secretKey: string,
+    previousSecretKey: string | undefined,
+    private readonly clients: ClientHasher,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.current = { kid: keyId(secretKey), secret: new TextEncoder().encode(secretKey) };
+    this.byKid.set(this.current.kid, this.current);
+    if (previousSecretKey) {
+      const previous = { kid: keyId(previousSecretKey), secret: new TextEncoder().encode(previousSecretKey) };
+      this.byKid.set(previous.kid, previous);
+    }
+  }
+
+  async sign(claims: { client: string; ttlSec: number; tier?: number; bypass?: string }): Promise<string> {
+    const iat = Math.floor(this.now() / 1000);
+    return new SignJWT({
+      ...(claims.tier !== undefined && { tier: claims.tier }),
+      ...(claims.bypass !== undefined && { bypass: claims.bypass }),
+    })
+      .setProtectedHeader({ alg: ALGORITHM, typ: "JWT", kid: this.current.kid })
+      .setSubject(claims.client)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuer(TOKEN_ISSUER)
+      .setJti(randomUUID())
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(iat + claims.ttlSec)
+      .sign(this.current.secret);
+  }
+
+  /**
+   * Checks a token presented by `client`: only HS256 (so never `alg: none` nor any other algorithm), a
+   * known `kid` and a valid signature, not expired nor not-yet-valid, our audience and issuer, and a `sub`
+   * equal to this client's hash (compared in constant time).
+   */
+  async verifyToken(token: string, client: ClientInfo): Promise<TokenVerdict> {
+    if (typeof token !== "string" || token.length > 4096) return { valid: false, reason: "malformed" };
+    let payload: Record<string, unknown>;
+    try {
+      const result = await jwtVerify(
+        token,
+        (header) => {
+          if (header.alg !== ALGORITHM) throw new errors.JOSEAlgNotAllowed("algorithm not allowed");
+          const key = header.kid ? this.byKid.get(header.kid) : undefined;
+          if (!key) throw new errors.JWSSignatureVerificationFailed("unknown key");
+          return key.secret;
+        },
+        {
+          algorithms: [ALGORITHM],
+          audience: TOKEN_AUDIENCE,
+          issuer: TOKEN_ISSUER,
+          requiredClaims: ["sub", "jti", "exp", "iat", "nbf"],
+          clockTolerance: CLOCK_TOLERANCE_SEC,
+          currentDate: new Date(this.now()),
+        },
+      );
+      payload = result.payload as Record<string, unknown>;
+    } catch (error) {
+      return { valid: false, reason: reasonOf(error) };
+    }
+    const sub = payload.sub as string;
+    // Every candidate is compared (no early exit), each in constant time.
+    const matches = this.clients.hashes(client).map((hash) => safeEqual(hash, sub));
+    if (!matches.includes(true)) return { valid: false, reason: "client" };
+    return { valid: true, claims: payload as unknown as TokenClaims };
+  }
+}
+
+function reasonOf(error: unknown): Exclude<TokenVerdict, { valid: true }>["reason"] {
+  if (error instanceof errors.JWTExpired) return "expired";
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
+    return "algorithm";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "signature";
+  if (error instanceof errors.JWTClaimValidationFailed) return "claims";
+  return "malformed";
+}

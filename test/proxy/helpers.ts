@@ -1,0 +1,110 @@
+// Helpers for the proxy tests: a real upstream HTTP server, raw HTTP requests with exact headers, and
+// visitors that earn real tokens by solving real challenges.
+import { once } from "node:events";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect } from "vitest";
+import { answersFor, configure, type Seeded, seed, visitor } from "../guard/challenge-helpers.js";
+import { STACK_TRACE } from "../guard/helpers.js";
+import type { TestServer } from "../support/server.js";
+
+export interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  rawHeaders: string[];
+}
+
+export interface Upstream {
+  url: string;
+  port: number;
+  server: Server;
+  /** Requests the upstream received, oldest first. */
+  seen: Seen[];
+  close(): Promise<void>;
+}
+
+/** A real upstream: by default it answers every request with a JSON echo of what it received. */
+export async function startUpstream(
+  handler?: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Upstream> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders });
+    if (handler) return handler(req, res);
+    let bytes = 0;
+    req.on("data", (chunk: Buffer) => (bytes += chunk.length));
+    req.on("end", () => {
+      const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, bytes });
+      res.writeHead(200, { "content-type": "application/json", "x-upstream": "yes" });
+      res.end(body);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    seen,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingMessage["headers"];
+  text: string;
+  json: any;
+}
+
+/** One request with exactly these headers (node:http adds only Host and Connection). */
+export function http(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? "GET", headers: opts.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        expect(text).not.toMatch(STACK_TRACE);
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, text, json });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+/** Seeds a ground-truth pool (so requests without a token are challenged) and lifts the rate limits. */
+export async function withGtPool(t: TestServer, settings: Record<string, unknown> = {}): Promise<Seeded> {
+  await configure(t, settings);
+  return seed(t, { gt: 4, unknown: 2 });
+}
+
+/** A visitor that solved a real challenge through the public API: its User-Agent and its token. */
+export async function solvedVisitor(
+  t: TestServer,
+  seeded: Seeded,
+  userAgent?: string,
+): Promise<{ userAgent: string; token: string }> {
+  const v = visitor(t, seeded.key, userAgent);
+  const generated = await v.generate();
+  expect(generated.status).toBe(200);
+  const submitted = await v.submit(answersFor(generated.body, seeded));
+  expect(submitted.body).toMatchObject({ passed: true });
+  return { userAgent: v.userAgent, token: submitted.body.token };
+}
