@@ -38,6 +38,8 @@ describe("GET /api/v1/data/labeled", () => {
       solver_count: 5,
       created_at: expect.any(String),
       dataset_id: cats.id,
+      // reliability-weighted agreement: null for labels written without per-vote reliabilities (seeded here)
+      weighted_confidence: null,
     });
     expect(res.text).not.toContain("review-");
   });
@@ -109,7 +111,19 @@ describe("GET /dashboard/api/item-datasets/{id}/labeled/export", () => {
     });
     const api = await c.api((await createKey(t)).raw_key).get("/api/v1/data/labeled?limit=1000");
     const fromApi = api.body.filter((l: { dataset_id: string }) => l.dataset_id === cats.id);
-    expect(rows).toEqual(fromApi.map(({ dataset_id: _d, ...rest }: { dataset_id: string }) => rest));
+    // The export carries the documented columns; the list adds dataset_id and weighted_confidence.
+    expect(rows).toEqual(
+      fromApi.map(
+        ({
+          dataset_id: _d,
+          weighted_confidence: _w,
+          ...rest
+        }: {
+          dataset_id: string;
+          weighted_confidence: unknown;
+        }) => rest,
+      ),
+    );
   });
 
   it("quotes CSV fields that need it and writes grid labels as JSON", async () => {
