@@ -25,7 +25,8 @@ function start(env: Record<string, string>): ServerProcess {
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
-describe("the server process (npm start)", () => {
+// Each test starts real processes (tsx compiling the sources, PGlite on disk): generous bounds for a loaded CI box.
+describe("the server process (npm start)", { timeout: 180_000 }, () => {
   it("starts on embedded defaults, prints first-run credentials once, and stops cleanly on SIGTERM", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "hiveguard-process-"));
     const first = start({ HIVEGUARD_DATA_DIR: dataDir });

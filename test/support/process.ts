@@ -34,7 +34,7 @@ export function startServerProcess(env: Record<string, string>): ServerProcess {
     child,
     output: () => output,
     exited,
-    waitFor(pattern, timeoutMs = 30_000) {
+    waitFor(pattern, timeoutMs = 90_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = output.match(pattern);
