@@ -1,26 +1,15 @@
 // The widget and the hosted page, in Debian's Chromium driven by playwright-core. Fails (never skips)
 // when Chromium is missing.
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { safeReturnPath } from "../../src/modules/guard/challenges/http.js";
+import { launchChromium, solveChallenge } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { configure, seed, type Seeded } from "./challenge-helpers.js";
 import { call } from "./helpers.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 let t: TestServer;
 let s: Seeded;
@@ -29,11 +18,10 @@ let site: Server;
 let siteUrl: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM} (apt install chromium)`);
   t = await startTestServer();
   await configure(t);
   s = await seed(t, { gt: 6, unknown: 4, modality: "text" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   // A customer's site on another origin, embedding the widget as the README shows.
   site = createServer((_req, res) => {
     res.setHeader("content-type", "text/html; charset=utf-8");
@@ -50,22 +38,6 @@ afterAll(async () => {
   await new Promise((resolve) => (site ? site.close(resolve) : resolve(undefined)));
   await t?.close();
 });
-
-/** Answers every question the way a person who reads it would: right on ground truth. */
-async function solve(page: Page): Promise<void> {
-  const sets = page.locator("fieldset");
-  await expect.poll(() => sets.count(), { timeout: 10_000 }).toBeGreaterThan(0);
-  for (let i = 0; i < (await sets.count()); i++) {
-    const set = sets.nth(i);
-    const text = (await set.locator("blockquote").textContent())!;
-    const answer = (s.gt.get(text) as string | undefined) ?? "no";
-    // Keyboard only: focus the radio, select it with Space.
-    await set.getByRole("radio", { name: answer }).focus();
-    await page.keyboard.press("Space");
-  }
-  await page.getByRole("button", { name: "Verify" }).focus();
-  await page.keyboard.press("Enter");
-}
 
 describe("widget script", () => {
   it("is served as JavaScript, under 15 KB gzipped", async () => {
@@ -95,7 +67,7 @@ describe("widget script", () => {
       expect(await page.locator("legend").first().textContent()).toMatch(
         /^Question 1 of 2: Does this contain a cat\?/,
       );
-      await solve(page);
+      await solveChallenge(page, s.gt);
       await page.waitForFunction(() => typeof (window as any).__token === "string", null, {
         timeout: 10_000,
       });
@@ -144,7 +116,7 @@ describe("hosted page /_hiveguard/challenge", () => {
     const page = await context.newPage();
     try {
       await page.goto(`${t.url}/_hiveguard/challenge?return=${encodeURIComponent("/after?step=2")}`);
-      await solve(page);
+      await solveChallenge(page, s.gt);
       await page.waitForURL(/\/after\?step=2$/, { timeout: 10_000 });
       const cookie = (await context.cookies()).find((c) => c.name === "hiveguard_token");
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/", secure: false });

@@ -1,23 +1,12 @@
 // The whole human flow through the proxy, in Debian's Chromium driven by playwright-core: a protected
 // page → the hosted challenge → solved → back on the page with the cookie → next pages pass straight.
 // Fails (never skips) when Chromium is missing.
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configure, type Seeded, seed } from "../guard/challenge-helpers.js";
+import { launchChromium, solveChallenge } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { startUpstream, type Upstream } from "./helpers.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 let upstream: Upstream;
 let t: TestServer;
@@ -25,7 +14,6 @@ let seeded: Seeded;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM} (apt install chromium)`);
   upstream = await startUpstream((req, res) => {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end(
@@ -35,28 +23,13 @@ beforeAll(async () => {
   t = await startTestServer({ env: { TARGET_URL: upstream.url } });
   await configure(t);
   seeded = await seed(t, { gt: 6, unknown: 4, modality: "text" });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
   await t?.close();
   await upstream?.close();
 });
-
-/** Answers like a person who reads the question: right on ground truth (keyboard only). */
-async function solve(page: Page): Promise<void> {
-  const sets = page.locator("fieldset");
-  await expect.poll(() => sets.count(), { timeout: 10_000 }).toBeGreaterThan(0);
-  for (let i = 0; i < (await sets.count()); i++) {
-    const set = sets.nth(i);
-    const text = (await set.locator("blockquote").textContent())!;
-    const answer = (seeded.gt.get(text) as string | undefined) ?? "no";
-    await set.getByRole("radio", { name: answer }).focus();
-    await page.keyboard.press("Space");
-  }
-  await page.getByRole("button", { name: "Verify" }).focus();
-  await page.keyboard.press("Enter");
-}
 
 describe("a visitor in a browser", () => {
   it("is challenged once, lands back on the page it asked for, and browses on without another challenge", async () => {
@@ -70,7 +43,7 @@ describe("a visitor in a browser", () => {
       expect(new URL(page.url()).searchParams.get("return")).toBe("/members/orders?page=2&sort=date");
       expect(upstream.seen.length).toBe(seenBefore);
 
-      await solve(page);
+      await solveChallenge(page, seeded.gt);
       await page.waitForURL(`${t.url}/members/orders?page=2&sort=date`, { timeout: 15_000 });
       await expect.poll(() => page.locator("h1").textContent()).toBe("Members area");
       expect(await page.locator("#path").textContent()).toBe("/members/orders?page=2&sort=date");

@@ -1,12 +1,11 @@
 // The tracking pages in headless Chromium (Debian's package, driven by playwright-core): charts drawn from
 // real data, live updates over SSE, search, metadata editing, and no request leaving the server (no CDN).
 // Fails, never skips, when Chromium is missing: install it with `apt-get install -y chromium`.
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 let t: TestServer;
 let browser: Browser;
 const foreign: string[] = [];
@@ -19,21 +18,8 @@ const post = (path: string, body: unknown) =>
   });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
   t = await startTestServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   for (const run of ["alpha", "beta"]) {
     await post("/tracker/api/v1/projects/vision/runs", { name: run, config: { lr: 0.1 }, tags: ["cnn"] });
     const records = Array.from({ length: 200 }, (_, step) => ({

@@ -1,0 +1,41 @@
+// Debian's Chromium driven by playwright-core, for every browser test. Missing Chromium is a failure, never
+// a skip: `.ci/run` installs it (`apt-get install -y chromium`).
+import { existsSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { expect } from "vitest";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+// Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is missing at ${CHROMIUM} (apt-get install -y chromium)`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/**
+ * Answers a rendered challenge (widget or hosted page) the way a person who reads it would: right on
+ * ground truth (`gt` maps an item's text to its answer), "no" otherwise; keyboard only.
+ */
+export async function solveChallenge(page: Page, gt: Map<string, unknown>): Promise<void> {
+  const sets = page.locator("fieldset");
+  await expect.poll(() => sets.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+  for (let i = 0; i < (await sets.count()); i++) {
+    const set = sets.nth(i);
+    const text = (await set.locator("blockquote").textContent())!;
+    const answer = (gt.get(text) as string | undefined) ?? "no";
+    await set.getByRole("radio", { name: answer }).focus();
+    await page.keyboard.press("Space");
+  }
+  await page.getByRole("button", { name: "Verify" }).focus();
+  await page.keyboard.press("Enter");
+}
