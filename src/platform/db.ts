@@ -2,9 +2,11 @@
 // Same schema, same generated client, same migrations (applied here at start-up unless told otherwise).
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Logger } from "pino";
 import { PrismaClient } from "../generated/prisma/client.js";
@@ -27,6 +29,13 @@ export interface Database {
    * Types follow the driver: cast anything driver-specific (int8, timestamps) to text in the SQL.
    */
   queryRows(sql: string, params?: unknown[]): Promise<unknown[][]>;
+  /**
+   * PostgreSQL only (undefined on PGlite): `COPY (sql) TO STDOUT ...` on a connection of its own (outside the
+   * pool, so a long export never starves it), as a byte stream with backpressure. `sql` is the whole COPY
+   * statement and cannot take parameters. Destroying the stream before its end drops the connection, which
+   * ends the query on the server at once; at the end the connection is closed.
+   */
+  copyOut?(sql: string): Promise<Readable>;
   /** Runs `SELECT 1`; rejects if the database does not answer within PING_TIMEOUT_MS. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +97,7 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
       prisma: new PrismaClient({ adapter: new PrismaPg(pool, { schema }) }),
       queryRows: async (sql, params) =>
         (await pool.query<unknown[]>({ text: sql, values: params, rowMode: "array" })).rows,
+      copyOut: (sql) => copyOutOnOwnConnection(postgresPoolConfig(databaseUrl, schema), sql, opts.logger),
       release: () => pool.end(),
     },
     { kind: "postgres", databaseUrl, schema },
@@ -95,10 +105,35 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
   );
 }
 
+async function copyOutOnOwnConnection(
+  config: pg.ClientConfig,
+  sql: string,
+  logger: Logger,
+): Promise<Readable> {
+  const client = new pg.Client(config);
+  client.on("error", (error) => logger.debug({ err: error }, "COPY connection failed"));
+  await client.connect();
+  const stream = client.query(copyTo(sql));
+  let ended = false;
+  stream.once("end", () => {
+    ended = true;
+    client.end().catch(() => {});
+  });
+  stream.once("close", () => {
+    if (ended) return;
+    // Destroyed mid-copy (client gone, or an error): drop the socket. The server's next send fails and the
+    // backend ends the query; a polite Terminate would wait behind the rest of the COPY data.
+    (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    client.end().catch(() => {});
+  });
+  return stream;
+}
+
 interface Opened {
   kind: DatabaseKind;
   prisma: PrismaClient;
   queryRows: Database["queryRows"];
+  copyOut?: Database["copyOut"];
   /** Closes the driver (PGlite instance or pg pool) after Prisma has disconnected. */
   release(): Promise<void>;
 }
@@ -122,6 +157,7 @@ async function finishOpening(
     kind: opened.kind,
     prisma: opened.prisma,
     queryRows: opened.queryRows,
+    ...(opened.copyOut ? { copyOut: opened.copyOut } : {}),
     ping: () => withTimeout(opened.prisma.$queryRaw`SELECT 1`, PING_TIMEOUT_MS, "database ping"),
     close: once(close),
   };

@@ -1,5 +1,6 @@
 import { get as httpGet, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encode } from "../../src/modules/guard/labels/http.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { call, clients, createDataset, createKey, seedLabels, UNKNOWN_UUID } from "./helpers.js";
 
@@ -228,4 +229,70 @@ describe("a large export", () => {
     // The server is fine afterwards.
     expect((await c.dash.get(exportPath(dogs.id, "jsonl"))).text.trimEnd().split("\n")).toHaveLength(3);
   }, 120_000);
+
+  it.runIf(process.env.DATABASE_URL)(
+    "on PostgreSQL writes CSV with COPY, byte for byte the batch encoding, and a disconnect ends the query",
+    async () => {
+      const odd = await createDataset(t, {
+        name: "Odd values",
+        modality: "image",
+        challenge_type: "grid_select",
+      });
+      const prisma = t.server.deps.db.prisma;
+      const refs = ['a,b "q"\nline', "tab\there", " lead and trail ", "cr\rhere", "ünï — ☃", "\\.", "x"];
+      const labels: unknown[] = ["", "yes, no", 'say "hi"', [], [0], [1, 4, 8], "multi\nline"];
+      for (const [n, dataRef] of refs.entries()) {
+        const item = await prisma.item.create({
+          data: { datasetId: odd.id, dataRef, modality: "image", state: "labeled" },
+        });
+        await prisma.label.create({
+          data: {
+            itemId: item.id,
+            datasetId: odd.id,
+            label: labels[n] as string,
+            confidence: [0.1, 1, 0, 0.333333333333, 0.5, 0.95, 0.0001][n]!,
+            solverCount: n,
+            voteCount: n,
+          },
+        });
+      }
+      await seedLabels(t, odd.id, 500);
+      const service = t.server.deps.services.labels;
+      let batched = "";
+      for await (const chunk of encode(service.exportBatches(odd.id, { batchSize: 64 }), "csv"))
+        batched += chunk;
+      const copied = await service.exportCsvStream(odd.id);
+      expect(copied).not.toBeNull();
+      let viaCopy = "";
+      for await (const chunk of copied!) viaCopy += chunk.toString();
+      expect(viaCopy).toBe(batched);
+      expect((await c.dash.get(exportPath(odd.id, "csv"))).text).toBe(batched);
+
+      // A client that hangs up mid-COPY: the query is gone from pg_stat_activity.
+      const big = await createDataset(t, { name: "Big copy", modality: "image" });
+      await seedLabels(t, big.id, 30_000, { dataRefPrefix: `https://example.com/${"x".repeat(1000)}-` });
+      const copies = async () =>
+        Number(
+          (
+            await t.server.deps.db.queryRows(
+              `SELECT count(*)::int FROM pg_stat_activity WHERE query LIKE 'COPY (%' AND query LIKE $1`,
+              [`%${big.id}%`],
+            )
+          )[0]![0],
+        );
+      const request = httpGet(`${t.url}${exportPath(big.id, "csv")}`, {
+        headers: { authorization: t.dashboardAuth },
+        agent: false,
+      });
+      const response = await new Promise<IncomingMessage>((resolve) => request.on("response", resolve));
+      await new Promise((resolve) => response.once("data", resolve));
+      response.pause();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await copies()).toBe(1);
+      request.destroy();
+      await expect.poll(copies, { timeout: 5000, interval: 50 }).toBe(0);
+      await expect.poll(() => service.activeExports, { timeout: 3000, interval: 20 }).toBe(0);
+    },
+    120_000,
+  );
 });

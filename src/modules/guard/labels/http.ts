@@ -58,7 +58,10 @@ const jsonRecord = (row: ExportRow) =>
   `"solver_count":${row.solverCount},"created_at":"${row.createdAt}"}`;
 
 /** Each batch becomes one text chunk: csv-stringify for CSV (quoting, escaping), JSON otherwise. */
-async function* encode(batches: AsyncIterable<ExportRow[]>, fmt: ExportFormat): AsyncGenerator<string> {
+export async function* encode(
+  batches: AsyncIterable<ExportRow[]>,
+  fmt: ExportFormat,
+): AsyncGenerator<string> {
   let first = true;
   if (fmt === "json") yield "[";
   for await (const rows of batches) {
@@ -84,10 +87,14 @@ export function registerGuardHttp(app: FastifyInstance, deps: AppDeps): void {
     const dataset = await deps.services.datasets.get(id);
 
     const abort = new AbortController();
-    const body = Readable.from(
-      encode(deps.services.labels.exportBatches(dataset.id, { signal: abort.signal }), fmt),
-      { objectMode: false, highWaterMark: 1 },
-    );
+    // CSV on PostgreSQL: the database writes the file (COPY); otherwise keyset batches encoded here.
+    const copied = fmt === "csv" ? await deps.services.labels.exportCsvStream(dataset.id) : null;
+    const body =
+      copied ??
+      Readable.from(encode(deps.services.labels.exportBatches(dataset.id, { signal: abort.signal }), fmt), {
+        objectMode: false,
+        highWaterMark: 1,
+      });
     // The client went away before the end: stop reading from the database.
     reply.raw.on("close", () => {
       if (!reply.raw.writableFinished) {
