@@ -295,6 +295,32 @@ describe("ingestion behaviour", () => {
     expect(small.body.metrics.x.steps).toHaveLength(100);
   });
 
+  it("reads whole series from packed chunks exactly as from the rows (overwrites, gaps, NaN, chunk edges)", async () => {
+    await post("/tracker/api/v1/projects/ingest/runs", { name: "chunked" });
+    const log = (steps: number[], salt: number) =>
+      post("/tracker/api/v1/projects/ingest/runs/chunked/metrics", {
+        records: steps.map((step) => ({
+          step,
+          timestamp: T0 + step * 7 + salt,
+          metrics: { y: step % 97 === 0 ? "NaN" : Math.cos(step / 13) * (salt + 1), z: step / 3 },
+        })),
+      });
+    const range = (from: number, to: number, by = 1) =>
+      Array.from({ length: Math.ceil((to - from) / by) }, (_, i) => from + i * by);
+    expect((await log(range(2_500, 4_200), 0)).status).toBe(200);
+    expect((await log(range(0, 2_600, 3), 1)).status).toBe(200); // before, and across, what is stored
+    expect((await log(range(998, 1_003), 2)).status).toBe(200); // overwrites on a chunk edge
+    expect((await log([9_999, 10_000, 123_456, 2_147_483_647], 3)).status).toBe(200);
+    for (const threshold of [2_000, 1_000, 5_000]) {
+      const chunked = await call(`/api/projects/ingest/runs/metrics?runs=chunked&threshold=${threshold}`);
+      const rows = await call(
+        `/api/projects/ingest/runs/metrics?runs=chunked&threshold=${threshold}&since=0`,
+      );
+      expect(chunked.body.metrics.y.chunked.steps.length).toBeGreaterThan(0);
+      expect(chunked.body).toEqual(rows.body);
+    }
+  });
+
   it("finishing records the outcome; an idle wip run reads as maybe_failed", async () => {
     await post("/tracker/api/v1/projects/ingest/runs", { name: "idle" });
     const prisma = open.server.deps.db.prisma;

@@ -1,6 +1,7 @@
 // Experiment tracking: projects, runs, metric ingestion and reads. Routers and HTTP routes stay thin and
 // call this service; it receives its dependencies (database, events, artifact store, limits, clock).
 import { randomBytes } from "node:crypto";
+import { endianness } from "node:os";
 import type { Readable } from "node:stream";
 import type { TrackingConfig } from "../../config.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
@@ -445,8 +446,12 @@ export class TrackingService {
       values.push(point.value);
       timestamps.push(point.ts);
     }
+    const touchedSeries = [...new Set(series)].sort((a, b) => a - b);
     await this.#db.$transaction([
+      // Writers of the same series take turns, so each chunk rebuild sees every committed point.
+      this.#db.$queryRawUnsafe(LOCK_SERIES, touchedSeries),
       this.#db.$executeRawUnsafe(INSERT_POINTS, series, steps, values, timestamps),
+      this.#db.$executeRawUnsafe(REBUILD_CHUNKS, series, steps),
       this.#db.$executeRawUnsafe(
         `UPDATE tracking_runs SET last_step = GREATEST(last_step, $2), point_count = point_count + $3,
                 last_activity_at = $4, updated_at = $4 WHERE id = $1`,
@@ -546,6 +551,7 @@ export class TrackingService {
   }
 
   async #readRawSeries(seriesIds: number[], since?: number): Promise<Map<number, RawSeries>> {
+    if (since === undefined) return this.#readChunks(seriesIds);
     const sinceClause = since === undefined ? "" : `AND p."timestamp" >= to_timestamp($2 / 1000.0)`;
     const rows = await this.#db.$queryRawUnsafe<
       { series_id: number; steps: Uint8Array; vals: Uint8Array; ts: Uint8Array }[]
@@ -561,6 +567,44 @@ export class TrackingService {
       ...(since === undefined ? [] : [since]),
     );
     return new Map(rows.map((row) => [row.series_id, unpackSeries(row.steps, row.vals, row.ts)]));
+  }
+
+  /** Whole series from their packed chunks (tracking_metric_chunks): ~100 rows per 100,000 points. */
+  async #readChunks(seriesIds: number[]): Promise<Map<number, RawSeries>> {
+    const rows = await this.#db.$queryRawUnsafe<
+      { series_id: number; steps: Uint8Array; vals: Uint8Array; ts: Uint8Array }[]
+    >(
+      `SELECT series_id, steps, "values" AS vals, timestamps AS ts FROM tracking_metric_chunks
+        WHERE series_id = ANY($1::int4[]) ORDER BY series_id, chunk`,
+      seriesIds,
+    );
+    const grouped = new Map<number, (typeof rows)[number][]>();
+    for (const row of rows) {
+      const list = grouped.get(row.series_id);
+      if (list) list.push(row);
+      else grouped.set(row.series_id, [row]);
+    }
+    const out = new Map<number, RawSeries>();
+    for (const [id, chunks] of grouped) {
+      const steps = joinSwapped(
+        chunks.map((c) => c.steps),
+        4,
+      );
+      const values = joinSwapped(
+        chunks.map((c) => c.vals),
+        8,
+      );
+      const timestamps = joinSwapped(
+        chunks.map((c) => c.ts),
+        8,
+      );
+      out.set(id, {
+        steps: new Int32Array(steps.buffer, 0, steps.byteLength / 4) as unknown as number[],
+        values: new Float64Array(values.buffer, 0, values.byteLength / 8) as unknown as number[],
+        timestamps: new Float64Array(timestamps.buffer, 0, timestamps.byteLength / 8) as unknown as number[],
+      });
+    }
+    return out;
   }
 
   /** Small LRU of downsampled series (each at most `threshold` points). */
@@ -688,7 +732,27 @@ const INSERT_POINTS = `
     FROM unnest($1::int4[], $2::int4[], $3::text[], $4::float8[]) AS u(s, st, v, t)
   ON CONFLICT (series_id, step) DO UPDATE SET value = EXCLUDED.value, "timestamp" = EXCLUDED."timestamp"`;
 
+const LOCK_SERIES = `SELECT id FROM tracking_metric_series WHERE id = ANY($1::int4[]) ORDER BY id FOR NO KEY UPDATE`;
+
+/**
+ * Rebuilds every chunk (1,000 steps: chunk = step / 1000) that the batch touched from the points table, so the
+ * packed copy always equals the rows, whatever was overwritten. The BETWEEN bounds let the primary key range
+ * scan (int8: the last chunk of int4 steps ends past 2^31 - 1); steps are ≥ 0.
+ */
+const REBUILD_CHUNKS = `
+  INSERT INTO tracking_metric_chunks (series_id, chunk, steps, "values", timestamps)
+  SELECT p.series_id, t.c,
+         string_agg(int4send(p.step), ''::bytea ORDER BY p.step),
+         string_agg(float8send(p.value), ''::bytea ORDER BY p.step),
+         string_agg(float8send((extract(epoch FROM p."timestamp") * 1000)::int8::float8), ''::bytea ORDER BY p.step)
+    FROM (SELECT DISTINCT s, st / 1000 AS c FROM unnest($1::int4[], $2::int4[]) AS u(s, st)) t
+    JOIN tracking_metric_points p ON p.series_id = t.s AND p.step BETWEEN t.c::int8 * 1000 AND t.c::int8 * 1000 + 999
+   GROUP BY p.series_id, t.c
+  ON CONFLICT (series_id, chunk) DO UPDATE
+    SET steps = EXCLUDED.steps, "values" = EXCLUDED."values", timestamps = EXCLUDED.timestamps`;
+
 const SERIES_CACHE_ENTRIES = 5_000;
+const LITTLE_ENDIAN = endianness() === "LE";
 
 /** Big-endian int4 / float8 / int8 arrays, as int4send, float8send and int8send write them. */
 function unpackSeries(steps: Uint8Array, values: Uint8Array, timestamps: Uint8Array): RawSeries {
@@ -706,6 +770,23 @@ function unpackSeries(steps: Uint8Array, values: Uint8Array, timestamps: Uint8Ar
   return out;
 }
 
+/**
+ * Concatenates packed big-endian arrays (int4 or float8, `width` bytes per item) into one aligned buffer and
+ * swaps it to the machine's order in place (native code; x86 and ARM are little-endian).
+ */
+function joinSwapped(parts: Uint8Array[], width: 4 | 8): Buffer {
+  let bytes = 0;
+  for (const part of parts) bytes += part.byteLength;
+  const joined = Buffer.from(new ArrayBuffer(bytes));
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.byteLength;
+  }
+  if (!LITTLE_ENDIAN) return joined;
+  return width === 4 ? joined.swap32() : joined.swap64();
+}
+
 /** float8 input text: exact for finite doubles, and PostgreSQL's spelling of NaN and ±Infinity. */
 function valueText(value: MetricValue): string {
   return typeof value === "number" ? String(value) : value;
@@ -716,7 +797,16 @@ function finiteOrNull(value: MetricValue | number): number | null {
 }
 
 export function downsample(series: RawSeries, threshold: number): RawSeries {
-  if (series.steps.length <= threshold) return series;
+  if (series.steps.length <= threshold) {
+    // Series read from chunks hold typed arrays: hand out plain arrays (JSON, null for non-finite values).
+    if (Array.isArray(series.steps) && Array.isArray(series.values) && Array.isArray(series.timestamps))
+      return series;
+    return {
+      steps: Array.from(series.steps),
+      values: Array.from(series.values),
+      timestamps: Array.from(series.timestamps),
+    };
+  }
   const kept = lttbIndices(series.steps, series.values, threshold);
   const pick = <T>(values: T[]) => Array.from(kept, (i) => values[i]!);
   return { steps: pick(series.steps), values: pick(series.values), timestamps: pick(series.timestamps) };
