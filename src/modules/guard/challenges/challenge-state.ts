@@ -69,8 +69,8 @@ export class ChallengeStateStore {
 
   async markServed(client: string, itemId: string): Promise<void> {
     const key = `${SERVED_PREFIX}${client}`;
-    await this.state.sadd(key, itemId);
-    await this.state.expire(key, SERVED_TTL_MS);
+    // Sent together (one round trip on Redis, where concurrent commands are pipelined).
+    await Promise.all([this.state.sadd(key, itemId), this.state.expire(key, SERVED_TTL_MS)]);
   }
 }
 

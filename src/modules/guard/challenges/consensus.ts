@@ -3,7 +3,7 @@ import type { RuntimeConfig } from "../runtime-config/runtime-config.schema.js";
 import type { ChallengeType } from "../shared.schema.js";
 import { canonicalStored, storedAnswer } from "./answers.js";
 import { processRevalidation } from "./revalidation.js";
-import { round, type Tx } from "./tx.js";
+import { round } from "./tx.js";
 
 export interface VoteInput {
   itemId: string;
@@ -54,13 +54,22 @@ export const VOTE_TX = { maxWait: 30_000, timeout: 30_000 } as const;
 export class ConsensusService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** A solver's ground-truth answer is known: count it (atomic upsert, no lock held). */
-  async recordGtResult(solverId: string, correct: boolean, voted: boolean): Promise<void> {
-    await this.prisma.$executeRaw`
+  /**
+   * A solver's ground-truth answer is known: count it (atomic upsert, no lock held). Returns the solver's
+   * ground-truth record as it was before this answer (zeros for a new solver).
+   */
+  async recordGtResult(
+    solverId: string,
+    correct: boolean,
+    voted: boolean,
+  ): Promise<{ gtCorrect: number; gtTotal: number }> {
+    const [row] = await this.prisma.$queryRaw<{ gt_correct: number; gt_total: number }[]>`
       INSERT INTO solvers (id, gt_correct, gt_total, votes, updated_at)
       VALUES (${solverId}, ${correct ? 1 : 0}, 1, ${voted ? 1 : 0}, now())
       ON CONFLICT (id) DO UPDATE SET gt_correct = solvers.gt_correct + EXCLUDED.gt_correct,
-        gt_total = solvers.gt_total + 1, votes = solvers.votes + EXCLUDED.votes, updated_at = now()`;
+        gt_total = solvers.gt_total + 1, votes = solvers.votes + EXCLUDED.votes, updated_at = now()
+      RETURNING gt_correct, gt_total`;
+    return { gtCorrect: row!.gt_correct - (correct ? 1 : 0), gtTotal: row!.gt_total - 1 };
   }
 
   async recordVote(vote: VoteInput, config: RuntimeConfig): Promise<VoteOutcome> {
@@ -69,20 +78,35 @@ export class ConsensusService {
         SELECT id::text AS id, dataset_id::text AS dataset_id, state::text AS state, is_gt, vote_count
         FROM items WHERE id = ${vote.itemId}::uuid FOR UPDATE`;
       if (!item) return { recorded: false, reason: "item_gone" } as const;
-      // One vote per solver per item (the selection never shows an item twice, this makes it certain).
-      const [duplicate] = await tx.$queryRaw<{ one: number }[]>`
-        SELECT 1 AS one FROM votes WHERE solver_id = ${vote.solverId} AND item_id = ${vote.itemId}::uuid LIMIT 1`;
-      if (duplicate) return { recorded: false, reason: "duplicate" } as const;
 
+      // One vote per solver per item (the selection never shows an item twice, this makes it certain). The
+      // duplicate check, the insert, the count and the tally are one statement, run after the lock is held
+      // (so its snapshot sees every vote committed before): the tally is the item's committed votes plus
+      // the one just inserted (a statement does not see its own inserts, so that one is added explicitly).
       const revalidation = item.state === "revalidating";
-      await tx.$executeRaw`
-        INSERT INTO votes (item_id, session_id, solver_id, answer, revalidation)
-        VALUES (${vote.itemId}::uuid, ${vote.sessionId}::uuid, ${vote.solverId}, ${vote.answer}, ${revalidation})`;
+      const tally = await tx.$queryRaw<(TallyRow & { inserted: number })[]>`
+        WITH ins AS (
+          INSERT INTO votes (item_id, session_id, solver_id, answer, revalidation)
+          SELECT ${vote.itemId}::uuid, ${vote.sessionId}::uuid, ${vote.solverId}, ${vote.answer}, ${revalidation}
+          WHERE NOT EXISTS (
+            SELECT 1 FROM votes WHERE solver_id = ${vote.solverId} AND item_id = ${vote.itemId}::uuid)
+          RETURNING solver_id, answer),
+        bump AS (
+          UPDATE items SET vote_count = ${item.vote_count + 1}, updated_at = now()
+          WHERE id = ${vote.itemId}::uuid AND EXISTS (SELECT 1 FROM ins)
+          RETURNING id),
+        counted AS (
+          SELECT solver_id, answer FROM votes WHERE item_id = ${vote.itemId}::uuid
+          UNION ALL
+          SELECT solver_id, answer FROM ins)
+        SELECT (SELECT count(*) FROM ins)::int + (SELECT count(*) FROM bump)::int AS inserted,
+               v.answer, count(*)::int AS votes,
+               sum((COALESCE(s.gt_correct, 0) + 1)::float8 / (COALESCE(s.gt_total, 0) + 2))::float8 AS weight
+        FROM counted v LEFT JOIN solvers s ON s.id = v.solver_id
+        GROUP BY v.answer ORDER BY votes DESC, v.answer ASC`;
+      if (!tally[0] || tally[0].inserted === 0) return { recorded: false, reason: "duplicate" } as const;
       const voteCount = item.vote_count + 1;
-      await tx.$executeRaw`
-        UPDATE items SET vote_count = ${voteCount}, updated_at = now() WHERE id = ${vote.itemId}::uuid`;
 
-      const tally = await this.tally(tx, vote.itemId);
       const total = tally.reduce((sum, row) => sum + row.votes, 0);
       let state = item.state;
       let finalized = false;
@@ -116,19 +140,5 @@ export class ConsensusService {
       }
       return { recorded: true, revalidation, finalized, state } as const;
     }, VOTE_TX);
-  }
-
-  /**
-   * Votes per answer, most first (ties: the answer sorting first, so the result is deterministic), with the
-   * reliability-weighted count beside it: each solver weighs (gt_correct + 1) / (gt_total + 2), its
-   * ground-truth accuracy with a Laplace prior (a new solver weighs 0.5).
-   */
-  private async tally(tx: Tx, itemId: string): Promise<TallyRow[]> {
-    return tx.$queryRaw<TallyRow[]>`
-      SELECT v.answer, count(*)::int AS votes,
-             sum((COALESCE(s.gt_correct, 0) + 1)::float8 / (COALESCE(s.gt_total, 0) + 2))::float8 AS weight
-      FROM votes v LEFT JOIN solvers s ON s.id = v.solver_id
-      WHERE v.item_id = ${itemId}::uuid
-      GROUP BY v.answer ORDER BY votes DESC, v.answer ASC`;
   }
 }

@@ -57,9 +57,14 @@ export class ChallengeSelector {
   constructor(private readonly prisma: PrismaClient) {}
 
   async select(request: SelectionRequest): Promise<Selection> {
-    const order = request.modality
-      ? [request.modality, ...MODALITIES.filter((m) => m !== request.modality)]
-      : shuffle([...MODALITIES]);
+    // A modality without ground truth in scope can only end in tier 4: one statement finds them all, so
+    // empty modalities cost nothing more.
+    const withGt = new Set(await this.modalitiesWithGt(request.scope));
+    const order = (
+      request.modality
+        ? [request.modality, ...MODALITIES.filter((m) => m !== request.modality)]
+        : shuffle([...MODALITIES])
+    ).filter((modality) => withGt.has(modality));
     let best: Selection = { tier: 4 };
     for (const modality of order) {
       const found = await this.selectIn(modality, request);
@@ -70,77 +75,82 @@ export class ChallengeSelector {
     return best;
   }
 
+  /** The modalities with at least one ground-truth item in scope (one index probe each). */
+  private async modalitiesWithGt(scope: string[] | null): Promise<Modality[]> {
+    const rows = await this.prisma.$queryRaw<{ modality: Modality }[]>`
+      SELECT m::text AS modality FROM unnest(enum_range(NULL::modality)) AS m
+      WHERE EXISTS (SELECT 1 FROM items i WHERE i.is_gt = true AND i.modality = m ${scopeFilter(scope)})`;
+    return rows.map((row) => row.modality);
+  }
+
   private async selectIn(modality: Modality, request: SelectionRequest): Promise<Selection> {
+    let gt: PickedItem | null = null;
     for (const [tier, state] of [
       [1, "unlabeled"],
       [2, "revalidating"],
     ] as const) {
-      const unknown = await this.pickUnknown(modality, state, request);
-      if (!unknown) continue;
-      const gt = await this.pickGt(modality, request.scope, unknown.datasetId);
+      const pair = await this.pick(modality, state, request);
+      gt = pair.gt;
       // No ground truth in this modality at all: nothing else here can make a challenge.
       if (!gt) return { tier: 4 };
-      return { tier, modality, gt, unknown };
+      if (pair.unknown) return { tier, modality, gt, unknown: pair.unknown };
     }
-    const gt = await this.pickGt(modality, request.scope, null);
     return gt ? { tier: 3, modality, gt, unknown: null } : { tier: 4 };
   }
 
-  private async pickUnknown(
+  /**
+   * One statement: the unknown item in `state` (if any) and a ground-truth item, from the unknown item's
+   * dataset when it has ground truth (same prompt and choices, so nothing sets the two apart), else from
+   * any dataset in scope.
+   */
+  private async pick(
     modality: Modality,
     state: "unlabeled" | "revalidating",
     request: SelectionRequest,
-  ): Promise<PickedItem | null> {
+  ): Promise<{ unknown: PickedItem | null; gt: PickedItem | null }> {
     const filter = Prisma.sql`
       i.modality = ${modality}::modality AND i.is_gt = false AND i.state = ${state}::item_state
       ${scopeFilter(request.scope)}
       AND NOT (i.id = ANY(${request.exclude}::uuid[]))
       AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.solver_id = ${request.client} AND v.item_id = i.id)`;
-    const r = random();
-    // The least vote count goes in as a scalar subquery (an init plan), so it is an index condition and the
-    // pick reads one index entry, not every item of the group.
-    const rows = await this.prisma.$queryRaw<Row[]>`
-      WITH least AS (SELECT i.vote_count FROM items i WHERE ${filter} ORDER BY i.vote_count LIMIT 1),
-      pick AS (
-        (SELECT i.id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
-           AND i.rand >= ${r}::float8 ORDER BY i.rand LIMIT 1)
-        UNION ALL
-        (SELECT i.id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
-           ORDER BY i.rand LIMIT 1)
-        LIMIT 1)
-      ${SELECT_ITEM} JOIN pick ON pick.id = i.id`;
-    return toPicked(rows[0]);
-  }
-
-  private async pickGt(
-    modality: Modality,
-    scope: string[] | null,
-    preferDataset: string | null,
-  ): Promise<PickedItem | null> {
     const base = Prisma.sql`i.is_gt = true AND i.modality = ${modality}::modality`;
     const r = random();
-    const sameDataset = preferDataset
-      ? Prisma.sql`
-        (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = ${preferDataset}::uuid AND i.rand >= ${r}::float8
+    const g = random();
+    // The least vote count goes in as a scalar subquery (an init plan), so it is an index condition and the
+    // pick reads one index entry, not every item of the group.
+    const rows = await this.prisma.$queryRaw<(Row & { role: "unknown" | "gt" })[]>`
+      WITH least AS (SELECT i.vote_count FROM items i WHERE ${filter} ORDER BY i.vote_count LIMIT 1),
+      upick AS (
+        (SELECT i.id, i.dataset_id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
+           AND i.rand >= ${r}::float8 ORDER BY i.rand LIMIT 1)
+        UNION ALL
+        (SELECT i.id, i.dataset_id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
+           ORDER BY i.rand LIMIT 1)
+        LIMIT 1),
+      gpick AS (
+        (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = (SELECT dataset_id FROM upick)
+           AND i.rand >= ${g}::float8 ORDER BY i.rand LIMIT 1)
+        UNION ALL
+        (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = (SELECT dataset_id FROM upick)
            ORDER BY i.rand LIMIT 1)
         UNION ALL
-        (SELECT i.id FROM items i WHERE ${base} AND i.dataset_id = ${preferDataset}::uuid ORDER BY i.rand LIMIT 1)
-        UNION ALL`
-      : Prisma.empty;
-    const rows = await this.prisma.$queryRaw<Row[]>`
-      WITH pick AS (
-        ${sameDataset}
-        (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(scope)} AND i.rand >= ${r}::float8 ORDER BY i.rand LIMIT 1)
+        (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(request.scope)} AND i.rand >= ${g}::float8
+           ORDER BY i.rand LIMIT 1)
         UNION ALL
-        (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(scope)} ORDER BY i.rand LIMIT 1)
+        (SELECT i.id FROM items i WHERE ${base} ${scopeFilter(request.scope)} ORDER BY i.rand LIMIT 1)
         LIMIT 1)
-      ${SELECT_ITEM} JOIN pick ON pick.id = i.id`;
-    return toPicked(rows[0]);
+      ${SELECT_ITEM_ROLE("unknown")} JOIN upick ON upick.id = i.id
+      UNION ALL
+      ${SELECT_ITEM_ROLE("gt")} JOIN gpick ON gpick.id = i.id`;
+    return {
+      unknown: toPicked(rows.find((row) => row.role === "unknown")),
+      gt: toPicked(rows.find((row) => row.role === "gt")),
+    };
   }
 }
 
-const SELECT_ITEM = Prisma.sql`
-  SELECT i.id::text AS id, i.dataset_id::text AS dataset_id, i.data_ref, i.modality::text AS modality,
+const SELECT_ITEM_ROLE = (role: "unknown" | "gt") => Prisma.sql`
+  SELECT ${role}::text AS role, i.id::text AS id, i.dataset_id::text AS dataset_id, i.data_ref, i.modality::text AS modality,
          COALESCE(i.challenge_type, d.challenge_type)::text AS challenge_type,
          COALESCE(i.prompt, d.prompt) AS prompt, d.choices, i.ground_truth
   FROM items i JOIN datasets d ON d.id = i.dataset_id`;

@@ -92,22 +92,17 @@ export class ChallengeService {
 
   async generate(who: Requester, modality?: Modality): Promise<GenerateResult> {
     const config = await this.deps.runtimeConfig.get();
-    await this.deps.rateLimits.check(
-      "generate",
-      { ip: who.client.ip, keyId: who.keyId ?? HOSTED_KEY },
-      config,
-    );
+    const client = this.deps.clients.hash(who.client);
+    // The served-items read runs beside the rate-limit check (it changes nothing if the check refuses).
+    const [, exclude] = await Promise.all([
+      this.deps.rateLimits.check("generate", { ip: who.client.ip, keyId: who.keyId ?? HOSTED_KEY }, config),
+      this.challenges.servedTo(client),
+    ]);
     if (who.sampleRate < 1 && randomInt(0, 1_000_000) >= who.sampleRate * 1_000_000) {
       return { kind: "bypass", reason: "sampled" };
     }
 
-    const client = this.deps.clients.hash(who.client);
-    const selection = await this.selector.select({
-      modality,
-      scope: who.scope,
-      client,
-      exclude: await this.challenges.servedTo(client),
-    });
+    const selection = await this.selector.select({ modality, scope: who.scope, client, exclude });
     if (selection.tier === 4) {
       if (config.fail_mode === "closed") throw new UnavailableError("Challenge pool empty");
       return { kind: "bypass", reason: "no-gt-pool" };
@@ -187,14 +182,17 @@ export class ChallengeService {
    */
   async submit(who: Requester, input: SubmitInput): Promise<SubmitResult> {
     const config = await this.deps.runtimeConfig.get();
-    await this.deps.rateLimits.check("submit", { ip: who.client.ip, keyId: who.keyId ?? HOSTED_KEY }, config);
     const client = this.deps.clients.hash(who.client);
+    // The peek (a read) runs beside the rate-limit check; nothing is spent before the check passes.
+    const [, peeked] = await Promise.all([
+      this.deps.rateLimits.check("submit", { ip: who.client.ip, keyId: who.keyId ?? HOSTED_KEY }, config),
+      this.challenges.peek(input.challenge_id),
+    ]);
     const failed = async (): Promise<SubmitResult> => {
       await this.deps.metrics.recordChallengeResult(false);
       return { passed: false, token: null };
     };
 
-    const peeked = await this.challenges.peek(input.challenge_id);
     // Someone else's challenge is not spent by a stranger's attempt.
     if (!peeked || peeked.client !== client || peeked.keyId !== who.keyId) return failed();
     const answers = matchResponses(peeked, input);
@@ -213,8 +211,15 @@ export class ChallengeService {
     // Always one constant-time comparison, whatever the answer.
     const gtCorrect = sameAnswer(gtAnswer, gtItem.gt ?? "\0no ground truth");
 
-    const history = await this.prisma.solver.findUnique({ where: { id: client } });
-    await this.deps.consensus.recordGtResult(client, gtCorrect, gtCorrect && unknown !== undefined);
+    // The solver's record before this answer comes back from the upsert that counts it; the state-store
+    // read for the session features runs beside the database work.
+    const minute = this.deps.state.get(rateKey(challenge.client, submittedAt));
+    minute.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+    const history = await this.deps.consensus.recordGtResult(
+      client,
+      gtCorrect,
+      gtCorrect && unknown !== undefined,
+    );
     let vote: VoteOutcome | null = null;
     if (gtCorrect && unknown) {
       vote = await this.deps.consensus.recordVote(
@@ -231,10 +236,10 @@ export class ChallengeService {
     }
 
     const features = {
-      ...(await this.submitFeatures(challenge, who, submittedAt)),
+      ...this.submitFeatures(challenge, who, submittedAt, await minute),
       gt_correct: gtCorrect,
-      solver_gt_correct: history?.gtCorrect ?? 0,
-      solver_gt_total: history?.gtTotal ?? 0,
+      solver_gt_correct: history.gtCorrect,
+      solver_gt_total: history.gtTotal,
     };
     const riskScore = gtCorrect ? await this.risk.score(features) : 0;
     const passed = gtCorrect && riskScore >= config.risk_threshold;
@@ -270,8 +275,12 @@ export class ChallengeService {
     });
   }
 
-  private async submitFeatures(challenge: StoredChallenge, who: Requester, submittedAt: number) {
-    const minute = await this.deps.state.get(rateKey(challenge.client, submittedAt));
+  private submitFeatures(
+    challenge: StoredChallenge,
+    who: Requester,
+    submittedAt: number,
+    minute: string | null,
+  ) {
     return {
       ...generateFeatures(who),
       time_to_answer_ms: submittedAt - challenge.issuedAt,
