@@ -92,7 +92,20 @@ export function http(
 /** Seeds a ground-truth pool (so requests without a token are challenged) and lifts the rate limits. */
 export async function withGtPool(t: TestServer, settings: Record<string, unknown> = {}): Promise<Seeded> {
   await configure(t, settings);
-  return seed(t, { gt: 4, unknown: 2 });
+  const seeded = await seed(t, { gt: 4, unknown: 2 });
+  // The gateway learns about the new pool through pub/sub (eventually, by design): wait until a request
+  // without a token is challenged instead of let through with X-HiveGuard-Bypass. (A loop, not
+  // expect.poll, because beforeAll hooks call this too.)
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const probe = await fetch(`${t.url}/__pool-probe`, { headers: { accept: "application/json" } });
+    await probe.arrayBuffer();
+    if (probe.status === 401) break;
+    if (Date.now() > deadline)
+      throw new Error(`the gateway never saw the GT pool (last status ${probe.status})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return seeded;
 }
 
 /** A visitor that solved a real challenge through the public API: its User-Agent and its token. */
