@@ -183,13 +183,26 @@ const pathValue = fc.oneof(
   fc.string({ minLength: 1, maxLength: 40 }).map(encodeURIComponent),
 );
 
+/** Text of a generated value for a query string (objects without a prototype cannot go through String()). */
+function asText(value: unknown): string {
+  return typeof value === "string" ? value : asJson(value);
+}
+
+function asJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "null";
+  } catch {
+    return "{}";
+  }
+}
+
 function invalidRequest(op: Operation): fc.Arbitrary<{ url: string; init: RequestInit }> {
   const path = fc
     .tuple(...op.pathParams.map(() => pathValue))
     .map((values) => op.pathParams.reduce((p, name, i) => p.replace(`{${name}}`, values[i]!), op.path));
   const query = fc
     .tuple(
-      ...op.queryParams.map((param) => fc.option(wrongFor(param.schema).map(String), { nil: undefined })),
+      ...op.queryParams.map((param) => fc.option(wrongFor(param.schema).map(asText), { nil: undefined })),
     )
     .map((values) => {
       const search = new URLSearchParams();
@@ -203,7 +216,7 @@ function invalidRequest(op: Operation): fc.Arbitrary<{ url: string; init: Reques
           weight: 5,
           arbitrary: invalidBody(op.body).map((value) => ({
             type: "application/json",
-            text: JSON.stringify(value) ?? "null",
+            text: asJson(value),
           })),
         },
         { weight: 1, arbitrary: fc.string().map((text) => ({ type: "application/json", text: `{${text}` })) },
