@@ -47,8 +47,8 @@ export function challengeUrl(url: string): string {
 /**
  * The tracking pages (`/`, `/projects/*`) sit where a protected site has its own pages. They are
  * HiveGuard's on the main port unless that port fronts a real site (TARGET_URL set and no PROXY_PORT);
- * then `/` and `/projects/*` are the site's, and the tracking pages are reached through PROXY_PORT's
- * sibling: the main port of an instance started with PROXY_PORT.
+ * then `/` and `/projects/*` are the site's. With PROXY_PORT set, the site is served on that port and the
+ * tracking pages stay on the main port.
  */
 export function isTrackingPage(url: string): boolean {
   return url === "/" || url.charCodeAt(1) === 63 /* ? */ || underSegment(url, "/projects");
