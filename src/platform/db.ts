@@ -9,6 +9,7 @@ import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Logger } from "pino";
+import lockfile from "proper-lockfile";
 import { PrismaClient } from "../generated/prisma/client.js";
 import {
   applyPendingMigrations,
@@ -63,7 +64,11 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 async function openPGlite(opts: OpenDatabaseOptions): Promise<Database> {
   const dataDir = opts.dataDir ?? ".hiveguard";
   const location = dataDir === IN_MEMORY ? IN_MEMORY : join(dataDir, "pglite");
-  if (location !== IN_MEMORY) await mkdir(location, { recursive: true });
+  let unlock = async () => {};
+  if (location !== IN_MEMORY) {
+    await mkdir(location, { recursive: true });
+    unlock = await lockDataDirectory(location, opts.logger);
+  }
   opts.logger.info({ database: "pglite", location }, "using embedded PGlite database");
 
   const client = new PGlite(location);
@@ -73,11 +78,48 @@ async function openPGlite(opts: OpenDatabaseOptions): Promise<Database> {
       prisma: new PrismaClient({ adapter: new PrismaPGlite(client) }),
       queryRows: async (sql, params) =>
         (await client.query<unknown[]>(sql, params, { rowMode: "array" })).rows,
-      release: () => client.close(),
+      release: async () => {
+        try {
+          await client.close();
+        } finally {
+          await unlock();
+        }
+      },
     },
     { kind: "pglite", client },
     opts,
   );
+}
+
+/** Thrown when a second process tries to open a PGlite data directory that another one is using. */
+export class DataDirectoryInUseError extends Error {}
+
+/**
+ * PGlite is a single-process database: two servers on one data directory would corrupt it. A lock
+ * (proper-lockfile: a lock directory whose mtime the holder refreshes, so a crashed holder's lock goes
+ * stale after 10 s) makes the second one stop with a clear message instead.
+ */
+async function lockDataDirectory(location: string, logger: Logger): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(location, {
+      lockfilePath: join(location, "hiveguard.lock"),
+      stale: 10_000,
+      update: 2_000,
+      retries: 0,
+      onCompromised: (error) =>
+        logger.error(
+          { err: error },
+          "lost the lock of the PGlite data directory; another process may use it",
+        ),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOCKED") {
+      throw new DataDirectoryInUseError(
+        `the data directory ${location} is in use by another HiveGuard process; stop it, or set HIVEGUARD_DATA_DIR to another directory (or DATABASE_URL to share a PostgreSQL database)`,
+      );
+    }
+    throw error;
+  }
 }
 
 async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Promise<Database> {

@@ -118,6 +118,36 @@ describe.runIf(databaseUrl)("PostgreSQL schema option", () => {
   );
 });
 
+describe("a PGlite data directory on disk", () => {
+  it(
+    "is used by one server at a time: a second one is refused with a clear message, and can open it after",
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), "hiveguard-lock-"));
+      try {
+        const first = await openDatabase({ dataDir, logger });
+        await first.prisma.systemSetting.create({ data: { key: "owner", value: "first" } });
+        await expect(openDatabase({ dataDir, logger })).rejects.toThrow(
+          /data directory .* is in use by another HiveGuard process/,
+        );
+        // The refused attempt did not disturb the owner.
+        expect((await first.prisma.systemSetting.findUnique({ where: { key: "owner" } }))?.value).toBe(
+          "first",
+        );
+        await first.close();
+
+        const second = await openDatabase({ dataDir, logger });
+        expect((await second.prisma.systemSetting.findUnique({ where: { key: "owner" } }))?.value).toBe(
+          "first",
+        );
+        await second.close();
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+    SLOW,
+  );
+});
+
 describe("applyPendingMigrations on PGlite", () => {
   it(
     "applies once, then is a no-op",
