@@ -69,7 +69,13 @@ export default async function main(): Promise<void> {
       challenge_rate_limit_key: 10_000_000,
     });
     const dataset = await services.datasets.create({ name: "bench", modality: "image", prompt: "A cat?" });
-    const admin: ApiKeyPrincipal = { kind: "apiKey", keyId: "bench", datasets: [], sampleRate: 1 };
+    const admin: ApiKeyPrincipal = {
+      kind: "apiKey",
+      keyId: "bench",
+      datasets: [],
+      sampleRate: 1,
+      scopes: ["challenge", "data:read", "data:write"],
+    };
     const gt = new Map<string, string>();
     const items = [];
     for (let i = 0; i < GT_ITEMS; i++) {

@@ -75,6 +75,14 @@ const boolean = (value: string) => {
   return value === "true";
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+const API_KEY_SCOPES = ["challenge", "data:read", "data:write"] as const;
+type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+const collectScope = (value: string, previous: ApiKeyScope[] = []): ApiKeyScope[] => {
+  if (!(API_KEY_SCOPES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`Allowed choices are ${API_KEY_SCOPES.join(", ")}.`);
+  }
+  return [...previous, value as ApiKeyScope];
+};
 const outputOption = () =>
   new Option("--output <format>", "table for humans or json for scripts")
     .choices(["table", "json"])
@@ -165,7 +173,7 @@ export function buildProgram(): Command {
     .action(async (opts: { output: string }) => {
       const list = await run("dashboard", () => client().call((c) => c.guard.apiKeys.list.query()));
       if (opts.output === "json") printJson(list);
-      else printTable(list, ["id", "label", "key_prefix", "datasets", "sample_rate", "created_at"]);
+      else printTable(list, ["id", "label", "key_prefix", "datasets", "sample_rate", "scopes", "created_at"]);
     });
   keys
     .command("create <label>")
@@ -176,21 +184,37 @@ export function buildProgram(): Command {
       "fraction of generate calls that get a challenge, 0–1",
       number01("sample-rate"),
     )
+    .addOption(
+      new Option(
+        "--scope <scope>",
+        "what the key may do (repeatable; default all): challenge, data:read, data:write — give a key for public pages `challenge` only",
+      ).argParser(collectScope),
+    )
     .addOption(outputOption())
     .addHelpText(
       "after",
-      "\nExample:\n  hiveguard keys create production --dataset 3f1c...e9 --sample-rate 0.5",
+      "\nExample:\n  hiveguard keys create production --dataset 3f1c...e9 --sample-rate 0.5\n  hiveguard keys create widget --scope challenge",
     )
-    .action(async (label: string, opts: { dataset: string[]; sampleRate?: number; output: string }) => {
-      const created = await run("dashboard", () =>
-        client().call((c) =>
-          c.guard.apiKeys.create.mutate({ label, datasets: opts.dataset, sample_rate: opts.sampleRate }),
-        ),
-      );
-      if (opts.output === "json") return printJson(created);
-      process.stdout.write(`id: ${created.id}\nkey: ${created.raw_key}\n`);
-      process.stderr.write(`${colors.yellow("Store this key now: it cannot be retrieved again.")}\n`);
-    });
+    .action(
+      async (
+        label: string,
+        opts: { dataset: string[]; sampleRate?: number; scope?: ApiKeyScope[]; output: string },
+      ) => {
+        const created = await run("dashboard", () =>
+          client().call((c) =>
+            c.guard.apiKeys.create.mutate({
+              label,
+              datasets: opts.dataset,
+              sample_rate: opts.sampleRate,
+              scopes: opts.scope,
+            }),
+          ),
+        );
+        if (opts.output === "json") return printJson(created);
+        process.stdout.write(`id: ${created.id}\nkey: ${created.raw_key}\n`);
+        process.stderr.write(`${colors.yellow("Store this key now: it cannot be retrieved again.")}\n`);
+      },
+    );
   keys
     .command("revoke <id>")
     .description("revoke an API key (takes effect immediately on every instance)")

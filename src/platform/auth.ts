@@ -5,10 +5,17 @@ import { TooManyRequestsError, UnauthorizedError } from "./errors.js";
 import { consumeOrRetryAfter, createRateLimiter } from "./rate-limit.js";
 import type { StateStore } from "./state/index.js";
 
+/**
+ * What an API key may do. A key embedded in public pages (the widget) should hold `challenge` only: with
+ * `data:read` anyone reading the page could list labels, including answers of items promoted to the GT pool.
+ */
+export const API_KEY_SCOPES = ["challenge", "data:read", "data:write"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
 /** Who is calling, once a procedure's auth middleware has accepted the request. */
 export type Principal =
   | { kind: "dashboard"; username: string }
-  | { kind: "apiKey"; keyId: string; datasets: string[]; sampleRate: number }
+  | { kind: "apiKey"; keyId: string; datasets: string[]; sampleRate: number; scopes: ApiKeyScope[] }
   | { kind: "user"; userId: string; role: string };
 
 export type ApiKeyPrincipal = Extract<Principal, { kind: "apiKey" }>;

@@ -1,8 +1,14 @@
 import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
-import { API_KEY_INVALID, type ApiKeyPrincipal, type Principal } from "../platform/auth.js";
-import { AppError, type ErrorDetail, UnauthorizedError, zodIssuesToDetail } from "../platform/errors.js";
+import { API_KEY_INVALID, type ApiKeyPrincipal, type ApiKeyScope, type Principal } from "../platform/auth.js";
+import {
+  AppError,
+  type ErrorDetail,
+  ForbiddenError,
+  UnauthorizedError,
+  zodIssuesToDetail,
+} from "../platform/errors.js";
 import { type Context, headerValue } from "./context.js";
 
 export type AuthLevel = "public" | "apiKey" | "dashboard" | "user";
@@ -10,6 +16,8 @@ export type AuthLevel = "public" | "apiKey" | "dashboard" | "user";
 export type Meta = OpenApiMeta<{
   /** Set by the procedure builders below; drives the OpenAPI security section and the GraphQL auth. */
   auth?: AuthLevel;
+  /** API-key procedures: the scope the key must hold (403 otherwise). */
+  scope?: ApiKeyScope;
   /** Success status on the REST facade when not 200 (201 for creates, 204 for deletes). */
   httpStatus?: 200 | 201 | 202 | 204;
   /** Further success answers a procedure may give on the REST facade (e.g. 204 with a reason header). */
@@ -55,12 +63,19 @@ export const dashboardProcedure = t.procedure.meta({ auth: "dashboard" }).use(as
   return next({ ctx: { principal } });
 });
 
-/** `X-HiveGuard-Key`, verified by the guard module's key service once it is registered. */
-export const apiKeyProcedure = t.procedure.meta({ auth: "apiKey" }).use(async ({ ctx, next }) => {
+/**
+ * `X-HiveGuard-Key`, verified by the guard module's key service once it is registered; the key must hold
+ * the procedure's `scope` (every API-key procedure names one).
+ */
+export const apiKeyProcedure = t.procedure.meta({ auth: "apiKey" }).use(async ({ ctx, meta, next }) => {
   const rawKey = headerValue(ctx.req.headers, "x-hiveguard-key");
   const verify = ctx.deps.auth.apiKey;
   const principal = rawKey && verify ? await verify(rawKey, ctx.req.ip) : null;
   if (!principal) throw new UnauthorizedError(API_KEY_INVALID);
+  const scope = meta?.scope;
+  if (!scope || !principal.scopes.includes(scope)) {
+    throw new ForbiddenError(`This API key lacks the "${scope ?? "unknown"}" scope`);
+  }
   return next({ ctx: { principal: principal satisfies ApiKeyPrincipal } });
 });
 

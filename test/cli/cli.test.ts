@@ -95,8 +95,21 @@ describe("hiveguard CLI against a real server", () => {
     expect(list.code).toBe(0);
     expect(list.stdout).not.toContain(rawKey);
     expect(JSON.parse(list.stdout)).toEqual([
-      expect.objectContaining({ label: "ci", datasets: [datasetId] }),
+      expect.objectContaining({
+        label: "ci",
+        datasets: [datasetId],
+        scopes: ["challenge", "data:read", "data:write"],
+      }),
     ]);
+
+    const widget = await cli(["keys", "create", "widget", "--scope", "challenge", "--output", "json"]);
+    expect(widget.code).toBe(0);
+    expect(JSON.parse(widget.stdout)).toMatchObject({ label: "widget", scopes: ["challenge"] });
+    const revoked = await cli(["keys", "revoke", JSON.parse(widget.stdout).id]);
+    expect(revoked.code).toBe(0);
+    const wrong = await cli(["keys", "create", "bad", "--scope", "admin"]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain("Allowed choices are challenge, data:read, data:write");
   });
 
   it("items upload validates every line first and names the line of each error", async () => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
 import type { PrismaClient } from "../../../generated/prisma/client.js";
-import type { ApiKeyPrincipal } from "../../../platform/auth.js";
+import { API_KEY_SCOPES, type ApiKeyPrincipal, type ApiKeyScope } from "../../../platform/auth.js";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
 import type { StateStore } from "../../../platform/state/index.js";
 import { isoDate } from "../shared.schema.js";
@@ -32,6 +32,10 @@ export function hashKey(rawKey: string): string {
   return createHash("sha256").update(rawKey).digest("hex");
 }
 
+function knownScopes(stored: string[]): ApiKeyScope[] {
+  return API_KEY_SCOPES.filter((scope) => stored.includes(scope));
+}
+
 function toOut(row: KeyRow): ApiKeyOut {
   return {
     id: row.id,
@@ -39,6 +43,7 @@ function toOut(row: KeyRow): ApiKeyOut {
     key_prefix: row.keyPrefix,
     datasets: row.datasets,
     sample_rate: row.sampleRate,
+    scopes: knownScopes(row.scopes),
     created_at: isoDate(row.createdAt),
   };
 }
@@ -96,6 +101,7 @@ export class ApiKeyService {
         keyPrefix: rawKey.slice(0, DISPLAY_CHARS),
         datasets,
         sampleRate: input.sample_rate,
+        scopes: [...new Set(input.scopes ?? API_KEY_SCOPES)],
       },
     });
     this.log.info({ apiKeyId: row.id, keyPrefix: row.keyPrefix }, "API key created");
@@ -142,7 +148,13 @@ export class ApiKeyService {
       row.revokedAt === null &&
       timingSafeEqual(Buffer.from(row.keyHash, "hex"), Buffer.from(keyHash, "hex"));
     const principal: ApiKeyPrincipal | null = valid
-      ? { kind: "apiKey", keyId: row.id, datasets: row.datasets, sampleRate: row.sampleRate }
+      ? {
+          kind: "apiKey",
+          keyId: row.id,
+          datasets: row.datasets,
+          sampleRate: row.sampleRate,
+          scopes: knownScopes(row.scopes),
+        }
       : null;
     if (generation === this.generation) {
       if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);

@@ -56,6 +56,7 @@ const generateErrors = {
 export const challengesRouter = router({
   generate: apiKeyProcedure
     .meta({
+      scope: "challenge",
       openapi: {
         method: "GET",
         path: "/api/v1/challenge/generate",
@@ -75,6 +76,7 @@ export const challengesRouter = router({
 
   generateFor: apiKeyProcedure
     .meta({
+      scope: "challenge",
       openapi: {
         method: "GET",
         path: "/api/v1/challenge/generate/{modality}",
@@ -90,6 +92,7 @@ export const challengesRouter = router({
 
   submit: apiKeyProcedure
     .meta({
+      scope: "challenge",
       openapi: {
         method: "POST",
         path: "/api/v1/challenge/submit",

@@ -8,6 +8,7 @@ const tags = ["data"];
 export const itemsRouter = router({
   list: apiKeyProcedure
     .meta({
+      scope: "data:read",
       openapi: {
         method: "GET",
         path: "/api/v1/data/items",
@@ -22,6 +23,7 @@ export const itemsRouter = router({
 
   upload: apiKeyProcedure
     .meta({
+      scope: "data:write",
       openapi: {
         method: "POST",
         path: "/api/v1/data/items",

@@ -6,6 +6,7 @@ import { labelSchema } from "./labels.schema.js";
 export const labelsRouter = router({
   list: apiKeyProcedure
     .meta({
+      scope: "data:read",
       openapi: {
         method: "GET",
         path: "/api/v1/data/labeled",
