@@ -76,9 +76,11 @@ describe("offline queue", () => {
       onWarning: (message) => warnings.push(message),
     });
 
-    const started = performance.now();
-    for (let step = 0; step < 3_000; step++) run.log({ loss: 1 / (step + 1), acc: step / 3_000 });
-    expect(performance.now() - started).toBeLessThan(500);
+    // log is synchronous (nothing to await) and never throws while the server is down.
+    for (let step = 0; step < 3_000; step++) {
+      expect(run.log({ loss: 1 / (step + 1), acc: step / 3_000 })).toBeUndefined();
+    }
+    expect(run.pending).toBeGreaterThanOrEqual(3_000);
 
     await sleep(400); // the background flushes fail and go to disk
     expect(readdirSync(queueDir).filter((f) => f.endsWith(".jsonl"))).toHaveLength(1);
