@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 describe("risk model", () => {
-  it("reports no model, scores 1.0 (bots that know the answers pass) and refuses training under 100 sessions", async () => {
+  it("reports no model, scores 1.0 (lucky bot guesses pass) and refuses training under 100 sessions", async () => {
     const before = await status(a);
     expect(before).toMatchObject({
       model_ready: false,
