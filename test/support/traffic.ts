@@ -260,3 +260,39 @@ export async function runTraffic(
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 32, profiles.length) }, worker));
   return results;
 }
+
+/**
+ * The features a session of each kind records, drawn from the same distributions as the visitors above
+ * without going through HTTP: for benchmarks at a scale the API cannot feed quickly (100,000 sessions).
+ * `gt_correct` is drawn with the kind's accuracy (the training label).
+ */
+export function syntheticSessionFeatures(
+  kind: VisitorKind,
+  random: () => number,
+): Record<string, number | string | boolean | null> {
+  const human = kind === "human";
+  const total = human ? Math.floor(random() * 3) : Math.floor(random() * 10);
+  const accuracy = human ? 0.92 : 0.25;
+  let correct = 0;
+  for (let i = 0; i < total; i++) if (random() < accuracy) correct++;
+  const agent = human
+    ? BROWSERS[Math.floor(random() * BROWSERS.length)]!(100 + Math.floor(random() * 30)) + " hg-sim/abcdef"
+    : BOT_AGENTS[Math.floor(random() * BOT_AGENTS.length)]!(100 + Math.floor(random() * 30)) + " sim-abcdef";
+  const think = human ? 2500 + 2500 * random() : 5 + 150 * random() + 200 * random() * random();
+  return {
+    tier: 1,
+    modality: "image",
+    challenge_type: "image",
+    ua_length: agent.length,
+    ua_automation: /headless|python|go-http/i.test(agent),
+    has_accept: human || random() < 0.5,
+    has_accept_language: human,
+    time_to_answer_ms: Math.round(think),
+    ms_since_prev_generate:
+      total === 0 ? null : Math.round(human ? think + 500 + 1000 * random() : think + 30 * random()),
+    client_generates_this_minute: human ? total + 1 : Math.min(total + 1, 1 + Math.floor(random() * 10)),
+    solver_gt_correct: correct,
+    solver_gt_total: total,
+    gt_correct: random() < accuracy,
+  };
+}
