@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, () => Promise<Bench>> = {
   "guard-export": () => import("./guard-export.js"),
   "guard-upload": () => import("./guard-upload.js"),
   challenge: () => import("./challenge.js"),
+  ml: () => import("./ml.js"),
   proxy: () => import("./proxy.js"),
   tracking: () => import("./tracking.js"),
 };

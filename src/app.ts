@@ -12,6 +12,7 @@ import Fastify, {
 import { registerGraphQL } from "./graphql/plugin.js";
 import { challengeExtraPaths, registerChallengeHttp } from "./modules/guard/challenges/http.js";
 import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
+import { mlExtraPaths, registerMlHttp } from "./modules/guard/ml/http.js";
 import { registerTrackingRoutes } from "./modules/tracking/http.js";
 import { trackingOpenApiPaths } from "./modules/tracking/openapi.js";
 import type { Gateway } from "./modules/guard/proxy/gateway.js";
@@ -123,7 +124,7 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
 
   const openApiDocument = buildOpenApiDocument(appRouter, {
     version: deps.version,
-    extraPaths: { ...guardExtraPaths, ...challengeExtraPaths, ...trackingOpenApiPaths },
+    extraPaths: { ...guardExtraPaths, ...challengeExtraPaths, ...mlExtraPaths, ...trackingOpenApiPaths },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
@@ -139,6 +140,7 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
   registerRestFacade(app, appRouter, deps);
   registerGuardHttp(app, deps);
   registerChallengeHttp(app, deps);
+  await registerMlHttp(app, deps);
   if (proxy) registerProxyHttp(app, proxy.metrics);
 
   await app.register(fastifyTRPCPlugin, {

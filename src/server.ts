@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp, type NodeHandler } from "./app.js";
@@ -11,6 +12,7 @@ import { GtPoolMonitor } from "./modules/guard/challenges/gt-pool.js";
 import { ChallengeRateLimits } from "./modules/guard/challenges/rate-limits.js";
 import { ChallengeService } from "./modules/guard/challenges/service.js";
 import { TokenService } from "./modules/guard/challenges/token.js";
+import { MlService } from "./modules/guard/ml/service.js";
 import { DatasetService } from "./modules/guard/datasets/service.js";
 import { ItemService } from "./modules/guard/items/service.js";
 import { LabelService } from "./modules/guard/labels/service.js";
@@ -87,6 +89,15 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
       artifacts: new ArtifactStore(config.tracking.artifactsDir),
       config: config.tracking,
     });
+    const ml = new MlService({
+      prisma: db.prisma,
+      state,
+      log,
+      tracking,
+      trackingQueueDir: join(config.dataDir, "tracking-queue"),
+    });
+    await ml.start();
+    opened.push({ close: () => ml.stop() });
     const clients = new ClientHasher(config.secretKey, config.previousSecretKey);
     const tokens = new TokenService(config.secretKey, config.previousSecretKey, clients);
     const challenges = new ChallengeService({
@@ -98,6 +109,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
       tokens,
       clients,
       rateLimits: new ChallengeRateLimits(state),
+      risk: ml.scorer,
       log,
     });
 
@@ -120,6 +132,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
         proxyRules,
         tracking,
         challenges,
+        ml,
       },
       version: VERSION,
       startedAt: new Date(),

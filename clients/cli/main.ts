@@ -448,20 +448,51 @@ export function buildProgram(): Command {
     .addOption(outputOption())
     .addHelpText("after", "\nExample:\n  hiveguard ml status")
     .action(async (opts: { output: string }) => {
-      const response = await run("dashboard", () => client().rest("/dashboard/api/ml/status"));
-      const status = (await response.json()) as Record<string, unknown>;
-      if (opts.output === "json") printJson(status);
-      else printRecord(status);
+      const status = await run("dashboard", () => client().mlStatus());
+      if (opts.output === "json") return printJson(status);
+      const metrics = status.model?.metrics;
+      printRecord({
+        model_ready: status.model_ready,
+        sessions_with_features: status.sessions_with_features,
+        labeled_sessions: `${status.labeled_sessions} (training needs ${status.min_sessions_to_train})`,
+        last_trained: status.last_trained ?? "never",
+        model: status.model
+          ? `v${status.model.version} (${status.model.source}, ${status.model.created_at})`
+          : "none: every response scores 1.0",
+        ...(metrics && {
+          accuracy: metrics.accuracy,
+          roc_auc: metrics.roc_auc,
+          log_loss: metrics.log_loss,
+          training_ms: metrics.training_ms,
+        }),
+        training:
+          status.training.state === "running"
+            ? `running, ${Math.round(status.training.progress * 100)} %`
+            : status.training.state,
+        ...(status.training.error && { training_error: status.training.error }),
+      });
     });
   ml.command("train")
-    .description("start training the risk model (runs in the background)")
-    .addHelpText("after", "\nExample:\n  hiveguard ml train")
-    .action(async () => {
-      const response = await run("dashboard", () =>
-        client().rest("/dashboard/api/ml/train", { method: "POST" }),
+    .description("start training the risk model (runs in the background on the server)")
+    .option("--wait", "wait for the run to finish, with a progress bar, and print the new model's metrics")
+    .addHelpText("after", "\nExample:\n  hiveguard ml train\n  hiveguard ml train --wait")
+    .action(async (opts: { wait?: boolean }) => {
+      const hg = client();
+      const result = await run("dashboard", () => hg.mlTrain());
+      process.stdout.write(`${result.status}\n`);
+      if (!opts.wait) return;
+      const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, hideCursor: true }) : null;
+      bar?.start(100, 0);
+      const final = await run("dashboard", () =>
+        hg.mlWaitForTraining({ onProgress: (progress) => bar?.update(Math.round(progress * 100)) }),
       );
-      const result = (await response.json()) as { status?: string };
-      process.stdout.write(`${result.status ?? "started"}\n`);
+      bar?.stop();
+      if (final.training.state !== "completed")
+        throw new CliError(`Training ${final.training.state}: ${final.training.error ?? "no detail"}`);
+      const m = final.model;
+      process.stdout.write(
+        `model v${m?.version}: accuracy ${m?.metrics.accuracy}, roc_auc ${m?.metrics.roc_auc}, log_loss ${m?.metrics.log_loss}\n`,
+      );
     });
 
   return program;

@@ -15,6 +15,8 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type ItemInput = RouterInputs["guard"]["items"]["upload"]["items"][number];
 export type Label = RouterOutputs["guard"]["labels"]["list"][number];
 export type ExportFormat = "csv" | "json" | "jsonl";
+export type MlStatus = RouterOutputs["guard"]["ml"]["status"];
+export type RiskModelInfo = RouterOutputs["guard"]["ml"]["uploadModel"];
 
 export interface HiveGuardClientOptions {
   /** Server URL, e.g. http://localhost:8000 */
@@ -122,6 +124,41 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
     trpc,
     call,
     rest,
+
+    /** The risk model: what this instance serves, labeled sessions, and the latest training run. */
+    mlStatus(): Promise<MlStatus> {
+      return call((c) => c.guard.ml.status.query());
+    },
+
+    /** Starts a training run (returns at once); 409 while one runs, 422 under 100 labeled sessions. */
+    mlTrain(): Promise<{ status: "training_started" }> {
+      return call((c) => c.guard.ml.train.mutate());
+    },
+
+    /**
+     * Polls the status until the latest training run is no longer running; `onProgress` gets 0–1. Resolves
+     * with the final status (its `training.state` says completed or failed).
+     */
+    async mlWaitForTraining(
+      opts: { intervalMs?: number; onProgress?: (progress: number) => void } = {},
+    ): Promise<MlStatus> {
+      for (;;) {
+        const status = await call((c) => c.guard.ml.status.query());
+        opts.onProgress?.(status.training.progress);
+        if (status.training.state !== "running") return status;
+        await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 500));
+      }
+    },
+
+    /** Uploads an ONNX model file (raw body to POST /dashboard/api/ml/models); it becomes the active model. */
+    async mlUploadModel(onnx: Uint8Array): Promise<RiskModelInfo> {
+      const response = await rest("/dashboard/api/ml/models", {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: onnx as BodyInit,
+      });
+      return (await response.json()) as RiskModelInfo;
+    },
 
     /** Every finalized label visible to the API key, page by page (flat memory for any number of rows). */
     async *labels(pageSize = 1000): AsyncGenerator<Label> {

@@ -7,6 +7,7 @@ import type { ChallengeService } from "../modules/guard/challenges/service.js";
 import type { DatasetService } from "../modules/guard/datasets/service.js";
 import type { ItemService } from "../modules/guard/items/service.js";
 import type { LabelService } from "../modules/guard/labels/service.js";
+import type { MlService } from "../modules/guard/ml/service.js";
 import type { MetricsService } from "../modules/guard/metrics/service.js";
 import type { ProxyRuleService } from "../modules/guard/proxy-rules/service.js";
 import type { RuntimeConfigService } from "../modules/guard/runtime-config/service.js";
@@ -39,6 +40,8 @@ export interface Services {
   tracking: TrackingService;
   /** Generate/submit; `challenges.tokens.verifyToken(token, client)` is the proxy's token check. */
   challenges: ChallengeService;
+  /** The risk model: status, training, uploads, and the scorer the submit path calls. */
+  ml: MlService;
 }
 
 /** What a procedure may know about the request, whichever transport carried it. */

@@ -3,6 +3,7 @@ import { challengesRouter } from "../modules/guard/challenges/router.js";
 import { datasetsRouter } from "../modules/guard/datasets/router.js";
 import { itemsRouter } from "../modules/guard/items/router.js";
 import { labelsRouter } from "../modules/guard/labels/router.js";
+import { mlRouter } from "../modules/guard/ml/router.js";
 import { metricsRouter } from "../modules/guard/metrics/router.js";
 import { proxyRulesRouter } from "../modules/guard/proxy-rules/router.js";
 import { runtimeConfigRouter } from "../modules/guard/runtime-config/router.js";
@@ -22,6 +23,7 @@ export const appRouter = router({
     items: itemsRouter,
     labels: labelsRouter,
     challenges: challengesRouter,
+    ml: mlRouter,
   }),
   tracking: trackingRouter,
 });

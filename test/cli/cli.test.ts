@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { runTraffic, setUpTrafficSite, visitorProfiles } from "../support/traffic.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "hiveguard-cli-"));
@@ -254,6 +255,8 @@ describe("hiveguard CLI against a real server", () => {
       ["items", "upload"],
       ["datasets", "export"],
       ["labels", "export"],
+      ["ml", "status"],
+      ["ml", "train"],
     ]) {
       const help = await cli([...command, "--help"]);
       expect(help.code, command.join(" ")).toBe(0);
@@ -263,4 +266,47 @@ describe("hiveguard CLI against a real server", () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command");
   });
+
+  it("ml status and ml train: no model, 422 under 100 sessions, then a trained model", async () => {
+    // A server of its own, so the sessions counted are this test's.
+    const m = await startTestServer();
+    try {
+      const menv = {
+        HIVEGUARD_URL: m.url,
+        HIVEGUARD_DASHBOARD_TOKEN: m.dashboardAuth.replace(/^Basic /, ""),
+      };
+      const empty = await cli(["ml", "status"], menv);
+      expect(empty.code).toBe(0);
+      expect(empty.stdout).toMatch(/model_ready\s+false/);
+      expect(empty.stdout).toMatch(/labeled_sessions\s+0 \(training needs 100\)/);
+      expect(empty.stdout).toMatch(/model\s+none: every response scores 1\.0/);
+
+      const early = await cli(["ml", "train"], menv);
+      expect(early.code).toBe(1);
+      expect(early.stderr).toContain("Error 422");
+      expect(early.stderr).toContain("100 more are needed");
+
+      const site = await setUpTrafficSite(m, { gt: 50, unknown: 50 });
+      await runTraffic(m, site, visitorProfiles({ humans: 0, bots: 15, seed: 4, sessions: 8 }));
+      const trained = await cli(["ml", "train", "--wait"], menv);
+      expect(trained.stderr).toBe("");
+      expect(trained.code).toBe(0);
+      expect(trained.stdout).toMatch(
+        /^training_started\nmodel v1: accuracy [\d.]+, roc_auc [\d.]+, log_loss [\d.]+\n$/,
+      );
+
+      const json = await cli(["ml", "status", "--output", "json"], menv);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        model_ready: true,
+        labeled_sessions: 120,
+        model: { version: 1, source: "trained", trained_on: 120 },
+        training: { state: "completed", progress: 1 },
+      });
+      const table = await cli(["ml", "status"], menv);
+      expect(table.stdout).toMatch(/model\s+v1 \(trained, /);
+      expect(table.stdout).toMatch(/roc_auc\s+[\d.]+/);
+    } finally {
+      await m.close();
+    }
+  }, 60_000);
 });

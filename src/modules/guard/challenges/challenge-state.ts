@@ -18,6 +18,8 @@ export interface StoredItem {
 export interface StoredChallenge {
   v: 1;
   tier: 1 | 2 | 3;
+  /** Time since the same client's previous generate (null: none within the hour; absent in older states). */
+  msSincePrevGenerate?: number | null;
   /** API key that generated it (null for the hosted page). */
   keyId: string | null;
   client: string;

@@ -42,8 +42,11 @@ export type GenerateResult =
 
 /** Scores a submitted session; 1.0 = surely human. The risk-model issue plugs its model in here. */
 export interface RiskScorer {
-  score(features: Record<string, number | string | boolean>): Promise<number>;
+  score(features: SessionFeatures): Promise<number>;
 }
+
+/** What a session records for the risk model (`challenge_sessions.features`); see ml/features.ts. */
+export type SessionFeatures = Record<string, number | string | boolean | null>;
 
 /** Until a model is trained every response scores 1.0: it passes on ground truth alone. */
 export const noModel: RiskScorer = { score: async () => 1.0 };
@@ -94,9 +97,10 @@ export class ChallengeService {
     const config = await this.deps.runtimeConfig.get();
     const client = this.deps.clients.hash(who.client);
     // The served-items read runs beside the rate-limit check (it changes nothing if the check refuses).
-    const [, exclude] = await Promise.all([
+    const [, exclude, previousGenerate] = await Promise.all([
       this.deps.rateLimits.check("generate", { ip: who.client.ip, keyId: who.keyId ?? HOSTED_KEY }, config),
       this.challenges.servedTo(client),
+      this.deps.state.get(lastGenerateKey(client)),
     ]);
     if (who.sampleRate < 1 && randomInt(0, 1_000_000) >= who.sampleRate * 1_000_000) {
       return { kind: "bypass", reason: "sampled" };
@@ -132,9 +136,12 @@ export class ChallengeService {
           ? canonicalStored(item.groundTruth, { type: item.challengeType, choices: item.choices })
           : null,
     }));
+    const previousAt = previousGenerate === null ? null : Number(previousGenerate);
     const challenge: StoredChallenge = {
       v: 1,
       tier: selection.tier,
+      msSincePrevGenerate:
+        previousAt !== null && Number.isFinite(previousAt) ? Math.max(0, issuedAt - previousAt) : null,
       keyId: who.keyId,
       client,
       sessionId,
@@ -163,6 +170,7 @@ export class ChallengeService {
       selection.unknown ? this.challenges.markServed(client, selection.unknown.id) : null,
       this.deps.metrics.recordChallengeServed(),
       this.deps.state.incr(rateKey(client, issuedAt), 1, 120_000),
+      this.deps.state.set(lastGenerateKey(client), String(issuedAt), { ttlMs: LAST_GENERATE_TTL_MS }),
     ]);
 
     return {
@@ -284,7 +292,9 @@ export class ChallengeService {
     return {
       ...generateFeatures(who),
       time_to_answer_ms: submittedAt - challenge.issuedAt,
+      ms_since_prev_generate: challenge.msSincePrevGenerate ?? null,
       tier: challenge.tier,
+      modality: challenge.modality,
       challenge_type:
         challenge.items.find((item) => item.role === "unknown")?.type ?? challenge.items[0]!.type,
       client_generates_this_minute: Number(minute ?? 0),
@@ -298,7 +308,7 @@ export class ChallengeService {
       submittedAt: number;
       gtCorrect?: boolean;
       riskScore?: number;
-      features?: Record<string, number | string | boolean>;
+      features?: SessionFeatures;
     },
   ): Promise<void> {
     await this.prisma.challengeSession.updateMany({
@@ -369,13 +379,19 @@ function toWireItem(item: PickedItem, stored: StoredItem): ChallengeItemOut {
   };
 }
 
-function generateFeatures(who: Requester): Record<string, number | string | boolean> {
+function generateFeatures(who: Requester): SessionFeatures {
   return {
     ua_length: who.client.userAgent.length,
     ua_automation: HEADLESS_UA.test(who.client.userAgent),
     has_accept_language: Boolean(who.headers.acceptLanguage),
     has_accept: Boolean(who.headers.accept),
   };
+}
+
+/** The client's previous generate time, for the `ms_since_prev_generate` feature (forgotten after an hour). */
+const LAST_GENERATE_TTL_MS = 3600_000;
+function lastGenerateKey(client: string): string {
+  return `challenge:last-generate:${client}`;
 }
 
 function rateKey(client: string, at: number): string {
