@@ -83,6 +83,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
 
     const tracking = new TrackingService({
       prisma: db.prisma,
+      db,
       events: new TrackingEvents(state, log),
       artifacts: new ArtifactStore(config.tracking.artifactsDir),
       config: config.tracking,
