@@ -92,10 +92,11 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
     const tokens = new TokenService(config.secretKey, config.previousSecretKey, clients);
     const challenges = new ChallengeService({
       prisma: db.prisma,
+      db,
       state,
       runtimeConfig,
       metrics,
-      consensus: new ConsensusService(db.prisma),
+      consensus: new ConsensusService(db.prisma, db),
       tokens,
       clients,
       rateLimits: new ChallengeRateLimits(state),
