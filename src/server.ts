@@ -85,6 +85,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
 
     const tracking = new TrackingService({
       prisma: db.prisma,
+      db,
       events: new TrackingEvents(state, log),
       artifacts: new ArtifactStore(config.tracking.artifactsDir),
       config: config.tracking,
@@ -102,10 +103,11 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
     const tokens = new TokenService(config.secretKey, config.previousSecretKey, clients);
     const challenges = new ChallengeService({
       prisma: db.prisma,
+      db,
       state,
       runtimeConfig,
       metrics,
-      consensus: new ConsensusService(db.prisma),
+      consensus: new ConsensusService(db.prisma, db),
       tokens,
       clients,
       rateLimits: new ChallengeRateLimits(state),

@@ -37,6 +37,14 @@ export interface Database {
    * ends the query on the server at once; at the end the connection is closed.
    */
   copyOut?(sql: string): Promise<Readable>;
+  /**
+   * `COPY (sql) TO ... (FORMAT binary)`: the raw bytes of a binary COPY (parse them with copy-binary.ts),
+   * on a pooled connection (PostgreSQL) or through PGlite's `/dev/blob`. For bulk reads of binary data
+   * (bytea), which the drivers would otherwise send as hex text. `sql` is a whole SELECT without
+   * parameters (COPY takes none): inline only values you built yourself (numbers). Stopping the iteration
+   * early drops the pooled connection rather than waiting for the rest.
+   */
+  copyBinary(sql: string): AsyncIterable<Buffer>;
   /** Runs `SELECT 1`; rejects if the database does not answer within PING_TIMEOUT_MS. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -78,6 +86,11 @@ async function openPGlite(opts: OpenDatabaseOptions): Promise<Database> {
       prisma: new PrismaClient({ adapter: new PrismaPGlite(client) }),
       queryRows: async (sql, params) =>
         (await client.query<unknown[]>(sql, params, { rowMode: "array" })).rows,
+      copyBinary: async function* (sql) {
+        const result = await client.query(`COPY (${sql}) TO '/dev/blob' (FORMAT binary)`);
+        if (!result.blob) throw new Error("PGlite returned no COPY data");
+        yield Buffer.from(await result.blob.arrayBuffer());
+      },
       release: async () => {
         try {
           await client.close();
@@ -140,11 +153,28 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
       queryRows: async (sql, params) =>
         (await pool.query<unknown[]>({ text: sql, values: params, rowMode: "array" })).rows,
       copyOut: (sql) => copyOutOnOwnConnection(postgresPoolConfig(databaseUrl, schema), sql, opts.logger),
+      copyBinary: (sql) => copyBinaryPooled(pool, sql),
       release: () => pool.end(),
     },
     { kind: "postgres", databaseUrl, schema },
     opts,
   );
+}
+
+async function* copyBinaryPooled(pool: pg.Pool, sql: string): AsyncGenerator<Buffer> {
+  const client = await pool.connect();
+  let done = false;
+  try {
+    // A larger buffer than the 16 KB default keeps the socket flowing while the consumer works on a row.
+    const stream = client.query(
+      copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`, { highWaterMark: 1 << 20 }),
+    );
+    for await (const chunk of stream) yield chunk as Buffer;
+    done = true;
+  } finally {
+    // An error or an early stop leaves the connection mid-COPY: discard it instead of reusing it.
+    client.release(done ? undefined : true);
+  }
 }
 
 async function copyOutOnOwnConnection(
@@ -176,6 +206,7 @@ interface Opened {
   prisma: PrismaClient;
   queryRows: Database["queryRows"];
   copyOut?: Database["copyOut"];
+  copyBinary: Database["copyBinary"];
   /** Closes the driver (PGlite instance or pg pool) after Prisma has disconnected. */
   release(): Promise<void>;
 }
@@ -199,6 +230,7 @@ async function finishOpening(
     kind: opened.kind,
     prisma: opened.prisma,
     queryRows: opened.queryRows,
+    copyBinary: opened.copyBinary,
     ...(opened.copyOut ? { copyOut: opened.copyOut } : {}),
     ping: () => withTimeout(opened.prisma.$queryRaw`SELECT 1`, PING_TIMEOUT_MS, "database ping"),
     close: once(close),

@@ -5,6 +5,8 @@ import { endianness } from "node:os";
 import type { Readable } from "node:stream";
 import type { TrackingConfig } from "../../config.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
+import { copyBinaryRows } from "../../platform/copy-binary.js";
+import type { Database } from "../../platform/db.js";
 import { AppError, ConflictError, NotFoundError, ValidationError } from "../../platform/errors.js";
 import type { ArtifactStore } from "./artifacts.js";
 import type { MetricEvent, TrackingEvents } from "./events.js";
@@ -23,6 +25,8 @@ export const MAYBE_FAILED_AFTER_MS = 60 * 60 * 1000;
 
 export interface TrackingServiceDeps {
   prisma: PrismaClient;
+  /** Bulk reads of packed series (binary COPY). */
+  db: Pick<Database, "kind" | "copyBinary">;
   events: TrackingEvents;
   artifacts: ArtifactStore;
   config: TrackingConfig;
@@ -55,6 +59,7 @@ type RunRow = Awaited<ReturnType<PrismaClient["trackingRun"]["findFirstOrThrow"]
 
 export class TrackingService {
   readonly #db: PrismaClient;
+  readonly #reader: Pick<Database, "kind" | "copyBinary">;
   readonly #events: TrackingEvents;
   readonly #now: () => Date;
   readonly artifacts: ArtifactStore;
@@ -62,6 +67,7 @@ export class TrackingService {
 
   constructor(deps: TrackingServiceDeps) {
     this.#db = deps.prisma;
+    this.#reader = deps.db;
     this.#events = deps.events;
     this.artifacts = deps.artifacts;
     this.config = deps.config;
@@ -536,8 +542,7 @@ export class TrackingService {
       else missing.push(row.id);
     }
     if (missing.length > 0) {
-      for (const [id, raw] of await this.#readRawSeries(missing, query.since)) {
-        const series = downsample(raw, threshold);
+      for (const [id, series] of await this.#readDownsampled(missing, threshold, query.since)) {
         results.set(id, series);
         if (query.since === undefined) {
           const row = catalog.find((r) => r.id === id)!;
@@ -550,60 +555,33 @@ export class TrackingService {
       .map((row) => ({ runId: row.run_id, name: row.name, series: results.get(row.id)! }));
   }
 
-  async #readRawSeries(seriesIds: number[], since?: number): Promise<Map<number, RawSeries>> {
-    if (since === undefined) return this.#readChunks(seriesIds);
-    const sinceClause = since === undefined ? "" : `AND p."timestamp" >= to_timestamp($2 / 1000.0)`;
-    const rows = await this.#db.$queryRawUnsafe<
-      { series_id: number; steps: Uint8Array; vals: Uint8Array; ts: Uint8Array }[]
-    >(
-      `SELECT p.series_id,
-              string_agg(int4send(p.step), ''::bytea ORDER BY p.step) AS steps,
-              string_agg(float8send(p.value), ''::bytea ORDER BY p.step) AS vals,
-              string_agg(int8send((extract(epoch FROM p."timestamp") * 1000)::int8), ''::bytea ORDER BY p.step) AS ts
-         FROM tracking_metric_points p
-        WHERE p.series_id = ANY($1::int4[]) ${sinceClause}
-        GROUP BY p.series_id`,
-      seriesIds,
-      ...(since === undefined ? [] : [since]),
-    );
-    return new Map(rows.map((row) => [row.series_id, unpackSeries(row.steps, row.vals, row.ts)]));
-  }
-
-  /** Whole series from their packed chunks (tracking_metric_chunks): ~100 rows per 100,000 points. */
-  async #readChunks(seriesIds: number[]): Promise<Map<number, RawSeries>> {
-    const rows = await this.#db.$queryRawUnsafe<
-      { series_id: number; steps: Uint8Array; vals: Uint8Array; ts: Uint8Array }[]
-    >(
-      `SELECT series_id, steps, "values" AS vals, timestamps AS ts FROM tracking_metric_chunks
-        WHERE series_id = ANY($1::int4[]) ORDER BY series_id, chunk`,
-      seriesIds,
-    );
-    const grouped = new Map<number, (typeof rows)[number][]>();
-    for (const row of rows) {
-      const list = grouped.get(row.series_id);
-      if (list) list.push(row);
-      else grouped.set(row.series_id, [row]);
-    }
+  /**
+   * Reads the raw points of these series and downsamples each as soon as its row arrives (so at most one
+   * raw series per connection is in memory). Whole series (no `since`) come from their packed chunks
+   * (tracking_metric_chunks, ~100 rows per 100,000 points, concatenated per series on the server); with
+   * `since`, the matching rows are packed the same way on the fly. Both travel as binary COPY (see
+   * copy-binary.ts): bytes as stored, no hex text, no per-value parsing. On PostgreSQL the series are split
+   * over READ_CONNECTIONS pooled connections read in parallel, so the server's work overlaps ours.
+   */
+  async #readDownsampled(
+    seriesIds: number[],
+    threshold: number,
+    since: number | undefined,
+  ): Promise<Map<number, RawSeries>> {
     const out = new Map<number, RawSeries>();
-    for (const [id, chunks] of grouped) {
-      const steps = joinSwapped(
-        chunks.map((c) => c.steps),
-        4,
-      );
-      const values = joinSwapped(
-        chunks.map((c) => c.vals),
-        8,
-      );
-      const timestamps = joinSwapped(
-        chunks.map((c) => c.ts),
-        8,
-      );
-      out.set(id, {
-        steps: new Int32Array(steps.buffer, 0, steps.byteLength / 4) as unknown as number[],
-        values: new Float64Array(values.buffer, 0, values.byteLength / 8) as unknown as number[],
-        timestamps: new Float64Array(timestamps.buffer, 0, timestamps.byteLength / 8) as unknown as number[],
-      });
-    }
+    const parts = this.#reader.kind === "postgres" ? READ_CONNECTIONS : 1;
+    const groups = Array.from({ length: Math.min(parts, seriesIds.length) }, (_, g) =>
+      seriesIds.filter((_, i) => i % parts === g),
+    );
+    await Promise.all(
+      groups.map(async (group) => {
+        for await (const [id, steps, values, timestamps] of copyBinaryRows(
+          this.#reader.copyBinary(packedSeriesSql(group, since)),
+        )) {
+          out.set(id!.readInt32BE(0), downsample(unpackSeries(steps!, values!, timestamps!), threshold));
+        }
+      }),
+    );
     return out;
   }
 
@@ -754,37 +732,52 @@ const REBUILD_CHUNKS = `
 const SERIES_CACHE_ENTRIES = 5_000;
 const LITTLE_ENDIAN = endianness() === "LE";
 
-/** Big-endian int4 / float8 / int8 arrays, as int4send, float8send and int8send write them. */
-function unpackSeries(steps: Uint8Array, values: Uint8Array, timestamps: Uint8Array): RawSeries {
-  const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = steps.byteLength / 4;
-  const s = view(steps);
-  const v = view(values);
-  const t = view(timestamps);
-  const out: RawSeries = { steps: new Array(n), values: new Array(n), timestamps: new Array(n) };
-  for (let i = 0; i < n; i++) {
-    out.steps[i] = s.getInt32(i * 4);
-    out.values[i] = v.getFloat64(i * 8);
-    out.timestamps[i] = Number(t.getBigInt64(i * 8));
+/** Parallel binary COPY reads of one multi-series query (PostgreSQL; PGlite runs one query at a time). */
+const READ_CONNECTIONS = 2;
+
+/**
+ * One row per series: `series_id, steps, values, timestamps`, each column a packed big-endian array in
+ * step order (int4 steps, float8 values, float8 whole UNIX-ms timestamps). Only numbers are inlined.
+ */
+function packedSeriesSql(seriesIds: number[], since: number | undefined): string {
+  if (!seriesIds.every(Number.isSafeInteger)) throw new TypeError("series ids must be integers");
+  const ids = `'{${seriesIds.join(",")}}'::int4[]`;
+  if (since === undefined) {
+    return `SELECT series_id, string_agg(steps, ''::bytea ORDER BY chunk),
+                   string_agg("values", ''::bytea ORDER BY chunk), string_agg(timestamps, ''::bytea ORDER BY chunk)
+              FROM tracking_metric_chunks WHERE series_id = ANY(${ids}) GROUP BY series_id`;
   }
-  return out;
+  if (!Number.isSafeInteger(since)) throw new TypeError("since must be an integer");
+  return `SELECT p.series_id,
+                 string_agg(int4send(p.step), ''::bytea ORDER BY p.step),
+                 string_agg(float8send(p.value), ''::bytea ORDER BY p.step),
+                 string_agg(float8send((extract(epoch FROM p."timestamp") * 1000)::int8::float8), ''::bytea ORDER BY p.step)
+            FROM tracking_metric_points p
+           WHERE p.series_id = ANY(${ids}) AND p."timestamp" >= to_timestamp(${since} / 1000.0)
+           GROUP BY p.series_id`;
 }
 
 /**
- * Concatenates packed big-endian arrays (int4 or float8, `width` bytes per item) into one aligned buffer and
- * swaps it to the machine's order in place (native code; x86 and ARM are little-endian).
+ * Packed big-endian columns (as int4send / float8send write them, each in a buffer of its own) as typed
+ * arrays: swapped to the machine's order in place (native code; x86 and ARM are little-endian).
  */
-function joinSwapped(parts: Uint8Array[], width: 4 | 8): Buffer {
-  let bytes = 0;
-  for (const part of parts) bytes += part.byteLength;
-  const joined = Buffer.from(new ArrayBuffer(bytes));
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.byteLength;
-  }
-  if (!LITTLE_ENDIAN) return joined;
-  return width === 4 ? joined.swap32() : joined.swap64();
+function unpackSeries(steps: Buffer, values: Buffer, timestamps: Buffer): RawSeries {
+  const typed = <T>(
+    bytes: Buffer,
+    width: 4 | 8,
+    Kind: new (b: ArrayBufferLike, o: number, n: number) => T,
+  ) => {
+    if (LITTLE_ENDIAN) {
+      if (width === 4) bytes.swap32();
+      else bytes.swap64();
+    }
+    return new Kind(bytes.buffer, bytes.byteOffset, bytes.byteLength / width);
+  };
+  return {
+    steps: typed(steps, 4, Int32Array) as unknown as number[],
+    values: typed(values, 8, Float64Array) as unknown as number[],
+    timestamps: typed(timestamps, 8, Float64Array) as unknown as number[],
+  };
 }
 
 /** float8 input text: exact for finite doubles, and PostgreSQL's spelling of NaN and ±Infinity. */

@@ -1,4 +1,5 @@
 import type { PrismaClient } from "../../../generated/prisma/client.js";
+import type { Database } from "../../../platform/db.js";
 import type { RuntimeConfig } from "../runtime-config/runtime-config.schema.js";
 import type { ChallengeType } from "../shared.schema.js";
 import { canonicalStored, storedAnswer } from "./answers.js";
@@ -52,7 +53,11 @@ export const VOTE_TX = { maxWait: 30_000, timeout: 30_000 } as const;
  * transaction uses another connection, so single-connection PGlite cannot deadlock on it.
  */
 export class ConsensusService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** The raw driver, for the hot-path statements (Prisma's per-call cost dominates them). */
+    private readonly db: Pick<Database, "queryRows">,
+  ) {}
 
   /**
    * A solver's ground-truth answer is known: count it (atomic upsert, no lock held). Returns the solver's
@@ -63,16 +68,44 @@ export class ConsensusService {
     correct: boolean,
     voted: boolean,
   ): Promise<{ gtCorrect: number; gtTotal: number }> {
-    const [row] = await this.prisma.$queryRaw<{ gt_correct: number; gt_total: number }[]>`
-      INSERT INTO solvers (id, gt_correct, gt_total, votes, updated_at)
-      VALUES (${solverId}, ${correct ? 1 : 0}, 1, ${voted ? 1 : 0}, now())
-      ON CONFLICT (id) DO UPDATE SET gt_correct = solvers.gt_correct + EXCLUDED.gt_correct,
-        gt_total = solvers.gt_total + 1, votes = solvers.votes + EXCLUDED.votes, updated_at = now()
-      RETURNING gt_correct, gt_total`;
-    return { gtCorrect: row!.gt_correct - (correct ? 1 : 0), gtTotal: row!.gt_total - 1 };
+    const [row] = (await this.db.queryRows(
+      `INSERT INTO solvers (id, gt_correct, gt_total, votes, updated_at)
+       VALUES ($1, $2, 1, $3, now())
+       ON CONFLICT (id) DO UPDATE SET gt_correct = solvers.gt_correct + EXCLUDED.gt_correct,
+         gt_total = solvers.gt_total + 1, votes = solvers.votes + EXCLUDED.votes, updated_at = now()
+       RETURNING gt_correct, gt_total`,
+      [solverId, correct ? 1 : 0, voted ? 1 : 0],
+    )) as [number, number][];
+    return { gtCorrect: row![0] - (correct ? 1 : 0), gtTotal: row![1] - 1 };
   }
 
+  /**
+   * Records one vote. The common case (an unlabeled item whose label this vote does not finalize, or an
+   * already labeled one) is one statement, `hiveguard_record_vote` (see its migration): it locks the item,
+   * checks for a duplicate, inserts, counts, all in one round trip. It writes nothing and says `fallback`
+   * for the rest (the vote that finalizes a label, re-validation votes): those run the transaction below,
+   * which takes the same row lock and decides again from scratch.
+   */
   async recordVote(vote: VoteInput, config: RuntimeConfig): Promise<VoteOutcome> {
+    const [[outcome, state]] = (await this.db.queryRows(
+      "SELECT outcome, item_state FROM hiveguard_record_vote($1::uuid, $2::uuid, $3, $4, $5, $6)",
+      [
+        vote.itemId,
+        vote.sessionId,
+        vote.solverId,
+        vote.answer,
+        config.consensus_min_votes,
+        config.consensus_threshold,
+      ],
+    )) as [[string, string | null]];
+    if (outcome === "item_gone" || outcome === "duplicate") return { recorded: false, reason: outcome };
+    if (outcome === "recorded")
+      return { recorded: true, revalidation: false, finalized: false, state: state! };
+    return this.recordVoteInTransaction(vote, config);
+  }
+
+  /** Every vote, in one interactive transaction: the path of votes that finalize or re-validate a label. */
+  private async recordVoteInTransaction(vote: VoteInput, config: RuntimeConfig): Promise<VoteOutcome> {
     return this.prisma.$transaction(async (tx) => {
       const [item] = await tx.$queryRaw<ItemRow[]>`
         SELECT id::text AS id, dataset_id::text AS dataset_id, state::text AS state, is_gt, vote_count

@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
-import { Prisma, type PrismaClient } from "../../../generated/prisma/client.js";
+import type { Database } from "../../../platform/db.js";
+import { emptySql, type Sql, sql } from "../../../platform/sql.js";
 import { type ChallengeType, MODALITIES, type Modality } from "../shared.schema.js";
 
 /** An item as a challenge shows it: the dataset's defaults applied. */
@@ -54,7 +55,13 @@ const random = () => randomInt(0, 2 ** 47) / 2 ** 47;
  * Without a requested modality, every modality is tried (in random order) and the best tier wins.
  */
 export class ChallengeSelector {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** The raw driver: these statements run on every generate, and Prisma's per-call cost dominates them. */
+  constructor(private readonly db: Pick<Database, "queryRows">) {}
+
+  async #query(query: Sql): Promise<unknown[][]> {
+    const { text, values } = query.render();
+    return this.db.queryRows(text, values);
+  }
 
   async select(request: SelectionRequest): Promise<Selection> {
     // A modality without ground truth in scope can only end in tier 4: one statement finds them all, so
@@ -77,10 +84,10 @@ export class ChallengeSelector {
 
   /** The modalities with at least one ground-truth item in scope (one index probe each). */
   private async modalitiesWithGt(scope: string[] | null): Promise<Modality[]> {
-    const rows = await this.prisma.$queryRaw<{ modality: Modality }[]>`
+    const rows = await this.#query(sql`
       SELECT m::text AS modality FROM unnest(enum_range(NULL::modality)) AS m
-      WHERE EXISTS (SELECT 1 FROM items i WHERE i.is_gt = true AND i.modality = m ${scopeFilter(scope)})`;
-    return rows.map((row) => row.modality);
+      WHERE EXISTS (SELECT 1 FROM items i WHERE i.is_gt = true AND i.modality = m ${scopeFilter(scope)})`);
+    return rows.map((row) => row[0] as Modality);
   }
 
   private async selectIn(modality: Modality, request: SelectionRequest): Promise<Selection> {
@@ -108,17 +115,18 @@ export class ChallengeSelector {
     state: "unlabeled" | "revalidating",
     request: SelectionRequest,
   ): Promise<{ unknown: PickedItem | null; gt: PickedItem | null }> {
-    const filter = Prisma.sql`
+    const filter = sql`
       i.modality = ${modality}::modality AND i.is_gt = false AND i.state = ${state}::item_state
       ${scopeFilter(request.scope)}
       AND NOT (i.id = ANY(${request.exclude}::uuid[]))
       AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.solver_id = ${request.client} AND v.item_id = i.id)`;
-    const base = Prisma.sql`i.is_gt = true AND i.modality = ${modality}::modality`;
+    const base = sql`i.is_gt = true AND i.modality = ${modality}::modality`;
     const r = random();
     const g = random();
     // The least vote count goes in as a scalar subquery (an init plan), so it is an index condition and the
     // pick reads one index entry, not every item of the group.
-    const rows = await this.prisma.$queryRaw<(Row & { role: "unknown" | "gt" })[]>`
+    const rows = (
+      await this.#query(sql`
       WITH least AS (SELECT i.vote_count FROM items i WHERE ${filter} ORDER BY i.vote_count LIMIT 1),
       upick AS (
         (SELECT i.id, i.dataset_id FROM items i WHERE ${filter} AND i.vote_count = (SELECT vote_count FROM least)
@@ -141,7 +149,8 @@ export class ChallengeSelector {
         LIMIT 1)
       ${SELECT_ITEM_ROLE("unknown")} JOIN upick ON upick.id = i.id
       UNION ALL
-      ${SELECT_ITEM_ROLE("gt")} JOIN gpick ON gpick.id = i.id`;
+      ${SELECT_ITEM_ROLE("gt")} JOIN gpick ON gpick.id = i.id`)
+    ).map(toRow);
     return {
       unknown: toPicked(rows.find((row) => row.role === "unknown")),
       gt: toPicked(rows.find((row) => row.role === "gt")),
@@ -149,14 +158,30 @@ export class ChallengeSelector {
   }
 }
 
-const SELECT_ITEM_ROLE = (role: "unknown" | "gt") => Prisma.sql`
+const SELECT_ITEM_ROLE = (role: "unknown" | "gt") => sql`
   SELECT ${role}::text AS role, i.id::text AS id, i.dataset_id::text AS dataset_id, i.data_ref, i.modality::text AS modality,
          COALESCE(i.challenge_type, d.challenge_type)::text AS challenge_type,
          COALESCE(i.prompt, d.prompt) AS prompt, d.choices, i.ground_truth
   FROM items i JOIN datasets d ON d.id = i.dataset_id`;
 
-function scopeFilter(scope: string[] | null): Prisma.Sql {
-  return scope ? Prisma.sql`AND i.dataset_id = ANY(${scope}::uuid[])` : Prisma.empty;
+function scopeFilter(scope: string[] | null): Sql {
+  return scope ? sql`AND i.dataset_id = ANY(${scope}::uuid[])` : emptySql;
+}
+
+/** A row of SELECT_ITEM_ROLE, columns in its order. */
+function toRow(row: unknown[]): Row & { role: "unknown" | "gt" } {
+  const [role, id, dataset_id, data_ref, modality, challenge_type, prompt, choices, ground_truth] = row;
+  return {
+    role: role as "unknown" | "gt",
+    id: id as string,
+    dataset_id: dataset_id as string,
+    data_ref: data_ref as string,
+    modality: modality as Modality,
+    challenge_type: challenge_type as ChallengeType,
+    prompt: prompt as string | null,
+    choices: choices as string[],
+    ground_truth,
+  };
 }
 
 function toPicked(row: Row | undefined): PickedItem | null {
