@@ -161,7 +161,7 @@ export class ChallengeService {
       }),
       this.challenges.save(challengeId, challenge),
       selection.unknown ? this.challenges.markServed(client, selection.unknown.id) : null,
-      this.deps.metrics.recordChallengeServed(),
+      this.deps.metrics.recordChallengeServed(1, selection.tier),
       this.deps.state.incr(rateKey(client, issuedAt), 1, 120_000),
     ]);
 
