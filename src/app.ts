@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
+import { dashboardExtraPaths, registerDashboardHttp } from "./modules/dashboard/http.js";
 import { challengeExtraPaths, registerChallengeHttp } from "./modules/guard/challenges/http.js";
 import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
 import { registerTrackingRoutes } from "./modules/tracking/http.js";
@@ -123,7 +124,12 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
 
   const openApiDocument = buildOpenApiDocument(appRouter, {
     version: deps.version,
-    extraPaths: { ...guardExtraPaths, ...challengeExtraPaths, ...trackingOpenApiPaths },
+    extraPaths: {
+      ...guardExtraPaths,
+      ...challengeExtraPaths,
+      ...trackingOpenApiPaths,
+      ...dashboardExtraPaths,
+    },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
@@ -138,6 +144,7 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
 
   registerRestFacade(app, appRouter, deps);
   registerGuardHttp(app, deps);
+  registerDashboardHttp(app, deps);
   registerChallengeHttp(app, deps);
   if (proxy) registerProxyHttp(app, proxy.metrics);
 

@@ -63,12 +63,14 @@ export const createCallerFactory = t.createCallerFactory;
 
 export const publicProcedure = t.procedure.meta({ auth: "public" });
 
-/** HTTP Basic with the configured dashboard credentials (constant-time comparison, rate-limited failures). */
-export const dashboardProcedure = t.procedure.meta({ auth: "dashboard" }).use(async ({ ctx, next }) => {
-  const principal = await ctx.deps.auth.dashboard.authenticate(
-    headerValue(ctx.req.headers, "authorization"),
-    ctx.req.ip,
-  );
+/**
+ * HTTP Basic with the configured dashboard credentials (constant-time comparison, rate-limited failures),
+ * or the login form's session cookie; with the cookie, mutations also need the X-Requested-With header.
+ */
+export const dashboardProcedure = t.procedure.meta({ auth: "dashboard" }).use(async ({ ctx, next, type }) => {
+  const principal = await ctx.deps.auth.dashboard.authenticateRequest(ctx.req.headers, ctx.req.ip, {
+    write: type !== "query",
+  });
   return next({ ctx: { principal } });
 });
 
