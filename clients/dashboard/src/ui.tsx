@@ -85,7 +85,7 @@ export function Chart(props: {
       {
         width: width(),
         height: 220,
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, ...(props.yRange && { y: { range: props.yRange } }) },
         axes: [{}, { label: props.yLabel, size: 50 }],
         series: [
           {},
@@ -94,6 +94,9 @@ export function Chart(props: {
             stroke: s.color ?? COLORS[i % COLORS.length],
             width: 2,
             spanGaps: false,
+            ...(props.dots && {
+              points: { show: true, size: 7, fill: s.color ?? COLORS[i % COLORS.length] },
+            }),
           })),
         ],
       },

@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { ApiError, gql } from "../api.js";
 import { usePoll } from "../router.js";
 import { fmtDate, Notice, Progress } from "../ui.js";
@@ -27,6 +27,7 @@ const QUERY = `{ mlStatus { model_ready sessions_with_features last_trained
   model { version source created_at trained_on metrics { accuracy roc_auc log_loss training_ms } }
   training { state started_at finished_at progress error } } }`;
 const TRAIN = `mutation { mlTrain { status } }`;
+const PROBE = `{ __type(name: "Query") { fields { name } } }`;
 
 /** The server has no risk-model procedures (a build without the ML module): GraphQL rejects the field. */
 const isMissingField = (e: unknown) =>
@@ -40,16 +41,25 @@ export function MlPage() {
   const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const running = status?.training.state === "running";
+  const available = useRef<boolean | null>(null);
 
-  const load = () =>
-    void gql<{ mlStatus: MlStatus }>(QUERY)
+  const load = async () => {
+    // Asked once: does this server have the risk model's procedures at all? (Without the probe the query
+    // would be refused as invalid, and the browser would log the 400.)
+    if (available.current === null) {
+      const probe = await gql<{ __type: { fields: { name: string }[] } | null }>(PROBE).catch(() => null);
+      available.current = Boolean(probe?.__type?.fields.some((f) => f.name === "mlStatus"));
+    }
+    if (!available.current) return setMissing(true);
+    return gql<{ mlStatus: MlStatus }>(QUERY)
       .then((d) => {
         setStatus(d.mlStatus);
         setError(null);
       })
       .catch((e: unknown) => (isMissingField(e) ? setMissing(true) : setError((e as Error).message)));
+  };
   // Faster polling while a training run is in progress, to move the bar.
-  usePoll(load, running ? 1000 : 5000, [running]);
+  usePoll(() => void load(), running ? 1000 : 5000, [running]);
 
   if (missing)
     return (
@@ -63,7 +73,7 @@ export function MlPage() {
       await gql(TRAIN);
       setMessage("Training started");
       setError(null);
-      load();
+      void load();
     } catch (e) {
       if (isMissingField(e)) setMissing(true);
       else setError((e as Error).message);

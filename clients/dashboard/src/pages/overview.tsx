@@ -121,7 +121,15 @@ export function OverviewPage() {
       </div>
       <div class="charts">
         <Chart id="traffic" title="Challenges per bucket" x={x} series={traffic} yLabel="challenges" />
-        <Chart id="solve-rate" title="Solve rate" x={x} series={solveRate} yLabel="%" />
+        <Chart
+          id="solve-rate"
+          title="Solve rate"
+          x={x}
+          series={solveRate}
+          yLabel="%"
+          yRange={[0, 100]}
+          dots
+        />
       </div>
 
       <section aria-labelledby="tiers-title">

@@ -28,21 +28,27 @@ const MATCH = `query Match($path: String!) { proxyRuleMatch(path: $path) { path 
 function RuleForm(props: { rule?: Rule; onSaved: () => void; onCancel?: () => void }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const editing = props.rule;
+  const [matchType, setMatchType] = useState(editing?.match_type ?? "prefix");
+  const [enabled, setEnabled] = useState(editing?.enabled ?? true);
   const submit = async (event: Event) => {
     event.preventDefault();
     const formEl = event.currentTarget as HTMLFormElement;
     const form = new FormData(formEl);
     const values = {
       pattern: String(form.get("pattern") ?? ""),
-      match_type: String(form.get("match_type")),
+      match_type: matchType,
       priority: Number(form.get("priority") || 0),
-      enabled: form.get("enabled") === "on",
+      enabled,
     };
     try {
       if (editing) await gql(UPDATE, { id: editing.id, ...values });
       else await gql(CREATE, values);
       setErrors({});
-      if (!editing) formEl.reset();
+      if (!editing) {
+        formEl.reset();
+        setMatchType("prefix");
+        setEnabled(true);
+      }
       props.onSaved();
     } catch (e) {
       const fields = e instanceof ApiError ? e.fieldErrors() : {};
@@ -70,7 +76,11 @@ function RuleForm(props: { rule?: Rule; onSaved: () => void; onCancel?: () => vo
         </label>
         <label>
           Match type
-          <select name="match_type" defaultValue={editing?.match_type ?? "prefix"}>
+          <select
+            name="match_type"
+            value={matchType}
+            onChange={(e) => setMatchType((e.currentTarget as HTMLSelectElement).value)}
+          >
             <option value="exact">exact</option>
             <option value="prefix">prefix</option>
             <option value="glob">glob</option>
@@ -83,7 +93,13 @@ function RuleForm(props: { rule?: Rule; onSaved: () => void; onCancel?: () => vo
           {errors.priority && <span class="field-error">{errors.priority}</span>}
         </label>
         <label class="check">
-          <input name="enabled" type="checkbox" defaultChecked={editing?.enabled ?? true} /> Enabled
+          <input
+            name="enabled"
+            type="checkbox"
+            checked={enabled}
+            onChange={(e) => setEnabled((e.currentTarget as HTMLInputElement).checked)}
+          />{" "}
+          Enabled
         </label>
       </div>
       <div class="row">

@@ -202,7 +202,8 @@ export function SettingsPage() {
     setMessage(null);
     if (Object.keys(found).length > 0) {
       setError("Nothing was saved: fix the fields marked below");
-      (document.querySelector('[aria-invalid="true"]') as HTMLElement | null)?.focus();
+      const first = FIELDS.find((f) => found[f.key]);
+      if (first) document.getElementById(`cfg-${first.key}`)?.focus();
       return;
     }
     if (Object.keys(changes).length === 0) {
