@@ -135,6 +135,7 @@ function Upload(props: { dataset: Dataset; onDone: () => void }) {
     if (!file) return;
     setError(null);
     setDone(null);
+    setProgress(null);
     let items: ItemRow[];
     try {
       items = parseItemsFile(file.name, await file.text());
