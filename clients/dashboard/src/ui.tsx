@@ -73,6 +73,10 @@ export function Chart(props: {
   x: number[];
   series: ChartSeries[];
   yLabel?: string;
+  /** Fixed y range (e.g. 0–100 for a percentage); otherwise fitted to the data. */
+  yRange?: [number, number];
+  /** Draw a dot at every value (for sparse series, where a lone value has no line to be seen on). */
+  dots?: boolean;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
