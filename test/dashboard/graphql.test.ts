@@ -127,6 +127,24 @@ describe("authentication", () => {
     }
   });
 
+  it("a session started on one instance works on another sharing the state store, and signing out ends it on both", async () => {
+    const second = await startTestServer({ sharedWith: t });
+    try {
+      const cookie = await signIn(t);
+      const there = await gqlOk(second, "{ metrics { total_challenges } }", {}, { cookie });
+      expect(typeof there.metrics.total_challenges).toBe("number");
+      const out = await call(second, "/dashboard/logout", {
+        method: "POST",
+        headers: { cookie, "x-requested-with": "hiveguard-dashboard" },
+      });
+      expect(out.status).toBe(204);
+      const here = await gql(t, "{ metrics { total_challenges } }", {}, { cookie });
+      expect(here.errors?.[0]?.extensions).toMatchObject({ status: 401 });
+    } finally {
+      await second.close();
+    }
+  });
+
   it("a wrong password at the login form is 401 without a browser prompt; bad bodies are 422", async () => {
     const res = await call(t, "/dashboard/login", send("POST", { username: "admin", password: "nope" }));
     expect(res.status).toBe(401);

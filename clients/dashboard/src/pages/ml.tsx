@@ -12,7 +12,12 @@ interface MlStatus {
     source: string;
     created_at: string;
     trained_on: number;
-    metrics: { accuracy: number; roc_auc: number | null; log_loss: number; training_ms: number };
+    metrics: {
+      accuracy: number | null;
+      roc_auc: number | null;
+      log_loss: number | null;
+      training_ms: number | null;
+    };
   } | null;
   training: {
     state: "idle" | "running" | "failed" | "completed";
@@ -116,7 +121,7 @@ export function MlPage() {
             </div>
             <div>
               <dt>Training time</dt>
-              <dd>{m.metrics.training_ms.toLocaleString()} ms</dd>
+              <dd>{m.metrics.training_ms === null ? "—" : `${m.metrics.training_ms.toLocaleString()} ms`}</dd>
             </div>
             <div>
               <dt>Trained on</dt>
