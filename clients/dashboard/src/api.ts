@@ -59,7 +59,10 @@ function detailText(error: GraphQLErrorShape): string {
   if (typeof detail === "string") return detail;
   if (Array.isArray(detail))
     return detail
-      .map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).slice(1).join(".")}: ${d.msg}`)
+      .map((d: { loc?: unknown[]; msg?: string }) => {
+        const field = (d.loc ?? []).slice(1).join(".");
+        return field ? `${field}: ${d.msg}` : String(d.msg);
+      })
       .join("; ");
   return error.message;
 }
