@@ -176,7 +176,7 @@ describe("authentication", () => {
       );
       expect(blocked.status).toBe(429);
       expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
-      // A blocked IP cannot use a session it still has either, nor Basic with the right password.
+      // While blocked, even the right password is refused, through Basic as through the form.
       expect(
         (await call(own, "/dashboard/api/metrics", { headers: { authorization: own.dashboardAuth } })).status,
       ).toBe(429);
