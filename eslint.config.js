@@ -34,6 +34,11 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
+    // The dashboard SPA (built by Vite for the browser).
+    files: ["clients/dashboard/src/**"],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ["test/**", "bench/**"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },

@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
+import { dashboardExtraPaths, registerDashboardHttp } from "./modules/dashboard/http.js";
 import { challengeExtraPaths, registerChallengeHttp } from "./modules/guard/challenges/http.js";
 import { guardExtraPaths, registerGuardHttp } from "./modules/guard/labels/http.js";
 import { mlExtraPaths, registerMlHttp } from "./modules/guard/ml/http.js";
@@ -124,7 +125,13 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
 
   const openApiDocument = buildOpenApiDocument(appRouter, {
     version: deps.version,
-    extraPaths: { ...guardExtraPaths, ...challengeExtraPaths, ...mlExtraPaths, ...trackingOpenApiPaths },
+    extraPaths: {
+      ...guardExtraPaths,
+      ...challengeExtraPaths,
+      ...mlExtraPaths,
+      ...trackingOpenApiPaths,
+      ...dashboardExtraPaths,
+    },
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => openApiDocument);
   await app.register(fastifySwagger, {
@@ -139,6 +146,7 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
 
   registerRestFacade(app, appRouter, deps);
   registerGuardHttp(app, deps);
+  registerDashboardHttp(app, deps);
   registerChallengeHttp(app, deps);
   await registerMlHttp(app, deps);
   if (proxy) registerProxyHttp(app, proxy.metrics);

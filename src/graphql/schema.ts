@@ -4,7 +4,7 @@ import type { GraphQLSchema } from "graphql";
 import { GraphQLError } from "graphql";
 import { toWireError } from "../platform/errors.js";
 import type { Context } from "../trpc/context.js";
-import { createCallerFactory } from "../trpc/init.js";
+import { createCallerFactory, type GraphQLNest } from "../trpc/init.js";
 import { inputSchemaOf, listProcedures, outputSchemaOf } from "../trpc/procedures.js";
 import { type FieldType, ZodToPothos } from "./zod-to-pothos.js";
 
@@ -39,6 +39,7 @@ export function buildGraphQLSchema(router: AnyRouter): GraphQLSchema {
   const callers = new WeakMap<Context, Record<string, unknown>>();
 
   const fields = { query: [] as FieldDefinition[], mutation: [] as FieldDefinition[] };
+  const nested: { field: FieldDefinition; nest: GraphQLNest; item: FieldType }[] = [];
   for (const { path, type, meta, procedure } of listProcedures(router)) {
     if (meta.graphql?.hidden || type === "subscription") continue;
     const name = meta.graphql?.name ?? camel(path);
@@ -54,37 +55,84 @@ export function buildGraphQLSchema(router: AnyRouter): GraphQLSchema {
       : input && !isVoid(input)
         ? [["input", types.input(input as never, `${typeName}Input`)]]
         : [];
-    fields[type].push({
+    const field: FieldDefinition = {
       name,
       path,
       result,
       args,
       argsFromObject,
       description: meta.openapi?.summary ?? meta.openapi?.description,
+    };
+    fields[type].push(field);
+    const nest = meta.graphql?.nest;
+    if (nest && type === "query" && Array.isArray(result.type)) {
+      nested.push({ field, nest, item: { type: result.type[0], nullable: true } });
+    }
+  }
+
+  const procedureOf = (ctx: GraphQLContext, path: string) => {
+    let caller = callers.get(ctx.trpc);
+    if (!caller) {
+      caller = createCaller(ctx.trpc) as unknown as Record<string, unknown>;
+      callers.set(ctx.trpc, caller);
+    }
+    return path.split(".").reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (
+      input: unknown,
+    ) => Promise<unknown>;
+  };
+
+  const rethrow = (ctx: GraphQLContext, error: unknown): never => {
+    const wire = toWireError(error, { log: ctx.trpc.log, locFor: (p) => ["args", ...p.map(String)] });
+    throw new GraphQLError(typeof wire.body.detail === "string" ? wire.body.detail : "Validation error", {
+      extensions: { code: statusName(wire.status), status: wire.status, ...wire.body },
     });
+  };
+
+  // Nested batch fields: one loader per request and field collects the parents' keys and calls once.
+  const loaders = new WeakMap<Context, Map<string, Batcher>>();
+  const loaderFor = (ctx: GraphQLContext, field: FieldDefinition, nest: GraphQLNest): Batcher => {
+    let perRequest = loaders.get(ctx.trpc);
+    if (!perRequest) loaders.set(ctx.trpc, (perRequest = new Map()));
+    let loader = perRequest.get(field.path);
+    if (!loader) {
+      const call = procedureOf(ctx, field.path);
+      loader = new Batcher(async (keys) => {
+        const results = (await call({ [nest.batchArg]: keys })) as Record<string, unknown>[];
+        return new Map(results.map((item) => [String(item[nest.resultKey]), item]));
+      });
+      perRequest.set(field.path, loader);
+    }
+    return loader;
+  };
+  for (const { field, nest, item } of nested) {
+    const parent = types.objectNamed(nest.on);
+    if (!parent) throw new Error(`GraphQL nest: no object type ${nest.on} for ${field.path}`);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Pothos field builder for run-time generated fields
+    builder.objectField(parent, nest.field, (t: any) =>
+      t.field({
+        type: item.type,
+        nullable: true,
+        description: `${field.description ?? ""} (batched: one call per request for every ${nest.on})`.trim(),
+        resolve: async (root: Record<string, unknown>, _args: unknown, ctx: GraphQLContext) => {
+          try {
+            return await loaderFor(ctx, field, nest).load(String(root[nest.key]));
+          } catch (error) {
+            return rethrow(ctx, error);
+          }
+        },
+      }),
+    );
   }
 
   const resolverFor =
     (field: FieldDefinition) =>
     async (_root: unknown, args: Record<string, unknown>, ctx: GraphQLContext) => {
-      let caller = callers.get(ctx.trpc);
-      if (!caller) {
-        caller = createCaller(ctx.trpc) as unknown as Record<string, unknown>;
-        callers.set(ctx.trpc, caller);
-      }
-      const procedureFn = field.path
-        .split(".")
-        .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (
-        input: unknown,
-      ) => Promise<unknown>;
+      const procedureFn = procedureOf(ctx, field.path);
       const input = field.argsFromObject ? withoutNulls(args) : args.input;
       try {
         return await procedureFn(input);
       } catch (error) {
-        const wire = toWireError(error, { log: ctx.trpc.log, locFor: (p) => ["args", ...p.map(String)] });
-        throw new GraphQLError(typeof wire.body.detail === "string" ? wire.body.detail : "Validation error", {
-          extensions: { code: statusName(wire.status), status: wire.status, ...wire.body },
-        });
+        return rethrow(ctx, error);
       }
     };
 
@@ -117,6 +165,44 @@ interface FieldDefinition {
   args: [string, FieldType][];
   argsFromObject: boolean;
   description: string | undefined;
+}
+
+/**
+ * A minimal DataLoader: keys asked for in the same tick (GraphQL resolves a list's items synchronously one
+ * after another) are deduplicated and fetched with one call; a key the batch does not answer is null.
+ */
+class Batcher {
+  private pending: Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }[]> | null =
+    null;
+
+  constructor(private readonly fetch: (keys: string[]) => Promise<Map<string, unknown>>) {}
+
+  load(key: string): Promise<unknown> {
+    if (!this.pending) {
+      const batch = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }[]>();
+      this.pending = batch;
+      // After the current resolvers ran (as DataLoader does): a resolved promise, then nextTick.
+      void Promise.resolve().then(() => process.nextTick(() => void this.dispatch(batch)));
+    }
+    const batch = this.pending;
+    return new Promise((resolve, reject) => {
+      const waiting = batch.get(key) ?? [];
+      waiting.push({ resolve, reject });
+      batch.set(key, waiting);
+    });
+  }
+
+  private async dispatch(
+    batch: Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }[]>,
+  ): Promise<void> {
+    if (this.pending === batch) this.pending = null;
+    try {
+      const results = await this.fetch([...batch.keys()]);
+      for (const [key, waiting] of batch) for (const w of waiting) w.resolve(results.get(key) ?? null);
+    } catch (error) {
+      for (const waiting of batch.values()) for (const w of waiting) w.reject(error);
+    }
+  }
 }
 
 function isVoid(schema: unknown): boolean {

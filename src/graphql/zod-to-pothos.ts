@@ -43,6 +43,7 @@ export class ZodToPothos {
   private readonly outputRefs = new Map<ZodAny, TypeRef>();
   private readonly inputRefs = new Map<ZodAny, TypeRef>();
   private readonly usedNames = new Set<string>();
+  private readonly objectsByName = new Map<string, TypeRef>();
 
   constructor(private readonly builder: AnyBuilder) {}
 
@@ -58,6 +59,11 @@ export class ZodToPothos {
 
   output(schema: ZodAny, suggestedName: string): FieldType {
     return this.convert(schema, suggestedName, "output");
+  }
+
+  /** The output object type of that GraphQL name, if a converted schema produced it. */
+  objectNamed(name: string): TypeRef | undefined {
+    return this.objectsByName.get(name);
   }
 
   input(schema: ZodAny, suggestedName: string): FieldType {
@@ -138,6 +144,7 @@ export class ZodToPothos {
     const typeName = this.nameFor(schema, name);
     const ref = this.builder.objectRef(typeName);
     this.outputRefs.set(schema, ref);
+    this.objectsByName.set(typeName, ref);
     const fields = this.shapeOf(schema).map(
       ([key, fieldSchema]) =>
         [key, this.convert(fieldSchema, `${typeName}${pascal(key)}`, "output")] as const,

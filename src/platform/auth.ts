@@ -1,7 +1,8 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "../config.js";
-import { TooManyRequestsError, UnauthorizedError } from "./errors.js";
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from "./errors.js";
 import { consumeOrRetryAfter, createRateLimiter } from "./rate-limit.js";
 import type { StateStore } from "./state/index.js";
 
@@ -58,6 +59,7 @@ export class DashboardAuthenticator {
   constructor(
     private readonly credentials: Config["dashboard"],
     state: StateStore,
+    readonly sessions: DashboardSessions | null = new DashboardSessions(state),
   ) {
     this.failures = createRateLimiter(state, {
       keyPrefix: "auth:dashboard-failures",
@@ -68,24 +70,139 @@ export class DashboardAuthenticator {
   }
 
   async authenticate(authorization: string | undefined, ip: string): Promise<Principal> {
+    const given = parseBasicAuth(authorization);
+    // A request without credentials is not a guess (a browser's first request never has them): only wrong
+    // credentials count towards the limit.
+    if (!given) {
+      await this.refuseWhileBlocked(ip);
+      throw new UnauthorizedError(DASHBOARD_UNAUTHORIZED, { "WWW-Authenticate": DASHBOARD_REALM });
+    }
+    return this.verify(given, ip, { "WWW-Authenticate": DASHBOARD_REALM });
+  }
+
+  /**
+   * The login form's check: the same credentials, the same per-IP failure limit as HTTP Basic (a guess
+   * through the form counts exactly like one through Basic), but a 401 without WWW-Authenticate, so a
+   * browser never shows its own password prompt over the page.
+   */
+  async login(username: string, password: string, ip: string): Promise<Principal> {
+    return this.verify({ username, password }, ip, {}, "Invalid username or password");
+  }
+
+  /**
+   * Every dashboard request: HTTP Basic when an Authorization header is given, else the session cookie of
+   * the login form. A cookie alone does not authorize a change (`write`): it also needs the
+   * `X-Requested-With` header, which a cross-site form or link cannot send (a script on another site needs
+   * a CORS preflight HiveGuard never grants), and an Origin, when sent, of this host.
+   */
+  async authenticateRequest(
+    headers: IncomingHttpHeaders,
+    ip: string,
+    options: { write: boolean },
+  ): Promise<Principal> {
+    const authorization = firstHeader(headers.authorization);
+    const token = authorization ? null : sessionCookie(headers.cookie);
+    if (!token || !this.sessions) return this.authenticate(authorization, ip);
+    const username = await this.sessions.lookup(token);
+    if (!username) throw new UnauthorizedError("Session expired or signed out");
+    if (options.write) {
+      if (!firstHeader(headers["x-requested-with"]))
+        throw new ForbiddenError(
+          "A change made with a session cookie needs the X-Requested-With header (CSRF protection)",
+        );
+      if (!sameOrigin(headers)) throw new ForbiddenError("Cross-origin request refused (CSRF protection)");
+    }
+    return { kind: "dashboard", username };
+  }
+
+  private async refuseWhileBlocked(ip: string): Promise<void> {
     const blocked = await this.failures.get(ip);
     if (blocked && blocked.remainingPoints <= 0 && blocked.msBeforeNext > 0) {
       throw new TooManyRequestsError(blocked.msBeforeNext / 1000, "Too many failed login attempts");
     }
-    const given = parseBasicAuth(authorization);
-    // Both comparisons always run, so timing does not tell which half was wrong.
-    const userOk = safeEqual(given?.username ?? "", this.credentials.username);
-    const passOk = safeEqual(given?.password ?? "", this.credentials.password);
-    if (given && userOk && passOk) return { kind: "dashboard", username: given.username };
-    // A request without credentials is not a guess (a browser's first request never has them): only wrong
-    // credentials count towards the limit.
-    if (!given) throw new UnauthorizedError(DASHBOARD_UNAUTHORIZED, { "WWW-Authenticate": DASHBOARD_REALM });
+  }
 
+  private async verify(
+    given: { username: string; password: string },
+    ip: string,
+    challenge: Record<string, string>,
+    detail = DASHBOARD_UNAUTHORIZED,
+  ): Promise<Principal> {
+    await this.refuseWhileBlocked(ip);
+    // Both comparisons always run, so timing does not tell which half was wrong.
+    const userOk = safeEqual(given.username, this.credentials.username);
+    const passOk = safeEqual(given.password, this.credentials.password);
+    if (userOk && passOk) return { kind: "dashboard", username: given.username };
     const outcome = await consumeOrRetryAfter(this.failures, ip);
     if (!outcome.allowed) {
       throw new TooManyRequestsError(outcome.retryAfterSec, "Too many failed login attempts");
     }
-    throw new UnauthorizedError(DASHBOARD_UNAUTHORIZED, { "WWW-Authenticate": DASHBOARD_REALM });
+    throw new UnauthorizedError(detail, challenge);
+  }
+}
+
+export const SESSION_COOKIE = "hg_session";
+/** Lifetime of a dashboard session (the cookie and its record in the state store). */
+export const SESSION_TTL_SEC = 12 * 3600;
+const SESSION_PREFIX = "auth:dashboard-session:";
+
+/**
+ * Dashboard sessions of the login form: an opaque random token in the cookie; the state store keeps only
+ * its SHA-256 (shared by every instance), with the session's lifetime as TTL. Signing out deletes it.
+ */
+export class DashboardSessions {
+  constructor(private readonly state: StateStore) {}
+
+  async create(username: string): Promise<string> {
+    const token = randomBytes(32).toString("base64url");
+    await this.state.set(`${SESSION_PREFIX}${sha256(token)}`, JSON.stringify({ username }), {
+      ttlMs: SESSION_TTL_SEC * 1000,
+    });
+    return token;
+  }
+
+  async lookup(token: string): Promise<string | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const stored = await this.state.get(`${SESSION_PREFIX}${sha256(token)}`);
+    if (!stored) return null;
+    try {
+      return (JSON.parse(stored) as { username: string }).username;
+    } catch {
+      return null;
+    }
+  }
+
+  async destroy(token: string): Promise<void> {
+    await this.state.del(`${SESSION_PREFIX}${sha256(token)}`);
+  }
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The value of the session cookie in a Cookie header, or null. */
+export function sessionCookie(cookie: string | string[] | undefined): string | null {
+  const header = Array.isArray(cookie) ? cookie.join("; ") : cookie;
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim() || null;
+  }
+  return null;
+}
+
+/** An Origin header, when the browser sends one, must name the host the request was sent to. */
+function sameOrigin(headers: IncomingHttpHeaders): boolean {
+  const origin = firstHeader(headers.origin);
+  if (!origin) return true;
+  try {
+    const host = firstHeader(headers["x-forwarded-host"]) ?? firstHeader(headers.host);
+    return new URL(origin).host === host;
+  } catch {
+    return false;
   }
 }
 

@@ -23,8 +23,25 @@ export type Meta = OpenApiMeta<{
   /** Further success answers a procedure may give on the REST facade (e.g. 204 with a reason header). */
   extraResponses?: Record<number, { description: string; headers?: Record<string, string> }>;
   /** GraphQL exposure: hidden procedures stay REST/tRPC only; `name` overrides the derived field name. */
-  graphql?: { hidden?: boolean; name?: string };
+  graphql?: { hidden?: boolean; name?: string; nest?: GraphQLNest };
 }>;
+
+/**
+ * A batch procedure also exposed as a field of another GraphQL type (e.g. `Dataset.progress`): within one
+ * request, the parents' `key` values are collected and the procedure is called once with them as
+ * `batchArg`; each result goes to the parent whose key equals its `resultKey`. No N+1 where lists nest.
+ */
+export interface GraphQLNest {
+  /** The GraphQL object type that gets the field (the zod schema's registered id). */
+  on: string;
+  field: string;
+  /** Field of the parent object whose value identifies it (e.g. `id`). */
+  key: string;
+  /** Input field of the procedure that takes the list of keys (e.g. `ids`). */
+  batchArg: string;
+  /** Field of each result item that holds its parent's key (e.g. `dataset_id`). */
+  resultKey: string;
+}
 
 const t = initTRPC
   .context<Context>()
@@ -54,12 +71,14 @@ export const createCallerFactory = t.createCallerFactory;
 
 export const publicProcedure = t.procedure.meta({ auth: "public" });
 
-/** HTTP Basic with the configured dashboard credentials (constant-time comparison, rate-limited failures). */
-export const dashboardProcedure = t.procedure.meta({ auth: "dashboard" }).use(async ({ ctx, next }) => {
-  const principal = await ctx.deps.auth.dashboard.authenticate(
-    headerValue(ctx.req.headers, "authorization"),
-    ctx.req.ip,
-  );
+/**
+ * HTTP Basic with the configured dashboard credentials (constant-time comparison, rate-limited failures),
+ * or the login form's session cookie; with the cookie, mutations also need the X-Requested-With header.
+ */
+export const dashboardProcedure = t.procedure.meta({ auth: "dashboard" }).use(async ({ ctx, next, type }) => {
+  const principal = await ctx.deps.auth.dashboard.authenticateRequest(ctx.req.headers, ctx.req.ip, {
+    write: type !== "query",
+  });
   return next({ ctx: { principal } });
 });
 

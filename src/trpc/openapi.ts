@@ -99,6 +99,10 @@ export function buildOpenApiDocument(
       responses["422"] = errorResponse("Validation error", "#/components/schemas/HTTPValidationError");
     if (auth !== "public") responses["401"] = errorResponse("Missing or invalid credentials");
     if (auth === "dashboard") responses["429"] = errorResponse("Too many failed login attempts");
+    if (auth === "dashboard" && meta.openapi.method !== "GET")
+      responses["403"] = errorResponse(
+        "Signed in with the dashboard's session cookie but without X-Requested-With (CSRF protection)",
+      );
     if (path.includes("{")) responses["404"] = errorResponse("Not found");
     const documented = meta.openapi.errorResponses;
     if (documented) {

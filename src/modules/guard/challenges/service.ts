@@ -174,7 +174,7 @@ export class ChallengeService {
       ),
       this.challenges.save(challengeId, challenge),
       selection.unknown ? this.challenges.markServed(client, selection.unknown.id) : null,
-      this.deps.metrics.recordChallengeServed(),
+      this.deps.metrics.recordChallengeServed(1, selection.tier),
       this.deps.state.incr(rateKey(client, issuedAt), 1, 120_000),
       this.deps.state.set(lastGenerateKey(client), String(issuedAt), { ttlMs: LAST_GENERATE_TTL_MS }),
     ]);

@@ -81,7 +81,7 @@ export async function* encode(
 
 export function registerGuardHttp(app: FastifyInstance, deps: AppDeps): void {
   app.get(EXPORT_PATH.replace("{id}", ":id"), { schema: { hide: true } }, async (request, reply) => {
-    await deps.auth.dashboard.authenticate(request.headers.authorization, request.ip);
+    await deps.auth.dashboard.authenticateRequest(request.headers, request.ip, { write: false });
     const { id } = parseOrThrow(paramsSchema, request.params, "path");
     const { fmt } = parseOrThrow(querySchema, request.query, "query");
     const dataset = await deps.services.datasets.get(id);

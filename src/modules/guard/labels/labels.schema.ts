@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { modalitySchema } from "../shared.schema.js";
+import { modalitySchema, uuidSchema } from "../shared.schema.js";
 
 export const EXPORT_FORMATS = ["csv", "json", "jsonl"] as const;
 export const exportFormatSchema = z.enum(EXPORT_FORMATS);
@@ -27,6 +27,38 @@ export const labelSchema = z
   .meta({ id: "Label" });
 
 export type LabelOut = z.infer<typeof labelSchema>;
+
+export const itemStateSchema = z
+  .enum(["unlabeled", "labeled", "revalidating", "graduated", "needs_review"])
+  .meta({ id: "ItemState" });
+
+export const labelSearchSchema = z
+  .object({
+    dataset_id: uuidSchema.optional().describe("Only this dataset's labels"),
+    min_confidence: z.number().min(0).max(1).optional().describe("Only labels at least this confident"),
+    limit: z.int().min(1).max(500).default(50).describe("Labels per page (max 500)"),
+    offset: z.int().min(0).default(0).describe("Pagination offset"),
+  })
+  .strict()
+  .meta({ id: "LabelSearch" });
+
+export const labelRowSchema = labelSchema
+  .extend({
+    state: itemStateSchema.describe("The item's state (needs_review labels are left out of exports)"),
+  })
+  .meta({ id: "LabelRow" });
+
+export const labelPageSchema = z
+  .object({
+    total: z.int().describe("Labels matching the filters"),
+    limit: z.int(),
+    offset: z.int(),
+    labels: z.array(labelRowSchema).describe("Newest first"),
+  })
+  .meta({ id: "LabelPage" });
+
+export type LabelSearchInput = z.infer<typeof labelSearchSchema>;
+export type LabelPageOut = z.infer<typeof labelPageSchema>;
 /** The columns of every export format, in this order. */
 export const EXPORT_COLUMNS = [
   "item_id",

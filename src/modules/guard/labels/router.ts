@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { apiKeyProcedure, router } from "../../../trpc/init.js";
+import { apiKeyProcedure, dashboardProcedure, router } from "../../../trpc/init.js";
 import { pagingSchema } from "../shared.schema.js";
-import { labelSchema } from "./labels.schema.js";
+import { labelPageSchema, labelSchema, labelSearchSchema } from "./labels.schema.js";
 
 export const labelsRouter = router({
   list: apiKeyProcedure
@@ -18,4 +18,18 @@ export const labelsRouter = router({
     .input(pagingSchema)
     .output(z.array(labelSchema))
     .query(({ ctx, input }) => ctx.deps.services.labels.list(ctx.principal, input)),
+
+  search: dashboardProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/dashboard/api/labels",
+        tags: ["dashboard: datasets"],
+        summary: "Labels of every dataset, newest first, filtered by dataset and minimum confidence, paged",
+      },
+      graphql: { name: "labelPage" },
+    })
+    .input(labelSearchSchema)
+    .output(labelPageSchema)
+    .query(({ ctx, input }) => ctx.deps.services.labels.search(input)),
 });

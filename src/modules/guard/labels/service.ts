@@ -4,7 +4,7 @@ import type { Database } from "../../../platform/db.js";
 import type { ApiKeyPrincipal } from "../../../platform/auth.js";
 import { scopeOf } from "../items/service.js";
 import { isoDate, type Modality } from "../shared.schema.js";
-import type { ExportRow, LabelOut } from "./labels.schema.js";
+import type { ExportRow, LabelOut, LabelPageOut, LabelSearchInput } from "./labels.schema.js";
 
 /** Rows read per query of an export; memory stays at about two batches whatever the export's size. */
 export const EXPORT_BATCH = 2_000;
@@ -84,6 +84,44 @@ export class LabelService {
       created_at: isoDate(row.createdAt),
       dataset_id: row.datasetId,
     }));
+  }
+
+  /**
+   * The dashboard's label table: every label (also those flagged for review, with the item's state), newest
+   * first, filtered by dataset and minimum confidence, with the total for paging.
+   */
+  async search(query: LabelSearchInput): Promise<LabelPageOut> {
+    const where = {
+      ...(query.dataset_id ? { datasetId: query.dataset_id } : {}),
+      ...(query.min_confidence !== undefined ? { confidence: { gte: query.min_confidence } } : {}),
+    };
+    const [total, rows] = await Promise.all([
+      this.prisma.label.count({ where }),
+      this.prisma.label.findMany({
+        where,
+        orderBy: { seq: "desc" },
+        skip: query.offset,
+        take: query.limit,
+        include: { item: { select: { dataRef: true, modality: true, state: true } } },
+      }),
+    ]);
+    return {
+      total,
+      limit: query.limit,
+      offset: query.offset,
+      labels: rows.map((row) => ({
+        item_id: row.itemId,
+        data_ref: row.item.dataRef,
+        modality: row.item.modality,
+        label: labelValue(row.label),
+        confidence: row.confidence,
+        solver_count: row.solverCount,
+        weighted_confidence: row.weightedConfidence,
+        created_at: isoDate(row.createdAt),
+        dataset_id: row.datasetId,
+        state: row.item.state,
+      })),
+    };
   }
 
   /**

@@ -13,6 +13,18 @@ export const ITEMS_CHANGED_CHANNEL = "items:changed";
 /** The window of `recent_sessions`. */
 export const RECENT_WINDOW_MIN = 15;
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const TIER_PREFIX = "metrics:challenges:tier:";
+/** Per-bucket counters of the time series: `metrics:ts:<resolution>:<bucket>:<served|passed|failed>`. */
+const SERIES_PREFIX = "metrics:ts:";
+/** How far back each resolution of the time series reaches (older buckets expire in the state store). */
+export const SERIES_RETENTION = { minute: 24 * 60, hour: 30 * 24 } as const;
+export type SeriesResolution = keyof typeof SERIES_RETENTION;
+const BUCKET_MS: Record<SeriesResolution, number> = { minute: MINUTE_MS, hour: HOUR_MS };
+const SERIES_KINDS = ["served", "passed", "failed"] as const;
+type SeriesKind = (typeof SERIES_KINDS)[number];
+/** Tiers that serve a challenge (tier 4, no ground-truth pool, serves none). */
+export const SERVED_TIERS = [1, 2, 3] as const;
 /** A cached item total is trusted at most this long, even if an invalidation was missed. */
 const ITEMS_CACHE_MS = 60_000;
 
@@ -32,18 +44,62 @@ export class MetricsService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Called by the challenge engine each time it serves a challenge (a new session). */
-  async recordChallengeServed(count = 1): Promise<void> {
+  /** Called by the challenge engine each time it serves a challenge (a new session) of a ladder tier. */
+  async recordChallengeServed(count = 1, tier?: number): Promise<void> {
     const minute = Math.floor(this.now() / MINUTE_MS);
     await Promise.all([
       this.state.incr(SERVED, count),
       this.state.incr(`${MINUTE_PREFIX}${minute}`, count, (RECENT_WINDOW_MIN + 1) * MINUTE_MS),
+      tier === undefined ? null : this.state.incr(`${TIER_PREFIX}${tier}`, count),
+      ...this.bumpSeries("served", count),
     ]);
   }
 
   /** Called by the challenge engine once per submitted challenge. */
   async recordChallengeResult(passed: boolean): Promise<void> {
-    await this.state.incr(passed ? PASSED : FAILED);
+    await Promise.all([
+      this.state.incr(passed ? PASSED : FAILED),
+      ...this.bumpSeries(passed ? "passed" : "failed", 1),
+    ]);
+  }
+
+  /** One counter per bucket and kind, created with the TTL of its resolution's retention. */
+  private bumpSeries(kind: SeriesKind, count: number): Promise<number>[] {
+    const now = this.now();
+    return (Object.keys(BUCKET_MS) as SeriesResolution[]).map((resolution) => {
+      const bucket = Math.floor(now / BUCKET_MS[resolution]);
+      const ttl = (SERIES_RETENTION[resolution] + 1) * BUCKET_MS[resolution];
+      return this.state.incr(`${SERIES_PREFIX}${resolution}:${bucket}:${kind}`, count, ttl);
+    });
+  }
+
+  /**
+   * The last `buckets` buckets of a resolution, oldest first, ending with the current (partial) one: three
+   * key reads per bucket, whatever the traffic (O(buckets)). Empty buckets are zeros, so the series has no gaps.
+   */
+  async timeseries(resolution: SeriesResolution, buckets: number): Promise<SeriesPoint[]> {
+    const size = BUCKET_MS[resolution];
+    const last = Math.floor(this.now() / size);
+    const first = last - buckets + 1;
+    const values = await Promise.all(
+      Array.from({ length: buckets }, (_, i) =>
+        Promise.all(
+          SERIES_KINDS.map((kind) => this.state.get(`${SERIES_PREFIX}${resolution}:${first + i}:${kind}`)),
+        ),
+      ),
+    );
+    return values.map(([served, passed, failed], i) => ({
+      start: new Date((first + i) * size).toISOString(),
+      served: toInt(served ?? null),
+      passed: toInt(passed ?? null),
+      failed: toInt(failed ?? null),
+    }));
+  }
+
+  /** Challenges served per ladder tier since the counters started. */
+  async tiers(): Promise<{ tier: number; served: number }[]> {
+    const values = await Promise.all(SERVED_TIERS.map((tier) => this.state.get(`${TIER_PREFIX}${tier}`)));
+    return SERVED_TIERS.map((tier, i) => ({ tier, served: toInt(values[i] ?? null) }));
   }
 
   /** Items were added or removed: the next read recomputes the total. */
@@ -89,6 +145,13 @@ export class MetricsService {
     await this.state.set(ITEMS, `${current}:${total}`, { ttlMs: ITEMS_CACHE_MS });
     return total;
   }
+}
+
+export interface SeriesPoint {
+  start: string;
+  served: number;
+  passed: number;
+  failed: number;
 }
 
 function toInt(value: string | null): number {

@@ -47,6 +47,18 @@ export const updateProxyRuleSchema = z
   .strict()
   .meta({ id: "ProxyRuleUpdate" });
 
+export const proxyRuleTestSchema = z
+  .object({ path: z.string().min(1).max(2048).describe("A request path, e.g. /blog/post-1?x=1") })
+  .strict();
+
+export const proxyRuleMatchSchema = z
+  .object({
+    path: z.string().describe("The path as rules see it (no query, dot segments resolved)"),
+    exempt: z.boolean().describe("True when a rule lets the request through without a challenge"),
+    rule: proxyRuleSchema.nullable().describe("The first enabled rule that matches, in evaluation order"),
+  })
+  .meta({ id: "ProxyRuleMatch" });
+
 export type ProxyRuleOut = z.infer<typeof proxyRuleSchema>;
 export type CreateProxyRuleInput = z.infer<typeof createProxyRuleSchema>;
 export type UpdateProxyRuleInput = z.infer<typeof updateProxyRuleSchema>;

@@ -1,7 +1,14 @@
 import { z } from "zod";
 import { dashboardProcedure, router } from "../../../trpc/init.js";
 import { deletedSchema, idParamSchema } from "../shared.schema.js";
-import { createProxyRuleSchema, proxyRuleSchema, updateProxyRuleSchema } from "./proxy-rules.schema.js";
+import { normalizePath } from "./matcher.js";
+import {
+  createProxyRuleSchema,
+  proxyRuleMatchSchema,
+  proxyRuleSchema,
+  proxyRuleTestSchema,
+  updateProxyRuleSchema,
+} from "./proxy-rules.schema.js";
 
 const tags = ["dashboard: proxy rules"];
 
@@ -55,5 +62,22 @@ export const proxyRulesRouter = router({
     .mutation(async ({ ctx, input }) => {
       await ctx.deps.services.proxyRules.delete(input.id);
       return { id: input.id, deleted: true as const };
+    }),
+
+  test: dashboardProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/dashboard/api/proxy-rules/test",
+        tags,
+        summary: "Which rule, if any, exempts a path from the challenge (as the proxy decides it)",
+      },
+      graphql: { name: "proxyRuleMatch" },
+    })
+    .input(proxyRuleTestSchema)
+    .output(proxyRuleMatchSchema)
+    .query(({ ctx, input }) => {
+      const rule = ctx.deps.services.proxyRules.matchRule(input.path);
+      return { path: normalizePath(input.path), exempt: rule !== null, rule };
     }),
 });

@@ -1,0 +1,187 @@
+import { useState } from "preact/hooks";
+import { ApiError, gql } from "../api.js";
+import { usePoll } from "../router.js";
+import { ConfirmDialog, fmtDate, Notice } from "../ui.js";
+
+interface ApiKey {
+  id: string;
+  label: string;
+  key_prefix: string;
+  datasets: string[];
+  sample_rate: number;
+  created_at: string;
+}
+
+const LIST = `{ apiKeys { id label key_prefix datasets sample_rate created_at } datasets { id name } }`;
+const CREATE = `mutation Create($label: String!, $datasets: [String!], $sample_rate: Float) {
+  createApiKey(label: $label, datasets: $datasets, sample_rate: $sample_rate) { id label key_prefix raw_key }
+}`;
+const REVOKE = `mutation Revoke($id: String!) { revokeApiKey(id: $id) { id } }`;
+
+export function ApiKeysPage() {
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [datasets, setDatasets] = useState<{ id: string; name: string }[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [created, setCreated] = useState<{ label: string; raw_key: string } | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const load = () =>
+    void gql<{ apiKeys: ApiKey[]; datasets: { id: string; name: string }[] }>(LIST)
+      .then((d) => {
+        setKeys(d.apiKeys);
+        setDatasets(d.datasets);
+      })
+      .catch((e: Error) => setError(e.message));
+  usePoll(load, 10000);
+  const names = new Map(datasets.map((d) => [d.id, d.name]));
+
+  const create = async (event: Event) => {
+    event.preventDefault();
+    const formEl = event.currentTarget as HTMLFormElement;
+    const form = new FormData(formEl);
+    try {
+      const { createApiKey } = await gql<{ createApiKey: { label: string; raw_key: string } }>(CREATE, {
+        label: String(form.get("label") ?? ""),
+        datasets: form.getAll("datasets").map(String),
+        sample_rate: Number(form.get("sample_rate") ?? 1),
+      });
+      setCreated(createApiKey);
+      setCopied(false);
+      setFieldErrors({});
+      setError(null);
+      formEl.reset();
+      load();
+    } catch (e) {
+      const fields = e instanceof ApiError ? e.fieldErrors() : {};
+      setFieldErrors(fields);
+      setError(Object.keys(fields).length ? null : (e as Error).message);
+    }
+  };
+
+  return (
+    <>
+      <form class="panel" onSubmit={create} aria-labelledby="new-key">
+        <h2 id="new-key">New API key</h2>
+        <div class="grid">
+          <label>
+            Label
+            <input name="label" required maxLength={200} />
+            {fieldErrors.label && <span class="field-error">{fieldErrors.label}</span>}
+          </label>
+          <label>
+            Sample rate (0–1)
+            <input name="sample_rate" type="number" min={0} max={1} step={0.01} value="1" required />
+            {fieldErrors.sample_rate && <span class="field-error">{fieldErrors.sample_rate}</span>}
+          </label>
+          <label>
+            Datasets (none selected = all)
+            <select name="datasets" multiple size={Math.min(4, Math.max(2, datasets.length))}>
+              {datasets.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <button type="submit">Create key</button>
+        <Notice error={error} />
+      </form>
+
+      {created && (
+        <section class="panel secret" aria-labelledby="raw-key-title">
+          <h2 id="raw-key-title">Key “{created.label}” created</h2>
+          <p>Copy it now: it is shown only this once and cannot be retrieved again.</p>
+          <div class="row">
+            <input
+              readOnly
+              value={created.raw_key}
+              aria-label="The new API key"
+              class="mono"
+              onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+            />
+            <button
+              type="button"
+              onClick={async () => {
+                try {
+                  await navigator.clipboard.writeText(created.raw_key);
+                  setCopied(true);
+                } catch {
+                  setError("Copying is not allowed here: select the key and copy it by hand");
+                }
+              }}
+            >
+              Copy
+            </button>
+            <span role="status">{copied ? "Copied to the clipboard" : ""}</span>
+            <button type="button" class="link" onClick={() => setCreated(null)}>
+              Done
+            </button>
+          </div>
+        </section>
+      )}
+
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Label</th>
+              <th scope="col">Prefix</th>
+              <th scope="col">Datasets</th>
+              <th scope="col">Sample rate</th>
+              <th scope="col">Created</th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys?.map((k) => (
+              <tr key={k.id} data-key={k.label}>
+                <td>{k.label}</td>
+                <td class="mono">{k.key_prefix}…</td>
+                <td>
+                  {k.datasets.length === 0
+                    ? "all"
+                    : k.datasets.map((id) => names.get(id) ?? id.slice(0, 8)).join(", ")}
+                </td>
+                <td>{k.sample_rate}</td>
+                <td>{fmtDate(k.created_at)}</td>
+                <td>
+                  <button
+                    type="button"
+                    class="danger"
+                    onClick={() => setRevoking(k)}
+                    aria-label={`Revoke ${k.label}`}
+                  >
+                    Revoke…
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {keys?.length === 0 && <p>No active keys.</p>}
+      <ConfirmDialog
+        open={revoking !== null}
+        title="Revoke API key?"
+        confirmLabel="Revoke key"
+        onCancel={() => setRevoking(null)}
+        onConfirm={async () => {
+          const target = revoking!;
+          setRevoking(null);
+          try {
+            await gql(REVOKE, { id: target.id });
+          } catch (e) {
+            setError((e as Error).message);
+          }
+          load();
+        }}
+      >
+        <p>“{revoking?.label}” stops working at once, on every instance.</p>
+      </ConfirmDialog>
+    </>
+  );
+}
