@@ -230,7 +230,7 @@ describe("dashboard in Chromium", { timeout: 90_000 }, () => {
 
   it("creates an API key, shows it once with a copy button, and revokes it after confirmation", async () => {
     await navTo("API keys");
-    await page.getByLabel("Label").focus();
+    await page.getByLabel("Label", { exact: true }).focus();
     await page.keyboard.type("browser key");
     await tabTo(page.getByRole("button", { name: "Create key" }));
     await page.keyboard.press("Enter");
@@ -266,6 +266,26 @@ describe("dashboard in Chromium", { timeout: 90_000 }, () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator('tr[data-key="browser key"]').count()).toBe(0);
     expect((await clients(t).api(rawKey).get("/api/v1/data/items")).status).toBe(401);
+  });
+
+  it("creates a widget key limited to challenges by unticking the data scopes", async () => {
+    await page.getByLabel("Label", { exact: true }).focus();
+    await page.keyboard.type("widget key");
+    for (const scope of ["data:read: list items and labels", "data:write: upload items"]) {
+      await tabTo(page.getByRole("checkbox", { name: scope }));
+      await page.keyboard.press("Space");
+    }
+    await tabTo(page.getByRole("button", { name: "Create key" }));
+    await page.keyboard.press("Enter");
+    const raw = page.getByLabel("The new API key");
+    await raw.waitFor();
+    const rawKey = await raw.inputValue();
+    await expect.poll(() => page.locator('tr[data-key="widget key"]').textContent()).toContain("challenge");
+    expect(await page.locator('tr[data-key="widget key"]').textContent()).not.toContain("data:read");
+    expect((await clients(t).api(rawKey).get("/api/v1/data/items")).status).toBe(403);
+    expect([200, 204]).toContain((await clients(t).api(rawKey).get("/api/v1/challenge/generate")).status);
+    await page.getByRole("button", { name: "Done" }).focus();
+    await page.keyboard.press("Enter");
   });
 
   it("proxy rules: adds a rule, tests which rule matches a path, edits and deletes it", async () => {

@@ -9,12 +9,19 @@ interface ApiKey {
   key_prefix: string;
   datasets: string[];
   sample_rate: number;
+  scopes: string[];
   created_at: string;
 }
 
-const LIST = `{ apiKeys { id label key_prefix datasets sample_rate created_at } datasets { id name } }`;
-const CREATE = `mutation Create($label: String!, $datasets: [String!], $sample_rate: Float) {
-  createApiKey(label: $label, datasets: $datasets, sample_rate: $sample_rate) { id label key_prefix raw_key }
+const SCOPES = [
+  { value: "challenge", label: "challenge: generate and submit challenges" },
+  { value: "data:read", label: "data:read: list items and labels" },
+  { value: "data:write", label: "data:write: upload items" },
+];
+
+const LIST = `{ apiKeys { id label key_prefix datasets sample_rate scopes created_at } datasets { id name } }`;
+const CREATE = `mutation Create($label: String!, $datasets: [String!], $sample_rate: Float, $scopes: [String!]) {
+  createApiKey(label: $label, datasets: $datasets, sample_rate: $sample_rate, scopes: $scopes) { id label key_prefix raw_key }
 }`;
 const REVOKE = `mutation Revoke($id: String!) { revokeApiKey(id: $id) { id } }`;
 
@@ -45,6 +52,7 @@ export function ApiKeysPage() {
         label: String(form.get("label") ?? ""),
         datasets: form.getAll("datasets").map(String),
         sample_rate: Number(form.get("sample_rate") ?? 1),
+        scopes: form.getAll("scopes").map(String),
       });
       setCreated(createApiKey);
       setCopied(false);
@@ -84,6 +92,16 @@ export function ApiKeysPage() {
               ))}
             </select>
           </label>
+          <fieldset>
+            <legend>Scopes (a key for public pages needs only challenge)</legend>
+            {SCOPES.map((scope) => (
+              <label key={scope.value} class="check">
+                <input type="checkbox" name="scopes" value={scope.value} defaultChecked />
+                {scope.label}
+              </label>
+            ))}
+            {fieldErrors.scopes && <span class="field-error">{fieldErrors.scopes}</span>}
+          </fieldset>
         </div>
         <button type="submit">Create key</button>
         <Notice error={error} />
@@ -130,6 +148,7 @@ export function ApiKeysPage() {
               <th scope="col">Prefix</th>
               <th scope="col">Datasets</th>
               <th scope="col">Sample rate</th>
+              <th scope="col">Scopes</th>
               <th scope="col">Created</th>
               <th scope="col">
                 <span class="sr-only">Actions</span>
@@ -147,6 +166,7 @@ export function ApiKeysPage() {
                     : k.datasets.map((id) => names.get(id) ?? id.slice(0, 8)).join(", ")}
                 </td>
                 <td>{k.sample_rate}</td>
+                <td>{k.scopes.join(", ")}</td>
                 <td>{fmtDate(k.created_at)}</td>
                 <td>
                   <button
