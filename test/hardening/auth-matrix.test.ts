@@ -237,7 +237,12 @@ describe("dashboard-credential routes (from /openapi.json)", () => {
     for (const field of fields) {
       const selection =
         leaf(field.type) === "OBJECT" ? `{ ${field.name} { __typename } }` : `{ ${field.name} }`;
-      for (const headers of [{}, { "x-hiveguard-key": a.key }, { authorization: basic("admin", "wrong") }]) {
+      const variants: Record<string, string>[] = [
+        {},
+        { "x-hiveguard-key": a.key },
+        { authorization: basic("admin", "wrong") },
+      ];
+      for (const headers of variants) {
         const res = await gql(selection, headers);
         // Only health and readiness answer anyone.
         if (/^(health|ready|readiness)$/.test(field.name) && !res.body.errors) continue;
