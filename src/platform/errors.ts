@@ -123,7 +123,7 @@ const DB_CONNECTION_CODES = new Set([
   "P2024", // timed out fetching a connection from the pool
 ]);
 const DB_CONNECTION_MESSAGE =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Can't reach database server|server closed the connection|Connection ended unexpectedly|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT/i;
+  /Connection terminated|Server has closed the connection|Connection refused|connection is closed|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Can't reach database server|server closed the connection|Connection ended unexpectedly|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT/i;
 
 /**
  * Whether `error` (or anything in its cause chain, Prisma's driver-adapter wrapping included) says the
