@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -16,10 +16,10 @@ const REDACT = [
   "*.token",
 ];
 
-export function createLogger(level: string, options: { name?: string } = {}): Logger {
-  return pino({
-    name: options.name ?? "hiveguard",
-    level,
-    redact: { paths: REDACT, censor: "[redacted]" },
-  });
+export function createLogger(
+  level: string,
+  options: { name?: string; destination?: DestinationStream } = {},
+): Logger {
+  const settings = { name: options.name ?? "hiveguard", level, redact: { paths: REDACT, censor: "[redacted]" } };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/platform/db.js";
-import { createLogger } from "../../src/platform/logger.js";
+import { createLogger, type Logger } from "../../src/platform/logger.js";
 import type { StateStore } from "../../src/platform/state/index.js";
 import { createServer, type HiveGuardServer } from "../../src/server.js";
 import { openTestDatabase } from "./db.js";
@@ -52,6 +52,8 @@ export async function startTestServer(
     databaseUrl?: string;
     /** A Redis of the test's own (e.g. a redis-server it can stop) instead of REDIS_URL. */
     redisUrl?: string;
+    /** The server's logger (default: silent, or TEST_LOG_LEVEL), e.g. to capture what it logs. */
+    log?: Logger;
   } = {},
 ): Promise<TestServer> {
   const cleanups: (() => Promise<void>)[] = [];
@@ -103,7 +105,7 @@ export async function startTestServer(
     ...options.env,
   });
 
-  const server = await createServer({ config, log: testLog, db, state });
+  const server = await createServer({ config, log: options.log ?? testLog, db, state });
   const address = await server.app.listen({ host: "127.0.0.1", port: 0 });
   const proxyUrl = await server.listenProxy("127.0.0.1");
 
