@@ -147,6 +147,59 @@ describe("the token cookie", () => {
   });
 });
 
+describe("cross-site requests with remembered Basic credentials (CSRF)", () => {
+  const auth = () => ({ authorization: t.dashboardAuth });
+
+  it("mutations take JSON only, so a cross-site form (no preflight) cannot send one", async () => {
+    const formTypes = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"];
+    for (const type of formTypes) {
+      for (const [path, body] of [
+        ["/dashboard/api/config", { risk_threshold: 0.11 }],
+        ["/trpc/guard.config.update", { risk_threshold: 0.11 }],
+        [
+          "/graphql",
+          { query: "mutation { configUpdate(input: {risk_threshold: 0.11}) { risk_threshold } }" },
+        ],
+      ] as const) {
+        const res = await call(t, path, {
+          method: "POST",
+          headers: { ...auth(), "content-type": type },
+          body: JSON.stringify(body),
+        });
+        expect({ path, type, refused: res.status >= 400 }).toEqual({ path, type, refused: true });
+      }
+    }
+    const config = await call(t, "/dashboard/api/config", { headers: auth() });
+    expect(config.body.risk_threshold).not.toBe(0.11);
+  });
+
+  it("the multipart artifact upload refuses cross-site browsers and still takes the SDK's uploads", async () => {
+    expect(
+      (await call(t, "/tracker/api/v1/projects/csrf/runs", send("POST", { name: "r" }, auth()))).status,
+    ).toBe(201);
+    const upload = (headers: Record<string, string>) => {
+      const form = new FormData();
+      form.append("file", new Blob(["weights"]), "model.bin");
+      return call(t, "/tracker/api/v1/projects/csrf/runs/r/artifacts", {
+        method: "POST",
+        headers: { ...auth(), ...headers },
+        body: form,
+      });
+    };
+    for (const headers of [
+      { origin: "https://evil.example" },
+      { "sec-fetch-site": "cross-site" },
+      { origin: "null" },
+    ]) {
+      const refused = await upload(headers);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toEqual({ detail: "Cross-site upload refused" });
+    }
+    expect((await upload({})).status).toBe(201);
+    expect((await upload({ origin: t.url, "sec-fetch-site": "same-origin" })).status).toBe(201);
+  });
+});
+
 describe("open-redirect protection of return=", () => {
   const dataReturn = async (value: string) => {
     const res = await call(t, `/_hiveguard/challenge?return=${encodeURIComponent(value)}`);
@@ -272,6 +325,20 @@ describe("secrets in logs", () => {
       headers: { "user-agent": "log-audit/1", cookie: `hiveguard_token=${token}` },
     });
     await http(`${t.url}/members`, { headers: { "user-agent": "other", "x-hiveguard-token": `${token}x` } });
+    // A multipart upload (its parser logs the request headers at trace level).
+    await call(
+      t,
+      "/tracker/api/v1/projects/log-audit/runs",
+      send("POST", { name: "r" }, { authorization: t.dashboardAuth }),
+    );
+    const form = new FormData();
+    form.append("file", new Blob(["weights"]), "model.bin");
+    const uploaded = await call(t, "/tracker/api/v1/projects/log-audit/runs/r/artifacts", {
+      method: "POST",
+      headers: { authorization: t.dashboardAuth, cookie: `hiveguard_token=${token}` },
+      body: form,
+    });
+    expect(uploaded.status).toBe(201);
     // A request that fails inside (an error is logged with its cause) carrying every secret in its headers.
     await call(t, "/dashboard/api/item-datasets/not-a-uuid", {
       headers: {
