@@ -137,7 +137,8 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
     uiConfig: { docExpansion: "list", deepLinking: true, tryItOutEnabled: true },
     staticCSP: true,
     // Swagger UI's own CSP lets same-origin pages frame the docs; nothing needs to.
-    transformStaticCSP: (header: string) => header.replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
+    transformStaticCSP: (header: string) =>
+      header.replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
   });
 
   registerRestFacade(app, appRouter, deps);

@@ -186,11 +186,12 @@ describe("cross-site requests with remembered Basic credentials (CSRF)", () => {
         body: form,
       });
     };
-    for (const headers of [
+    const crossSite: Record<string, string>[] = [
       { origin: "https://evil.example" },
       { "sec-fetch-site": "cross-site" },
       { origin: "null" },
-    ]) {
+    ];
+    for (const headers of crossSite) {
       const refused = await upload(headers);
       expect(refused.status).toBe(403);
       expect(refused.body).toEqual({ detail: "Cross-site upload refused" });

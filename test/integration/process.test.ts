@@ -134,7 +134,10 @@ describe("the server process (npm start)", { timeout: 180_000 }, () => {
       );
       expect(late === "refused" || late === 503).toBe(true);
       expect(await slow).toEqual({ status: 200, text: "slow answer for /slow/page" });
-      expect({ code: await server.exited, output: server.output() }).toEqual({ code: 0, output: expect.any(String) });
+      expect({ code: await server.exited, output: server.output() }).toEqual({
+        code: 0,
+        output: expect.any(String),
+      });
     } finally {
       upstream.closeAllConnections();
       await new Promise<void>((resolve) => upstream.close(() => resolve()));
