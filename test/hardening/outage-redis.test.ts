@@ -173,6 +173,11 @@ describe.skipIf(!REDIS)("Redis outage (a redis-server of the test's own)", { tim
 
   it("Redis killed under traffic and restarted empty: 503s while down, recovery by itself, no acknowledged vote lost", async () => {
     const holder = await tokenHolder();
+    // A key both instances have cached, revoked on a while Redis is down (the message cannot be published).
+    const doomed = await createKey(a, { label: "revoked-during-outage", datasets: [seeded.datasetId] });
+    const useDoomed = (server: TestServer) =>
+      request(server, "/api/v1/data/items?limit=1", { headers: { "x-hiveguard-key": doomed.raw_key } });
+    for (const server of [a, b]) expect((await useDoomed(server)).status).toBe(200);
     const before = traffic(40, 4);
     await new Promise((resolve) => setTimeout(resolve, 150));
     await redis.kill();
@@ -198,12 +203,23 @@ describe.skipIf(!REDIS)("Redis outage (a redis-server of the test's own)", { tim
       expect(datasets.status).toBe(200);
     }
 
+    // Revoking still works (the database is the truth) and holds at once on the instance that did it.
+    const revoked = await request(a, `/dashboard/api/apikeys/${doomed.id}`, {
+      method: "DELETE",
+      headers: { authorization: a.dashboardAuth },
+    });
+    expect(revoked.status).toBe(204);
+    expect((await useDoomed(a)).status).toBe(401);
+
     await redis.start();
     for (const server of [a, b]) {
       await expect
         .poll(async () => (await request(server, "/api/v1/ready")).status, { timeout: 30_000 })
         .toBe(200);
     }
+    // b missed the revocation message; its pub/sub connection came back, so it dropped its cached keys
+    // (well before the 60 s cache lifetime).
+    await expect.poll(async () => (await useDoomed(b)).status, { timeout: 15_000 }).toBe(401);
     // The restarted Redis is empty: rate limits back to their defaults; raise them again as an operator would.
     await configure(a, { consensus_min_votes: 1000 });
     const after = await traffic(12);

@@ -46,6 +46,8 @@ export class RedisStateStore implements StateStore {
   readonly #startupRetries: number;
   readonly #timeoutMs: number;
   #subscriber: Promise<RedisClient> | undefined;
+  /** Called when the subscriber connection is back after a loss: messages may have been missed. */
+  readonly #resyncs = new Set<() => void>();
   #closed = false;
   #lastErrorLog = 0;
   #suppressedErrors = 0;
@@ -110,7 +112,18 @@ export class RedisStateStore implements StateStore {
     const attach = (client: RedisClient) => {
       client.on("error", (err: Error) => this.#logError(err, connection));
       client.on("ready", () => {
-        if (everReady) this.#logger.info({ connection }, "redis connection restored");
+        if (everReady) {
+          this.#logger.info({ connection }, "redis connection restored");
+          if (connection === "subscriber") {
+            for (const resync of this.#resyncs) {
+              try {
+                resync();
+              } catch (err) {
+                this.#logger.error({ err }, "pub/sub resync handler threw");
+              }
+            }
+          }
+        }
         everReady = true;
       });
     };
@@ -298,7 +311,11 @@ export class RedisStateStore implements StateStore {
     });
   }
 
-  async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
+  async subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    options: { onResync?: () => void } = {},
+  ): Promise<() => Promise<void>> {
     const subscriber = await this.#openSubscriber();
     // node-redis queues SUBSCRIBE while reconnecting, whatever disableOfflineQueue says: fail fast instead.
     if (!subscriber.isReady) throw new Error("redis subscriber connection is not ready");
@@ -315,9 +332,12 @@ export class RedisStateStore implements StateStore {
       }
     };
     await subscriber.subscribe(name, listener);
+    const resync = options.onResync;
+    if (resync) this.#resyncs.add(resync);
     return async () => {
       if (!active) return;
       active = false; // delivery stops now, whatever happens to the UNSUBSCRIBE below
+      if (resync) this.#resyncs.delete(resync);
       if (!subscriber.isOpen) return;
       const unsubscribed = subscriber.unsubscribe(name, listener);
       // While reconnecting, the command waits for the connection; the caller need not.
