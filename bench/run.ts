@@ -10,10 +10,15 @@ const BENCHMARKS: Record<string, () => Promise<Bench>> = {
   ml: () => import("./ml.js"),
   proxy: () => import("./proxy.js"),
   tracking: () => import("./tracking.js"),
+  // Not part of "all benchmarks" (10 minutes): only when named.
+  soak: () => import("./soak.js"),
 };
 
 const [wanted, ...args] = process.argv.slice(2);
-const names = Object.keys(BENCHMARKS).filter((name) => !wanted || name.startsWith(wanted));
+const ON_REQUEST_ONLY = new Set(["soak"]);
+const names = Object.keys(BENCHMARKS).filter((name) =>
+  wanted ? name.startsWith(wanted) : !ON_REQUEST_ONLY.has(name),
+);
 if (names.length === 0) {
   console.error(`No benchmark matches "${wanted}". Known: ${Object.keys(BENCHMARKS).join(", ")}`);
   process.exit(2);

@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyServerOptions,
 } from "fastify";
 import { registerGraphQL } from "./graphql/plugin.js";
@@ -103,8 +104,9 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", async (request, reply) => {
     if (closing) reply.header("connection", "close");
+    securityHeaders(request.protocol, reply);
   });
 
   // An empty JSON body means "no input" (e.g. POST /dashboard/api/ml/train), not a parse error.
@@ -142,6 +144,9 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
     routePrefix: "/docs",
     uiConfig: { docExpansion: "list", deepLinking: true, tryItOutEnabled: true },
     staticCSP: true,
+    // Swagger UI's own CSP lets same-origin pages frame the docs; nothing needs to.
+    transformStaticCSP: (header: string) =>
+      header.replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
   });
 
   registerRestFacade(app, appRouter, deps);
@@ -166,6 +171,36 @@ export async function buildApp(deps: AppDeps, proxy?: ProxyParts): Promise<Fasti
   registerGraphQL(app, appRouter, deps);
   await registerTrackingRoutes(app, deps);
   return app;
+}
+
+/** HSTS lifetime sent on HTTPS answers (one year; without includeSubDomains, which is the site's call). */
+export const HSTS = "max-age=31536000";
+
+/**
+ * Headers on every answer HiveGuard gives from its own paths (the proxied site's answers are the site's):
+ * - `X-Content-Type-Options: nosniff` everywhere;
+ * - HTML pages cannot be framed by another origin (clickjacking of the challenge page, the docs, the tracking
+ *   pages, GraphiQL): `frame-ancestors 'none'` is added to a page's own CSP, or is the CSP when it has none,
+ *   plus `X-Frame-Options: DENY` for old browsers; Swagger UI's CSP allows 'self' framing, which is tightened;
+ * - `Strict-Transport-Security` when the request came over HTTPS (directly, or per X-Forwarded-Proto from a
+ *   peer listed in TRUSTED_PROXIES): never on plain HTTP, where it would be ignored anyway.
+ */
+function securityHeaders(protocol: string, reply: FastifyReply): void {
+  reply.header("x-content-type-options", "nosniff");
+  if (protocol === "https") reply.header("strict-transport-security", HSTS);
+  const type = String(reply.getHeader("content-type") ?? "");
+  if (!type.startsWith("text/html")) return;
+  const csp = reply.getHeader("content-security-policy");
+  if (typeof csp === "string" && csp.trim() !== "") {
+    const directives = csp
+      .split(";")
+      .map((d) => d.trim())
+      .filter((d) => d !== "" && !d.startsWith("frame-ancestors"));
+    reply.header("content-security-policy", [...directives, "frame-ancestors 'none'"].join("; "));
+  } else {
+    reply.header("content-security-policy", "frame-ancestors 'none'");
+  }
+  reply.header("x-frame-options", "DENY");
 }
 
 /** Fastify's own request errors (body parsing, limits) in the documented shapes. */

@@ -195,12 +195,23 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
         return `http://${shown}:${address.port}`;
       },
       async close() {
-        if (proxyServer?.listening) {
-          const closed = new Promise<void>((resolve) => proxyServer!.close(() => resolve()));
-          proxyServer.closeIdleConnections();
-          await closed;
+        // A keep-alive connection whose request was in flight when the close began becomes idle only when
+        // that response ends (proxied responses do not pass through Fastify's "connection: close" hook):
+        // sweep idle connections until the listeners are closed, so the drain ends with the last response.
+        const sweep = setInterval(() => {
+          app.server.closeIdleConnections();
+          proxyServer?.closeIdleConnections();
+        }, 100);
+        try {
+          if (proxyServer?.listening) {
+            const closed = new Promise<void>((resolve) => proxyServer!.close(() => resolve()));
+            proxyServer.closeIdleConnections();
+            await closed;
+          }
+          await app.close();
+        } finally {
+          clearInterval(sweep);
         }
-        await app.close();
         for (const resource of opened.reverse()) await resource.close();
       },
     };

@@ -78,9 +78,77 @@ export class TooManyRequestsError extends AppError {
 }
 
 export class UnavailableError extends AppError {
-  constructor(detail = "Service unavailable") {
-    super("SERVICE_UNAVAILABLE", 503, detail);
+  constructor(detail = "Service unavailable", headers: Record<string, string> = {}) {
+    super("SERVICE_UNAVAILABLE", 503, detail, headers);
   }
+}
+
+/** What a client sees while the database or the state store is unreachable (never which one, nor why). */
+export const DEPENDENCY_DOWN_DETAIL = "Service temporarily unavailable, try again shortly";
+/** Seconds a client is asked to wait before retrying during an outage. */
+export const DEPENDENCY_RETRY_AFTER_SEC = 5;
+
+/**
+ * A dependency (database, state store) did not answer: 503 with Retry-After, never a 500 or a hang.
+ * `cause` keeps the driver's error for the server log only.
+ */
+export class DependencyUnavailableError extends UnavailableError {
+  readonly dependency: "database" | "state";
+
+  constructor(dependency: "database" | "state", cause?: unknown) {
+    super(DEPENDENCY_DOWN_DETAIL, { "Retry-After": String(DEPENDENCY_RETRY_AFTER_SEC) });
+    this.dependency = dependency;
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
+  }
+}
+
+/** Error codes of a PostgreSQL connection that is gone or refused (node errno, SQLSTATE class 08/57P, Prisma). */
+const DB_CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "53300", // too_many_connections
+  "P1001", // can't reach database server
+  "P1002", // database server timed out
+  "P1008", // operation timed out
+  "P1017", // server closed the connection
+  "P2024", // timed out fetching a connection from the pool
+]);
+const DB_CONNECTION_MESSAGE =
+  /Connection terminated|Server has closed the connection|Connection refused|connection is closed|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Can't reach database server|server closed the connection|Connection ended unexpectedly|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT/i;
+
+/**
+ * Whether `error` (or anything in its cause chain, Prisma's driver-adapter wrapping included) says the
+ * database connection failed, as opposed to a query that is wrong.
+ */
+export function isDatabaseConnectionError(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === "object" && !seen.has(current)) {
+    seen.add(current);
+    const e = current as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      originalCode?: unknown;
+      kind?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
+    for (const code of [e.code, e.originalCode]) {
+      if (typeof code === "string" && (DB_CONNECTION_CODES.has(code) || code.startsWith("08"))) return true;
+    }
+    if (typeof e.message === "string" && DB_CONNECTION_MESSAGE.test(e.message)) return true;
+    current = e.cause ?? e.meta?.driverAdapterError;
+  }
+  return false;
 }
 
 /** Converts zod issues to the documented 422 entries. `locPrefix` says where the input came from. */
@@ -135,6 +203,15 @@ export function toWireError(
   const appError = error instanceof AppError ? error : cause instanceof AppError ? cause : undefined;
   if (appError)
     return { status: appError.status, body: { detail: appError.detail }, headers: appError.headers };
+
+  if (isDatabaseConnectionError(error)) {
+    options.log.warn({ err: error }, "database unreachable: answered 503");
+    return {
+      status: 503,
+      body: { detail: DEPENDENCY_DOWN_DETAIL },
+      headers: { "Retry-After": String(DEPENDENCY_RETRY_AFTER_SEC) },
+    };
+  }
 
   const zodError = error instanceof ZodError ? error : cause instanceof ZodError ? cause : undefined;
   if (zodError) {

@@ -1,4 +1,4 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -8,6 +8,16 @@ const REDACT = [
   "req.headers.cookie",
   'req.headers["x-hiveguard-key"]',
   'req.headers["x-hiveguard-token"]',
+  // Request headers logged under another name, e.g. @fastify/multipart's busboyOptions at trace level.
+  "*.headers.authorization",
+  "*.headers.cookie",
+  '*.headers["set-cookie"]',
+  '*.headers["x-hiveguard-key"]',
+  '*.headers["x-hiveguard-token"]',
+  "headers.authorization",
+  "headers.cookie",
+  'headers["x-hiveguard-key"]',
+  'headers["x-hiveguard-token"]',
   "*.password",
   "*.secret",
   "*.secretKey",
@@ -16,10 +26,14 @@ const REDACT = [
   "*.token",
 ];
 
-export function createLogger(level: string, options: { name?: string } = {}): Logger {
-  return pino({
+export function createLogger(
+  level: string,
+  options: { name?: string; destination?: DestinationStream } = {},
+): Logger {
+  const settings = {
     name: options.name ?? "hiveguard",
     level,
     redact: { paths: REDACT, censor: "[redacted]" },
-  });
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

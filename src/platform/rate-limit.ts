@@ -33,7 +33,7 @@ export function createRateLimiter(store: StateStore, opts: RateLimitOptions): Ra
   if (!(store instanceof RedisStateStore)) {
     throw new TypeError("a redis-kind state store must be a RedisStateStore");
   }
-  return new RateLimiterRedis({
+  return new BoundedRateLimiterRedis(store.commandTimeoutMs + 250, {
     ...settings,
     storeClient: store.client,
     useRedisPackage: true,
@@ -41,6 +41,58 @@ export function createRateLimiter(store: StateStore, opts: RateLimitOptions): Ra
     rejectIfRedisNotReady: true,
     insuranceLimiter: new RateLimiterMemory({ ...settings, keyPrefix: `insurance:${opts.keyPrefix}` }),
   });
+}
+
+/**
+ * rate-limiter-flexible reads counters with MULTI, which node-redis does not bound in time, and a frozen Redis
+ * keeps its socket open (so `rejectIfRedisNotReady` does not trip): every store call is raced against the
+ * store's command timeout, and a timeout counts as a Redis failure, which hands the call to the insurance
+ * limiter instead of leaving the request hanging.
+ */
+class BoundedRateLimiterRedis extends RateLimiterRedis {
+  constructor(
+    private readonly timeoutMs: number,
+    opts: ConstructorParameters<typeof RateLimiterRedis>[0],
+  ) {
+    super(opts);
+  }
+
+  private bounded<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("rate limiter store timed out")), this.timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  _upsert(...args: unknown[]): Promise<unknown> {
+    return this.bounded(
+      (Reflect.get(RateLimiterRedis.prototype, "_upsert") as (...a: unknown[]) => Promise<unknown>).apply(
+        this,
+        args,
+      ),
+    );
+  }
+
+  _get(...args: unknown[]): Promise<unknown> {
+    return this.bounded(
+      (Reflect.get(RateLimiterRedis.prototype, "_get") as (...a: unknown[]) => Promise<unknown>).apply(
+        this,
+        args,
+      ),
+    );
+  }
+
+  _delete(...args: unknown[]): Promise<unknown> {
+    return this.bounded(
+      (Reflect.get(RateLimiterRedis.prototype, "_delete") as (...a: unknown[]) => Promise<unknown>).apply(
+        this,
+        args,
+      ),
+    );
+  }
 }
 
 /**

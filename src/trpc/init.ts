@@ -4,8 +4,10 @@ import { ZodError } from "zod";
 import { API_KEY_INVALID, type ApiKeyPrincipal, type ApiKeyScope, type Principal } from "../platform/auth.js";
 import {
   AppError,
+  DependencyUnavailableError,
   type ErrorDetail,
   ForbiddenError,
+  isDatabaseConnectionError,
   UnauthorizedError,
   zodIssuesToDetail,
 } from "../platform/errors.js";
@@ -69,24 +71,39 @@ export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.meta({ auth: "public" });
+/**
+ * Every procedure starts here: a database that cannot be reached becomes 503 {"detail"} with Retry-After on
+ * every transport (REST, tRPC, GraphQL) instead of a 500. (State-store failures already arrive as
+ * DependencyUnavailableError from the store itself.)
+ */
+const baseProcedure = t.procedure.use(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && !(result.error.cause instanceof AppError) && isDatabaseConnectionError(result.error)) {
+    throw new DependencyUnavailableError("database", result.error.cause ?? result.error);
+  }
+  return result;
+});
+
+export const publicProcedure = baseProcedure.meta({ auth: "public" });
 
 /**
  * HTTP Basic with the configured dashboard credentials (constant-time comparison, rate-limited failures),
  * or the login form's session cookie; with the cookie, mutations also need the X-Requested-With header.
  */
-export const dashboardProcedure = t.procedure.meta({ auth: "dashboard" }).use(async ({ ctx, next, type }) => {
-  const principal = await ctx.deps.auth.dashboard.authenticateRequest(ctx.req.headers, ctx.req.ip, {
-    write: type !== "query",
+export const dashboardProcedure = baseProcedure
+  .meta({ auth: "dashboard" })
+  .use(async ({ ctx, next, type }) => {
+    const principal = await ctx.deps.auth.dashboard.authenticateRequest(ctx.req.headers, ctx.req.ip, {
+      write: type !== "query",
+    });
+    return next({ ctx: { principal } });
   });
-  return next({ ctx: { principal } });
-});
 
 /**
  * `X-HiveGuard-Key`, verified by the guard module's key service once it is registered; the key must hold
  * the procedure's `scope` (every API-key procedure names one).
  */
-export const apiKeyProcedure = t.procedure.meta({ auth: "apiKey" }).use(async ({ ctx, meta, next }) => {
+export const apiKeyProcedure = baseProcedure.meta({ auth: "apiKey" }).use(async ({ ctx, meta, next }) => {
   const rawKey = headerValue(ctx.req.headers, "x-hiveguard-key");
   const verify = ctx.deps.auth.apiKey;
   const principal = rawKey && verify ? await verify(rawKey, ctx.req.ip) : null;
@@ -99,7 +116,7 @@ export const apiKeyProcedure = t.procedure.meta({ auth: "apiKey" }).use(async ({
 });
 
 /** `Authorization: Bearer <JWT>`, verified by the bench module's user service once it is registered. */
-export const userProcedure = t.procedure.meta({ auth: "user" }).use(async ({ ctx, next }) => {
+export const userProcedure = baseProcedure.meta({ auth: "user" }).use(async ({ ctx, next }) => {
   const match = /^Bearer\s+(\S+)$/i.exec(headerValue(ctx.req.headers, "authorization") ?? "");
   const verify = ctx.deps.auth.user;
   const principal = match && verify ? await verify(match[1]!) : null;

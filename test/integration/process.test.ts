@@ -1,4 +1,5 @@
-import { request } from "node:http";
+import { createServer as createHttpServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,6 +101,47 @@ describe("the server process (npm start)", { timeout: 180_000 }, () => {
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text).risk_threshold).toBe(0.42);
     expect(await server.exited).toBe(0);
+  });
+
+  it("lets a slow proxied request finish while SIGTERM is processed, and refuses new connections meanwhile", async () => {
+    // The protected site answers after 1.5 s; the visitor is let through (empty pool, fail-open).
+    const upstream = createHttpServer((req, res) => {
+      setTimeout(() => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end(`slow answer for ${req.url}`);
+      }, 1500);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const server = start({
+        HIVEGUARD_DATA_DIR: mkdtempSync(join(tmpdir(), "hiveguard-process-")),
+        TARGET_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+      });
+      const [, url] = await server.waitFor(/HiveGuard \S+ at (http:\/\/\S+)/);
+      const slow = fetch(`${url}/slow/page`, { headers: { accept: "application/json" } }).then(
+        async (res) => ({
+          status: res.status,
+          text: await res.text(),
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      server.child.kill("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // A new connection during the drain is not served.
+      const late = await fetch(`${url}/api/v1/health`).then(
+        (res) => res.status,
+        () => "refused",
+      );
+      expect(late === "refused" || late === 503).toBe(true);
+      expect(await slow).toEqual({ status: 200, text: "slow answer for /slow/page" });
+      expect({ code: await server.exited, output: server.output() }).toEqual({
+        code: 0,
+        output: expect.any(String),
+      });
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
   });
 
   it("refuses to start in production without a strong SECRET_KEY, with a clear message and no stack", async () => {

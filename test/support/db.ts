@@ -12,8 +12,10 @@ export interface TestDatabase {
   cleanup(): Promise<void>;
 }
 
-export async function openTestDatabase(logger: Logger): Promise<TestDatabase> {
-  const databaseUrl = process.env.DATABASE_URL;
+export async function openTestDatabase(
+  logger: Logger,
+  databaseUrl: string | undefined = process.env.DATABASE_URL,
+): Promise<TestDatabase> {
   if (!databaseUrl) {
     const db = await openDatabase({ dataDir: IN_MEMORY, logger });
     return { db, cleanup: () => db.close() };

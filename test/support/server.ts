@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/platform/db.js";
-import { createLogger } from "../../src/platform/logger.js";
+import { createLogger, type Logger } from "../../src/platform/logger.js";
 import type { StateStore } from "../../src/platform/state/index.js";
 import { createServer, type HiveGuardServer } from "../../src/server.js";
 import { openTestDatabase } from "./db.js";
@@ -31,6 +31,10 @@ export interface SharedBackends {
   statePrefix: string;
   secretKey: string;
   dashboardPassword: string;
+  /** The PostgreSQL URL the database was opened on (DATABASE_URL, or the test's own `databaseUrl`). */
+  databaseUrl: string | undefined;
+  /** The Redis URL the state store was opened on (REDIS_URL, or the test's own `redisUrl`). */
+  redisUrl: string | undefined;
 }
 
 const testLog = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
@@ -41,38 +45,45 @@ const testLog = createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
  * test files can run in parallel. Pass `sharedWith` to start a second instance on the same backends.
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; sharedWith?: TestServer } = {},
+  options: {
+    env?: Record<string, string>;
+    sharedWith?: TestServer;
+    /** A PostgreSQL server of the test's own (e.g. behind a proxy it can cut) instead of DATABASE_URL. */
+    databaseUrl?: string;
+    /** A Redis of the test's own (e.g. a redis-server it can stop) instead of REDIS_URL. */
+    redisUrl?: string;
+    /** The server's logger (default: silent, or TEST_LOG_LEVEL), e.g. to capture what it logs. */
+    log?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const cleanups: (() => Promise<void>)[] = [];
   const base = options.sharedWith?.shared;
+  const databaseUrl = base ? base.databaseUrl : (options.databaseUrl ?? process.env.DATABASE_URL);
+  const redisUrl = base ? base.redisUrl : (options.redisUrl ?? process.env.REDIS_URL);
 
   let db: Database;
   let dbSchema = base?.dbSchema;
-  if (base && process.env.DATABASE_URL) {
+  if (base && databaseUrl) {
     // A second instance gets its own connection to the same schema, as a second process would.
-    db = await openDatabase({
-      databaseUrl: process.env.DATABASE_URL,
-      schema: base.dbSchema,
-      logger: testLog,
-    });
+    db = await openDatabase({ databaseUrl, schema: base.dbSchema, logger: testLog });
     cleanups.push(() => db.close());
   } else if (base) {
     db = base.db;
   } else {
-    const fresh = await openTestDatabase(testLog);
+    const fresh = await openTestDatabase(testLog, databaseUrl);
     db = fresh.db;
     dbSchema = fresh.schema;
     cleanups.push(fresh.cleanup);
   }
 
-  const kind = process.env.REDIS_URL ? "redis" : "memory";
+  const kind = redisUrl ? "redis" : "memory";
   let state: StateStore;
   let statePrefix: string;
   if (base && kind === "memory") {
     state = base.state;
     statePrefix = base.statePrefix;
   } else {
-    const opened = await openTestState(testLog, kind, { prefix: base?.statePrefix });
+    const opened = await openTestState(testLog, kind, { prefix: base?.statePrefix, redisUrl });
     state = opened.store;
     statePrefix = opened.prefix;
     cleanups.push(base ? () => opened.store.close() : opened.cleanup);
@@ -94,7 +105,7 @@ export async function startTestServer(
     ...options.env,
   });
 
-  const server = await createServer({ config, log: testLog, db, state });
+  const server = await createServer({ config, log: options.log ?? testLog, db, state });
   const address = await server.app.listen({ host: "127.0.0.1", port: 0 });
   const proxyUrl = await server.listenProxy("127.0.0.1");
 
@@ -104,7 +115,7 @@ export async function startTestServer(
     server,
     config,
     dashboardAuth: `Basic ${Buffer.from(`admin:${dashboardPassword}`).toString("base64")}`,
-    shared: { db, dbSchema, state, statePrefix, secretKey, dashboardPassword },
+    shared: { db, dbSchema, state, statePrefix, secretKey, dashboardPassword, databaseUrl, redisUrl },
     async close() {
       await server.close();
       for (const cleanup of cleanups.reverse()) await cleanup();

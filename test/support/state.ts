@@ -35,14 +35,16 @@ let redisFailure: Error | undefined;
 export async function openTestState(
   logger: Logger,
   kind: StateBackend,
-  opts: { prefix?: string } = {},
+  opts: { prefix?: string; redisUrl?: string } = {},
 ): Promise<TestState> {
   const prefix = opts.prefix ?? randomPrefix();
-  const redisUrl = kind === "redis" ? process.env.REDIS_URL : undefined;
+  const own = opts.redisUrl !== undefined && opts.redisUrl !== process.env.REDIS_URL;
+  const redisUrl = kind === "redis" ? (opts.redisUrl ?? process.env.REDIS_URL) : undefined;
   if (kind === "redis" && !redisUrl) throw new Error("REDIS_URL must be set to test the redis backend");
-  if (kind === "redis" && redisFailure) throw redisFailure;
+  if (kind === "redis" && redisFailure && !own) throw redisFailure;
   const store = await createStateStore({ redisUrl, prefix, logger }).catch((err: Error) => {
-    if (kind === "redis") redisFailure = err; // the rest of the file fails at once instead of retrying
+    // the rest of the file fails at once instead of retrying (not for a test's own Redis)
+    if (kind === "redis" && !own) redisFailure = err;
     throw err;
   });
   return {

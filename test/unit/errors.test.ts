@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import {
+  DependencyUnavailableError,
+  isDatabaseConnectionError,
   NotFoundError,
   TooManyRequestsError,
   toWireError,
@@ -48,5 +50,45 @@ describe("toWireError", () => {
     expect(JSON.stringify(wire.body)).not.toContain("hunter2");
     expect(wire.body.error_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.stringify(entries)).toContain(wire.body.error_id!);
+  });
+});
+
+describe("dependency outages", () => {
+  it("recognises a lost database connection however the driver wraps it, and nothing else", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    expect(isDatabaseConnectionError(refused)).toBe(true);
+    expect(
+      isDatabaseConnectionError(
+        new Error("outer", { cause: new Error("Connection terminated unexpectedly") }),
+      ),
+    ).toBe(true);
+    expect(
+      isDatabaseConnectionError({
+        code: "P2010",
+        meta: { driverAdapterError: { cause: { originalCode: "57P01" } } },
+      }),
+    ).toBe(true);
+    expect(isDatabaseConnectionError({ meta: { driverAdapterError: { code: "08006" } } })).toBe(true);
+    expect(
+      isDatabaseConnectionError(new Error("Raw query failed. Message: `Server has closed the connection.`")),
+    ).toBe(true);
+    expect(isDatabaseConnectionError(Object.assign(new Error("duplicate key"), { code: "23505" }))).toBe(
+      false,
+    );
+    expect(isDatabaseConnectionError(new TypeError("x is undefined"))).toBe(false);
+  });
+
+  it("answers 503 with Retry-After and a detail that names nothing internal", () => {
+    const warnings: unknown[] = [];
+    const log = { error: () => {}, warn: (...args: unknown[]) => warnings.push(args) } as never;
+    const lost = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    const expected = {
+      status: 503,
+      body: { detail: "Service temporarily unavailable, try again shortly" },
+      headers: { "Retry-After": "5" },
+    };
+    expect(toWireError(lost, { log })).toEqual(expected);
+    expect(toWireError(new DependencyUnavailableError("state", lost), { log })).toEqual(expected);
+    expect(warnings.length).toBe(1);
   });
 });

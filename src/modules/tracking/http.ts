@@ -7,7 +7,7 @@ import { Encoder } from "@msgpack/msgpack";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import yazl from "yazl";
 import { z } from "zod";
-import { NotFoundError, ValidationError, zodIssuesToDetail } from "../../platform/errors.js";
+import { ForbiddenError, NotFoundError, ValidationError, zodIssuesToDetail } from "../../platform/errors.js";
 import type { AppDeps } from "../../trpc/context.js";
 import type { MetricEvent, StatusEvent, TrackingEvent } from "./events.js";
 import { registerTrackingPages } from "./pages.js";
@@ -26,6 +26,20 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: "pa
   if (!result.success)
     throw new ValidationError(zodIssuesToDetail(result.error.issues, (path) => [where, ...path.map(String)]));
   return result.data;
+}
+
+/** A request a browser sent on behalf of another site (Sec-Fetch-Site, else an Origin of another host). */
+export function isCrossSite(request: FastifyRequest): boolean {
+  const site = request.headers["sec-fetch-site"];
+  if (site === "cross-site" || site === "same-site") return true;
+  const origin = request.headers.origin;
+  if (typeof origin !== "string" || origin === "") return false;
+  if (origin === "null") return true;
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    return true;
+  }
 }
 
 export function trackingAuthorizer(deps: AppDeps) {
@@ -215,6 +229,10 @@ export async function registerTrackingRoutes(app: FastifyInstance, deps: AppDeps
     });
     scope.post("/tracker/api/v1/projects/:project/runs/:run/artifacts", async (request, reply) => {
       await authorize(request);
+      // The one mutation a plain HTML form can send (multipart is a "simple" content type, so no CORS
+      // preflight stops it), with the Basic credentials a browser remembers: refuse cross-site senders.
+      // Browsers always send Origin (and Sec-Fetch-Site) on cross-origin POSTs; the SDK sends neither.
+      if (isCrossSite(request)) throw new ForbiddenError("Cross-site upload refused");
       const { project, run } = parse(runParams, request.params, "path");
       if (!request.isMultipart())
         throw ValidationError.field(

@@ -124,6 +124,9 @@ export const trackingOpenApiPaths: ZodOpenApiPathsObject = {
           content: { "application/json": {} },
         },
         413: error("Artifact larger than TRACKING_MAX_ARTIFACT_MB"),
+        403: error(
+          "Sent by a browser on behalf of another site (Origin / Sec-Fetch-Site): cross-site uploads are refused",
+        ),
         ...common,
       },
     },

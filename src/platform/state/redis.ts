@@ -1,4 +1,5 @@
-import { createClient, type RedisClientType } from "redis";
+import { createClient, ErrorReply, type RedisClientType } from "redis";
+import { DependencyUnavailableError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { type StateStore, ttlArg } from "./types.js";
 
@@ -43,7 +44,10 @@ export class RedisStateStore implements StateStore {
   readonly #logger: Logger;
   readonly #where: string;
   readonly #startupRetries: number;
+  readonly #timeoutMs: number;
   #subscriber: Promise<RedisClient> | undefined;
+  /** Called when the subscriber connection is back after a loss: messages may have been missed. */
+  readonly #resyncs = new Set<() => void>();
   #closed = false;
   #lastErrorLog = 0;
   #suppressedErrors = 0;
@@ -53,14 +57,20 @@ export class RedisStateStore implements StateStore {
     this.#where = describeRedisUrl(opts.url);
     this.#logger = opts.logger.child({ component: "state", backend: "redis" });
     this.#startupRetries = opts.startupRetries ?? 5;
+    this.#timeoutMs = opts.commandTimeoutMs ?? 2_000;
     const policy = this.#connectionPolicy("commands");
     this.client = createClient({
       url: opts.url,
       disableOfflineQueue: true,
-      commandOptions: { timeout: opts.commandTimeoutMs ?? 2_000 },
+      commandOptions: { timeout: this.#timeoutMs },
       socket: policy.socket,
     });
     policy.attach(this.client);
+  }
+
+  /** How long one command may take before it counts as failed. */
+  get commandTimeoutMs(): number {
+    return this.#timeoutMs;
   }
 
   /** Connects, or throws a clear error when Redis cannot be reached at start-up. */
@@ -102,7 +112,18 @@ export class RedisStateStore implements StateStore {
     const attach = (client: RedisClient) => {
       client.on("error", (err: Error) => this.#logError(err, connection));
       client.on("ready", () => {
-        if (everReady) this.#logger.info({ connection }, "redis connection restored");
+        if (everReady) {
+          this.#logger.info({ connection }, "redis connection restored");
+          if (connection === "subscriber") {
+            for (const resync of this.#resyncs) {
+              try {
+                resync();
+              } catch (err) {
+                this.#logger.error({ err }, "pub/sub resync handler threw");
+              }
+            }
+          }
+        }
         everReady = true;
       });
     };
@@ -123,12 +144,41 @@ export class RedisStateStore implements StateStore {
     this.#suppressedErrors = 0;
   }
 
+  /**
+   * Every command goes through here: bounded in time (node-redis bounds single commands but not MULTI, and
+   * a frozen server keeps the socket open), and any failure to reach Redis becomes a
+   * DependencyUnavailableError, which every transport answers with 503 {"detail"} and Retry-After.
+   * Errors Redis itself replies (wrong type...) stay what they are, except "not ready yet" replies.
+   */
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`redis command timed out after ${this.#timeoutMs} ms`)),
+        this.#timeoutMs + 250,
+      );
+    });
+    try {
+      return await Promise.race([command(), timeout]);
+    } catch (err) {
+      // Our own argument checks (ttlArg) and replies Redis gives to a wrong command are not outages.
+      if (err instanceof RangeError || err instanceof TypeError) throw err;
+      if (err instanceof ErrorReply && !/^(LOADING|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN)/.test(err.message))
+        throw err;
+      throw new DependencyUnavailableError("state", err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   #k(key: string): string {
     return `${this.prefix}:${key}`;
   }
 
   async get(key: string): Promise<string | null> {
-    return this.client.get(this.#k(key));
+    return this.#run(async () => {
+      return this.client.get(this.#k(key));
+    });
   }
 
   async set(
@@ -136,96 +186,136 @@ export class RedisStateStore implements StateStore {
     value: string,
     opts: { ttlMs?: number; ifNotExists?: boolean } = {},
   ): Promise<boolean> {
-    const reply = await this.client.set(this.#k(key), value, {
-      ...(opts.ttlMs !== undefined && { expiration: { type: "PX", value: ttlArg(opts.ttlMs) } }),
-      ...(opts.ifNotExists && { condition: "NX" }),
+    return this.#run(async () => {
+      const reply = await this.client.set(this.#k(key), value, {
+        ...(opts.ttlMs !== undefined && { expiration: { type: "PX", value: ttlArg(opts.ttlMs) } }),
+        ...(opts.ifNotExists && { condition: "NX" }),
+      });
+      return reply !== null;
     });
-    return reply !== null;
   }
 
   async del(...keys: string[]): Promise<number> {
-    if (keys.length === 0) return 0;
-    return this.client.del(keys.map((key) => this.#k(key)));
+    return this.#run(async () => {
+      if (keys.length === 0) return 0;
+      return this.client.del(keys.map((key) => this.#k(key)));
+    });
   }
 
   async take(key: string): Promise<string | null> {
-    return this.client.getDel(this.#k(key));
+    return this.#run(async () => {
+      return this.client.getDel(this.#k(key));
+    });
   }
 
   async incr(key: string, by = 1, ttlMs?: number): Promise<number> {
-    const k = this.#k(key);
-    if (ttlMs === undefined) return this.client.incrBy(k, by);
-    // One transaction: create the counter with its TTL only if absent, then increment.
-    const [, value] = await this.client
-      .multi()
-      .set(k, "0", { condition: "NX", expiration: { type: "PX", value: ttlArg(ttlMs) } })
-      .incrBy(k, by)
-      .exec();
-    return Number(value);
+    return this.#run(async () => {
+      const k = this.#k(key);
+      if (ttlMs === undefined) return this.client.incrBy(k, by);
+      // One transaction: create the counter with its TTL only if absent, then increment.
+      const [, value] = await this.client
+        .multi()
+        .set(k, "0", { condition: "NX", expiration: { type: "PX", value: ttlArg(ttlMs) } })
+        .incrBy(k, by)
+        .exec();
+      return Number(value);
+    });
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {
-    return (await this.client.pExpire(this.#k(key), Math.ceil(ttlMs))) === 1;
+    return this.#run(async () => {
+      return (await this.client.pExpire(this.#k(key), Math.ceil(ttlMs))) === 1;
+    });
   }
 
   async ttl(key: string): Promise<number | null> {
-    const ms = await this.client.pTTL(this.#k(key));
-    return ms >= 0 ? ms : null;
+    return this.#run(async () => {
+      const ms = await this.client.pTTL(this.#k(key));
+      return ms >= 0 ? ms : null;
+    });
   }
 
   async hset(key: string, fields: Record<string, string>): Promise<void> {
-    if (Object.keys(fields).length === 0) return;
-    await this.client.hSet(this.#k(key), fields);
+    return this.#run(async () => {
+      if (Object.keys(fields).length === 0) return;
+      await this.client.hSet(this.#k(key), fields);
+    });
   }
 
   async hget(key: string, field: string): Promise<string | null> {
-    return (await this.client.hGet(this.#k(key), field)) ?? null;
+    return this.#run(async () => {
+      return (await this.client.hGet(this.#k(key), field)) ?? null;
+    });
   }
 
   async hgetall(key: string): Promise<Record<string, string>> {
-    return { ...(await this.client.hGetAll(this.#k(key))) };
+    return this.#run(async () => {
+      return { ...(await this.client.hGetAll(this.#k(key))) };
+    });
   }
 
   async hdel(key: string, ...fields: string[]): Promise<number> {
-    if (fields.length === 0) return 0;
-    return this.client.hDel(this.#k(key), fields);
+    return this.#run(async () => {
+      if (fields.length === 0) return 0;
+      return this.client.hDel(this.#k(key), fields);
+    });
   }
 
   async hincrby(key: string, field: string, by: number): Promise<number> {
-    return this.client.hIncrBy(this.#k(key), field, by);
+    return this.#run(async () => {
+      return this.client.hIncrBy(this.#k(key), field, by);
+    });
   }
 
   async sadd(key: string, ...members: string[]): Promise<number> {
-    if (members.length === 0) return 0;
-    return this.client.sAdd(this.#k(key), members);
+    return this.#run(async () => {
+      if (members.length === 0) return 0;
+      return this.client.sAdd(this.#k(key), members);
+    });
   }
 
   async srem(key: string, ...members: string[]): Promise<number> {
-    if (members.length === 0) return 0;
-    return this.client.sRem(this.#k(key), members);
+    return this.#run(async () => {
+      if (members.length === 0) return 0;
+      return this.client.sRem(this.#k(key), members);
+    });
   }
 
   async smembers(key: string): Promise<string[]> {
-    return this.client.sMembers(this.#k(key));
+    return this.#run(async () => {
+      return this.client.sMembers(this.#k(key));
+    });
   }
 
   async sismember(key: string, member: string): Promise<boolean> {
-    return (await this.client.sIsMember(this.#k(key), member)) === 1;
+    return this.#run(async () => {
+      return (await this.client.sIsMember(this.#k(key), member)) === 1;
+    });
   }
 
   async scard(key: string): Promise<number> {
-    return this.client.sCard(this.#k(key));
+    return this.#run(async () => {
+      return this.client.sCard(this.#k(key));
+    });
   }
 
   async spop(key: string): Promise<string | null> {
-    return this.client.sPop(this.#k(key));
+    return this.#run(async () => {
+      return this.client.sPop(this.#k(key));
+    });
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.client.publish(this.#k(channel), message);
+    return this.#run(async () => {
+      await this.client.publish(this.#k(channel), message);
+    });
   }
 
-  async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
+  async subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    options: { onResync?: () => void } = {},
+  ): Promise<() => Promise<void>> {
     const subscriber = await this.#openSubscriber();
     // node-redis queues SUBSCRIBE while reconnecting, whatever disableOfflineQueue says: fail fast instead.
     if (!subscriber.isReady) throw new Error("redis subscriber connection is not ready");
@@ -242,9 +332,12 @@ export class RedisStateStore implements StateStore {
       }
     };
     await subscriber.subscribe(name, listener);
+    const resync = options.onResync;
+    if (resync) this.#resyncs.add(resync);
     return async () => {
       if (!active) return;
       active = false; // delivery stops now, whatever happens to the UNSUBSCRIBE below
+      if (resync) this.#resyncs.delete(resync);
       if (!subscriber.isOpen) return;
       const unsubscribed = subscriber.unsubscribe(name, listener);
       // While reconnecting, the command waits for the connection; the caller need not.
@@ -271,7 +364,9 @@ export class RedisStateStore implements StateStore {
   }
 
   async ping(): Promise<void> {
-    await this.client.ping();
+    return this.#run(async () => {
+      await this.client.ping();
+    });
   }
 
   async close(): Promise<void> {

@@ -39,8 +39,15 @@ export interface StateStore {
   spop(key: string): Promise<string | null>;
 
   publish(channel: string, message: string): Promise<void>;
-  /** Resolves once the subscription is active; returns the function that ends it. */
-  subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Resolves once the subscription is active; returns the function that ends it. `onResync` is called when
+   * messages may have been missed (the subscriber connection was lost and is back): drop what was cached.
+   */
+  subscribe(
+    channel: string,
+    handler: (message: string) => void,
+    options?: { onResync?: () => void },
+  ): Promise<() => Promise<void>>;
 
   /** Throws when the backend does not answer within about 2 s (readiness probe). */
   ping(): Promise<void>;

@@ -67,7 +67,13 @@ export class ApiKeyService {
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.state.subscribe(REVOKED_CHANNEL, (keyHash) => this.evict(keyHash));
+    // After a lost pub/sub connection a revocation may have been missed: forget every cached key.
+    this.unsubscribe = await this.state.subscribe(REVOKED_CHANNEL, (keyHash) => this.evict(keyHash), {
+      onResync: () => {
+        this.generation++;
+        this.cache.clear();
+      },
+    });
   }
 
   async stop(): Promise<void> {
@@ -128,7 +134,11 @@ export class ApiKeyService {
     });
     if (count === 0) throw new NotFoundError("API key not found");
     this.evict(row.keyHash);
-    await this.state.publish(REVOKED_CHANNEL, row.keyHash);
+    // The database is the truth: if the state store is away, the revocation still stands; other instances
+    // drop their caches when their pub/sub connection comes back (resync), or when the entry expires (60 s).
+    await this.state.publish(REVOKED_CHANNEL, row.keyHash).catch((error: unknown) => {
+      this.log.warn({ err: error, apiKeyId: id }, "revocation not published (state store unavailable)");
+    });
     this.log.info({ apiKeyId: id }, "API key revoked");
   }
 

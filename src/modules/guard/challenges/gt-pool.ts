@@ -25,7 +25,9 @@ export class GtPoolMonitor {
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.state.subscribe(ITEMS_CHANGED_CHANNEL, () => void this.refresh());
+    this.unsubscribe = await this.state.subscribe(ITEMS_CHANGED_CHANNEL, () => void this.refresh(), {
+      onResync: () => void this.refresh(),
+    });
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.refreshMs);
     this.timer.unref();

@@ -42,11 +42,12 @@ export class ProxyRuleService {
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, () => {
+    const changed = () => {
       void this.reload().catch((error: unknown) =>
         this.log.error({ err: error }, "reloading proxy rules failed; keeping the previous set"),
       );
-    });
+    };
+    this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, changed, { onResync: changed });
     await this.reload();
   }
 

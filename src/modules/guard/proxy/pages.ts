@@ -5,6 +5,15 @@ export function wantsHtml(method: string | undefined, accept: string | undefined
   return (method === "GET" || method === "HEAD") && accept !== undefined && accept.includes("text/html");
 }
 
+/** Headers on every page HiveGuard writes itself on the proxy path: no framing, no sniffing, no scripts. */
+export const OWN_PAGE_HEADERS = {
+  "content-security-policy":
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+} as const;
+
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(title: string, body: string): string {
@@ -36,6 +45,7 @@ export function sendError(
     "content-type": html ? "text/html; charset=utf-8" : "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
+    ...OWN_PAGE_HEADERS,
   });
   res.end(body);
 }
@@ -53,6 +63,7 @@ export function sendDemoPage(res: ServerResponse, method: string | undefined, ur
     "content-type": "text/html; charset=utf-8",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
+    ...OWN_PAGE_HEADERS,
   });
   res.end(method === "HEAD" ? undefined : body);
 }

@@ -37,13 +37,14 @@ export class RuntimeConfigService {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, () => {
+    const changed = () => {
       this.cached = null;
       void this.get().then(
         (config) => this.applyLogLevel(config),
         () => {},
       );
-    });
+    };
+    this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, changed, { onResync: changed });
     this.applyLogLevel(await this.get());
   }
 

@@ -1,0 +1,172 @@
+/**
+ * Database outage: HiveGuard reaches PostgreSQL through a TCP proxy this test owns, which it cuts (every
+ * connection dropped, new ones refused) under traffic and then restores. While the database is away: no hang,
+ * no crash, no 500: what needs the database answers 503 {"detail"} with Retry-After on REST, tRPC and GraphQL;
+ * readiness names the database; visitors holding a token still reach the site. Afterwards the same process
+ * serves again by itself, and every vote that was acknowledged is in the database.
+ * Needs PostgreSQL (DATABASE_URL, else the local default server); skipped only where PostgreSQL is not installed.
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answersFor, configure, type Seeded, seed } from "../guard/challenge-helpers.js";
+import { STACK_TRACE } from "../guard/helpers.js";
+import { startUpstream, type Upstream } from "../proxy/helpers.js";
+import { hasBinary, startTcpProxy, type TcpProxy } from "../support/outage.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+const POSTGRES_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+const POSTGRES = Boolean(process.env.DATABASE_URL) || hasBinary("pg_isready") || hasBinary("postgres");
+const HANG_MS = 20_000;
+
+let proxy: TcpProxy;
+let upstream: Upstream;
+let t: TestServer;
+let seeded: Seeded;
+const acknowledged = new Map<string, number>();
+
+async function request(path: string, init: RequestInit = {}) {
+  const res = await fetch(`${t.url}${path}`, { ...init, signal: AbortSignal.timeout(HANG_MS) });
+  const text = await res.text();
+  expect(text).not.toMatch(STACK_TRACE);
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body, text, headers: res.headers };
+}
+
+async function round(userAgent = `voter-${randomBytes(6).toString("hex")}`) {
+  const headers = { "x-hiveguard-key": seeded.key, "user-agent": userAgent };
+  const generated = await request("/api/v1/challenge/generate", { headers });
+  if (generated.status !== 200)
+    return { generate: generated.status, body: generated.body, headers: generated.headers };
+  const unknown = generated.body.items.find((item: any) => !seeded.gt.has(item.data_ref));
+  const submitted = await request("/api/v1/challenge/submit", {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify(answersFor(generated.body, seeded)),
+  });
+  if (submitted.status === 200 && submitted.body.passed === true && unknown) {
+    acknowledged.set(unknown.data_ref, (acknowledged.get(unknown.data_ref) ?? 0) + 1);
+  }
+  return {
+    generate: 200,
+    submit: submitted.status,
+    body: submitted.body,
+    headers: submitted.headers,
+    token: submitted.body.token as string | null,
+  };
+}
+
+async function traffic(count: number, concurrency = 4) {
+  const results: Awaited<ReturnType<typeof round>>[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < count) results.push(await round());
+    }),
+  );
+  return results;
+}
+
+describe.skipIf(!POSTGRES)(
+  "database outage (PostgreSQL behind a TCP proxy the test owns)",
+  { timeout: 120_000 },
+  () => {
+    beforeAll(async () => {
+      proxy = await startTcpProxy(POSTGRES_URL, 5432);
+      upstream = await startUpstream();
+      t = await startTestServer({ databaseUrl: proxy.url, env: { TARGET_URL: upstream.url } });
+      await configure(t, { consensus_min_votes: 1000 });
+      seeded = await seed(t, { gt: 10, unknown: 200 });
+    }, 120_000);
+
+    afterAll(async () => {
+      await proxy?.restore().catch(() => {});
+      await t?.close();
+      await upstream?.close();
+      await proxy?.stop();
+    });
+
+    it("cut under traffic: 503 {detail} + Retry-After everywhere the database is needed, readiness unready, tokens still pass", async () => {
+      const holderUa = "db-outage-token-holder/1.0";
+      const holder = await round(holderUa);
+      expect(holder.submit).toBe(200);
+      const tokenHeaders = {
+        "user-agent": holderUa,
+        "x-hiveguard-token": holder.token!,
+        accept: "application/json",
+      };
+
+      const running = traffic(40, 4);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await proxy.cut();
+      const during = await traffic(8, 2);
+      const all = [...(await running), ...during];
+      for (const result of all) {
+        for (const status of [result.generate, result.submit ?? result.generate])
+          expect([200, 503]).toContain(status);
+      }
+      for (const result of during) {
+        expect(result.generate === 503 || result.submit === 503).toBe(true);
+        expect(result.body).toEqual({ detail: "Service temporarily unavailable, try again shortly" });
+        expect(result.headers.get("retry-after")).toBe("5");
+      }
+
+      const ready = await request("/api/v1/ready");
+      expect(ready.status).toBe(503);
+      expect(ready.body).toEqual({ detail: "Not ready: database not answering" });
+
+      const auth = { authorization: t.dashboardAuth };
+      const rest = await request("/dashboard/api/item-datasets", { headers: auth });
+      expect(rest.status).toBe(503);
+      expect(rest.body.detail).toMatch(/unavailable/);
+      const rpc = await request("/trpc/guard.datasets.list", { headers: auth });
+      expect(rpc.status).toBe(503);
+      const gql = await request("/graphql", {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ __schema { queryType { name } } }" }),
+      });
+      expect(gql.status).toBe(200);
+      const exportRes = await request(
+        `/dashboard/api/item-datasets/${seeded.datasetId}/labeled/export?fmt=json`,
+        {
+          headers: auth,
+        },
+      );
+      expect(exportRes.status).toBe(503);
+      const items = await request("/api/v1/data/items", { headers: { "x-hiveguard-key": seeded.key } });
+      expect(items.status).toBe(503);
+      // Runtime config lives in the state store: still served.
+      expect((await request("/dashboard/api/config", { headers: auth })).status).toBe(200);
+      // The proxy decides from memory (rules, GT pool, token check): the site stays reachable for token holders.
+      const proxied = await request("/a/page", { headers: tokenHeaders });
+      expect(proxied.status).toBe(200);
+      expect(proxied.headers.get("x-upstream")).toBe("yes");
+
+      await proxy.restore();
+    });
+
+    it("recovers without a restart, and no acknowledged vote is lost", async () => {
+      await expect.poll(async () => (await request("/api/v1/ready")).status, { timeout: 30_000 }).toBe(200);
+      const after = await traffic(10, 2);
+      expect(after.map((r) => [r.generate, r.submit])).toEqual(after.map(() => [200, 200]));
+
+      const rows = await t.server.deps.db.prisma.$queryRawUnsafe<{ data_ref: string; votes: number }[]>(
+        `SELECT i.data_ref, count(v.*)::int AS votes FROM items i LEFT JOIN votes v ON v.item_id = i.id
+       WHERE i.dataset_id = $1::uuid GROUP BY i.data_ref`,
+        seeded.datasetId,
+      );
+      const stored = new Map(rows.map((row) => [row.data_ref, row.votes]));
+      let total = 0;
+      for (const [ref, count] of acknowledged) {
+        expect({ ref, atLeast: (stored.get(ref) ?? 0) >= count }).toEqual({ ref, atLeast: true });
+        total += count;
+      }
+      expect(total).toBeGreaterThan(10);
+    });
+  },
+);
