@@ -165,9 +165,14 @@ describe("dashboard-credential routes (from /openapi.json)", () => {
     expect(dashboard.some((op) => op.path.startsWith("/dashboard/api/"))).toBe(true);
     expect(dashboard.some((op) => op.path.startsWith("/api/projects"))).toBe(true);
     expect(dashboard.some((op) => op.path.startsWith("/tracker/"))).toBe(true);
-    // Routes without credentials are only these: health, readiness, the widget and the hosted challenge page.
+    // Routes without credentials are only these: health, readiness, the widget and the hosted challenge page,
+    // and the dashboard's sign-in, sign-out and "who am I" (test/dashboard/graphql.test.ts covers them).
     const unauthenticated = operations.filter((op) => !op.scheme).map((op) => op.path);
-    for (const path of unauthenticated) expect(path).toMatch(/^\/api\/v1\/(health|ready)$|^\/_hiveguard\//);
+    for (const path of unauthenticated) {
+      expect(path).toMatch(
+        /^\/api\/v1\/(health|ready)$|^\/_hiveguard\/|^\/dashboard\/(login|logout|session)$/,
+      );
+    }
   });
 
   it("REST: every one refuses missing, wrong and API-key credentials with the documented 401, and writes nothing", async () => {

@@ -185,6 +185,20 @@ describe("decision", () => {
     expect(byHeader.json.headers.cookie).toBeUndefined();
     for (const seen of upstream.seen) expect(JSON.stringify(seen.rawHeaders)).not.toContain(token);
 
+    // An operator signed in to the dashboard on the same origin: the session cookie stays with HiveGuard.
+    const session = "hg_session=operator-session-token";
+    const signedIn = await http(`${t.url}/members`, {
+      headers: { "user-agent": userAgent, cookie: `theme=dark; ${session}; hiveguard_token=${token}` },
+    });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.json.headers.cookie).toBe("theme=dark");
+    const sessionOnly = await http(`${t.url}/members`, {
+      headers: { "user-agent": userAgent, "x-hiveguard-token": token, cookie: session },
+    });
+    expect(sessionOnly.json.headers.cookie).toBeUndefined();
+    for (const seen of upstream.seen)
+      expect(JSON.stringify(seen.rawHeaders)).not.toContain("operator-session");
+
     // Many requests with the same token keep passing (cached verification gives the same answer).
     for (let i = 0; i < 20; i++) {
       const res = await http(`${t.url}/members/${i}`, {

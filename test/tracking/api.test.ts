@@ -480,6 +480,36 @@ describe("auth (default: the dashboard credentials)", () => {
     expect((await call("/", { headers: auth }, closed.url)).status).toBe(200);
   });
 
+  it("accepts the web dashboard's session cookie; a change made with it needs X-Requested-With", async () => {
+    const login = await call(
+      "/dashboard/login",
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "admin", password: closed.shared.dashboardPassword }),
+      },
+      closed.url,
+    );
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    expect((await call("/api/projects/p/runs", { headers: { cookie } }, closed.url)).body[0].name).toBe("a");
+    expect((await call("/", { headers: { cookie } }, closed.url)).status).toBe(200);
+
+    const notes = JSON.stringify({ notes: "set from the page" });
+    const put = (headers: Record<string, string>) =>
+      call(
+        "/api/projects/p/runs/a/metadata",
+        { method: "PUT", headers: { "content-type": "application/json", cookie, ...headers }, body: notes },
+        closed.url,
+      );
+    const forged = await put({});
+    expect(forged.status).toBe(403);
+    expect(forged.body.detail).toMatch(/X-Requested-With/);
+    expect((await put({ "x-requested-with": "XMLHttpRequest" })).status).toBe(200);
+    const meta = await call("/api/projects/p/runs/a/metadata", { headers: { cookie } }, closed.url);
+    expect(meta.body.notes).toBe("set from the page");
+  });
+
   it("documents every tracking path in the OpenAPI document", async () => {
     const doc = (await call("/openapi.json")).body;
     for (const path of [

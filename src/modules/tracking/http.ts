@@ -45,7 +45,9 @@ export function isCrossSite(request: FastifyRequest): boolean {
 export function trackingAuthorizer(deps: AppDeps) {
   return async (request: FastifyRequest): Promise<void> => {
     if (deps.config.tracking.auth === "none") return;
-    await deps.auth.dashboard.authenticate(request.headers.authorization, request.ip);
+    await deps.auth.dashboard.authenticateRequest(request.headers, request.ip, {
+      write: request.method !== "GET" && request.method !== "HEAD",
+    });
   };
 }
 

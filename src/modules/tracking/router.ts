@@ -30,14 +30,16 @@ import {
  * (upstream Aspara has no auth; HiveGuard faces the internet, so the default is closed). The meta says
  * "dashboard" so the OpenAPI document shows the scheme that applies by default.
  */
-export const trackingProcedure = publicProcedure.meta({ auth: "dashboard" }).use(async ({ ctx, next }) => {
-  if (ctx.deps.config.tracking.auth === "none") return next();
-  const principal = await ctx.deps.auth.dashboard.authenticate(
-    headerValue(ctx.req.headers, "authorization"),
-    ctx.req.ip,
-  );
-  return next({ ctx: { principal } });
-});
+export const trackingProcedure = publicProcedure
+  .meta({ auth: "dashboard" })
+  .use(async ({ ctx, next, type }) => {
+    if (ctx.deps.config.tracking.auth === "none") return next();
+    // HTTP Basic, or the web dashboard's session cookie (changes then need X-Requested-With, as there).
+    const principal = await ctx.deps.auth.dashboard.authenticateRequest(ctx.req.headers, ctx.req.ip, {
+      write: type !== "query",
+    });
+    return next({ ctx: { principal } });
+  });
 
 /** Upstream refuses state-changing deletes without `X-Requested-With` (a cross-site form cannot set it). */
 const requestedWith = trackingProcedure.use(({ ctx, next }) => {

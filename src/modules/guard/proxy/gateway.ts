@@ -3,6 +3,7 @@ import { type Duplex, Readable } from "node:stream";
 import type { Logger } from "pino";
 import { type Dispatcher, Pool } from "undici";
 import type { Config } from "../../../config.js";
+import { SESSION_COOKIE } from "../../../platform/auth.js";
 import type { GtPoolMonitor } from "../challenges/gt-pool.js";
 import { TOKEN_COOKIE, type TokenService } from "../challenges/token.js";
 import type { ProxyRuleService } from "../proxy-rules/service.js";
@@ -40,6 +41,8 @@ const HOP_BY_HOP = new Set([
 const TOKEN_HEADER_LOWER = "x-hiveguard-token";
 const BYPASS_HEADER = "x-hiveguard-bypass";
 const COOKIE_PREFIX = `${TOKEN_COOKIE}=`;
+/** The web dashboard's session cookie: an operator credential, never for the upstream site's eyes. */
+const SESSION_PREFIX = `${SESSION_COOKIE}=`;
 const DECISION_INDEX = Object.fromEntries(DECISIONS.map((d, i) => [d, i])) as Record<Decision, number>;
 
 /** What one pass over the raw request headers found. */
@@ -294,7 +297,7 @@ export class Gateway {
           xfHost ??= value;
           continue;
         case "cookie":
-          if (value.includes(COOKIE_PREFIX)) {
+          if (value.includes(COOKIE_PREFIX) || value.includes(SESSION_PREFIX)) {
             const { found, rest } = splitTokenCookie(value);
             cookieToken ??= found;
             if (rest !== "") forward.push(raw[i]!, rest);
@@ -483,14 +486,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** The token cookie's value and the Cookie header without it. */
+/** The token cookie's value and the Cookie header without HiveGuard's own cookies (token, dashboard session). */
 export function splitTokenCookie(header: string): { found: string | undefined; rest: string } {
   let found: string | undefined;
   const kept: string[] = [];
   for (const part of header.split(";")) {
     const pair = part.trim();
     if (pair.startsWith(COOKIE_PREFIX)) found ??= pair.slice(COOKIE_PREFIX.length);
-    else if (pair !== "") kept.push(pair);
+    else if (pair !== "" && !pair.startsWith(SESSION_PREFIX)) kept.push(pair);
   }
   return { found, rest: kept.join("; ") };
 }
