@@ -73,17 +73,7 @@ export class LabelService {
       take: paging.limit,
       include: { item: { select: { dataRef: true, modality: true } } },
     });
-    return rows.map((row) => ({
-      item_id: row.itemId,
-      data_ref: row.item.dataRef,
-      modality: row.item.modality,
-      label: labelValue(row.label),
-      confidence: row.confidence,
-      solver_count: row.solverCount,
-      weighted_confidence: row.weightedConfidence,
-      created_at: isoDate(row.createdAt),
-      dataset_id: row.datasetId,
-    }));
+    return rows.map(labelOut);
   }
 
   /**
@@ -109,18 +99,7 @@ export class LabelService {
       total,
       limit: query.limit,
       offset: query.offset,
-      labels: rows.map((row) => ({
-        item_id: row.itemId,
-        data_ref: row.item.dataRef,
-        modality: row.item.modality,
-        label: labelValue(row.label),
-        confidence: row.confidence,
-        solver_count: row.solverCount,
-        weighted_confidence: row.weightedConfidence,
-        created_at: isoDate(row.createdAt),
-        dataset_id: row.datasetId,
-        state: row.item.state,
-      })),
+      labels: rows.map((row) => ({ ...labelOut(row), state: row.item.state })),
     };
   }
 
@@ -180,5 +159,29 @@ function toExportRow(row: DbExportRow): ExportRow {
     confidence,
     solverCount,
     createdAt,
+  };
+}
+
+/** A label row with its item's reference and modality, as the wire shows it. */
+function labelOut(row: {
+  itemId: string;
+  datasetId: string;
+  label: unknown;
+  confidence: number;
+  solverCount: number;
+  weightedConfidence: number | null;
+  createdAt: Date;
+  item: { dataRef: string; modality: Modality };
+}) {
+  return {
+    item_id: row.itemId,
+    data_ref: row.item.dataRef,
+    modality: row.item.modality,
+    label: labelValue(row.label),
+    confidence: row.confidence,
+    solver_count: row.solverCount,
+    weighted_confidence: row.weightedConfidence,
+    created_at: isoDate(row.createdAt),
+    dataset_id: row.datasetId,
   };
 }
