@@ -9,9 +9,8 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answersFor, configure, type Seeded, seed } from "../guard/challenge-helpers.js";
-import { STACK_TRACE } from "../guard/helpers.js";
 import { startUpstream, type Upstream } from "../proxy/helpers.js";
-import { hasBinary, startTcpProxy, type TcpProxy } from "../support/outage.js";
+import { hasBinary, requestWithin, startTcpProxy, type TcpProxy } from "../support/outage.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const POSTGRES_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
@@ -24,18 +23,7 @@ let t: TestServer;
 let seeded: Seeded;
 const acknowledged = new Map<string, number>();
 
-async function request(path: string, init: RequestInit = {}) {
-  const res = await fetch(`${t.url}${path}`, { ...init, signal: AbortSignal.timeout(HANG_MS) });
-  const text = await res.text();
-  expect(text).not.toMatch(STACK_TRACE);
-  let body: any = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, body, text, headers: res.headers };
-}
+const request = (path: string, init: RequestInit = {}) => requestWithin(HANG_MS, `${t.url}${path}`, init);
 
 async function round(userAgent = `voter-${randomBytes(6).toString("hex")}`) {
   const headers = { "x-hiveguard-key": seeded.key, "user-agent": userAgent };

@@ -11,9 +11,9 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answersFor, configure, type Seeded, seed } from "../guard/challenge-helpers.js";
-import { clients, createKey, STACK_TRACE } from "../guard/helpers.js";
+import { clients, createKey } from "../guard/helpers.js";
 import { startUpstream, type Upstream } from "../proxy/helpers.js";
-import { hasBinary, type OwnRedis, startOwnRedis } from "../support/outage.js";
+import { hasBinary, type OwnRedis, requestWithin, startOwnRedis } from "../support/outage.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const REDIS = hasBinary("redis-server");
@@ -26,25 +26,8 @@ let a: TestServer;
 let b: TestServer;
 let seeded: Seeded;
 
-interface Result {
-  status: number;
-  body: any;
-  text: string;
-  headers: Headers;
-}
-
-async function request(server: TestServer, path: string, init: RequestInit = {}): Promise<Result> {
-  const res = await fetch(`${server.url}${path}`, { ...init, signal: AbortSignal.timeout(HANG_MS) });
-  const text = await res.text();
-  expect(text).not.toMatch(STACK_TRACE);
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, body, text, headers: res.headers };
-}
+const request = (server: TestServer, path: string, init: RequestInit = {}) =>
+  requestWithin(HANG_MS, `${server.url}${path}`, init);
 
 /** Acknowledged votes: data_ref of the unknown item → number of submits answered `passed: true`. */
 const acknowledged = new Map<string, number>();

@@ -2,6 +2,8 @@
 // in front of any TCP service (PostgreSQL) that can be cut and restored. The shared services stay untouched.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import net from "node:net";
+import { expect } from "vitest";
+import { STACK_TRACE } from "../guard/helpers.js";
 
 /** Whether an executable is on the PATH (the outage tests need redis-server). */
 export function hasBinary(name: string): boolean {
@@ -140,4 +142,28 @@ export async function startTcpProxy(targetUrl: string, defaultPort: number): Pro
     },
     stop: drop,
   };
+}
+
+export interface Answer {
+  status: number;
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+/**
+ * A request during an outage: one that has not answered after `hangMs` fails the test as hanging; a body must
+ * never hold a stack trace; JSON bodies are parsed.
+ */
+export async function requestWithin(hangMs: number, url: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(hangMs) });
+  const text = await res.text();
+  expect(text).not.toMatch(STACK_TRACE);
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body, text, headers: res.headers };
 }

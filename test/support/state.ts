@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import type { Logger } from "../../src/platform/logger.js";
+import { startTcpProxy, type TcpProxy } from "./outage.js";
 import {
   createStateStore,
   type RedisClient,
@@ -68,44 +68,6 @@ async function deleteKeys(client: RedisClient, prefix: string): Promise<void> {
  * A TCP proxy in front of Redis that a test can cut and restore, to simulate an outage that only
  * its own connections see (the real Redis is shared with other tests).
  */
-export async function startRedisProxy(redisUrl: string) {
-  const target = new URL(redisUrl);
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect(Number(target.port || 6379), target.hostname);
-    for (const socket of [inbound, outbound]) {
-      sockets.add(socket);
-      socket.on("error", () => {});
-      socket.on("close", () => {
-        sockets.delete(socket);
-        inbound.destroy();
-        outbound.destroy();
-      });
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  const listen = (port: number) =>
-    new Promise<number>((resolve) =>
-      server.listen(port, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)),
-    );
-  const port = await listen(0);
-  const url = new URL(redisUrl);
-  url.hostname = "127.0.0.1";
-  url.port = String(port);
-  return {
-    url: url.toString(),
-    /** Stops accepting and drops every open connection. */
-    async cut() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-    async restore() {
-      await listen(port);
-    },
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+export function startRedisProxy(redisUrl: string): Promise<TcpProxy> {
+  return startTcpProxy(redisUrl, 6379);
 }
