@@ -60,48 +60,41 @@ export class ConsensusService {
   ) {}
 
   /**
-   * A solver's ground-truth answer is known: count it (atomic upsert, no lock held). Returns the solver's
-   * ground-truth record as it was before this answer (zeros for a new solver).
+   * A submitted challenge whose ground-truth answer is known: the solver's record is counted (atomic upsert)
+   * and, when the ground truth was right and there is an unknown item, the vote is recorded. Returns the
+   * solver's ground-truth record as it was before this answer (zeros for a new solver) and the vote's outcome.
+   *
+   * One statement, `hiveguard_submit_answer` (see its migration), covers the common case: the vote of an
+   * unlabeled item that does not finalize its label, or of an already labeled one. It locks the item, checks
+   * for a duplicate, inserts and counts in one round trip. It records no vote and says `fallback` for the
+   * rest (the vote that finalizes a label, re-validation votes): those run the transaction below, which
+   * takes the same row lock and decides again from scratch.
    */
-  async recordGtResult(
-    solverId: string,
-    correct: boolean,
-    voted: boolean,
-  ): Promise<{ gtCorrect: number; gtTotal: number }> {
-    const [row] = (await this.db.queryRows(
-      `INSERT INTO solvers (id, gt_correct, gt_total, votes, updated_at)
-       VALUES ($1, $2, 1, $3, now())
-       ON CONFLICT (id) DO UPDATE SET gt_correct = solvers.gt_correct + EXCLUDED.gt_correct,
-         gt_total = solvers.gt_total + 1, votes = solvers.votes + EXCLUDED.votes, updated_at = now()
-       RETURNING gt_correct, gt_total`,
-      [solverId, correct ? 1 : 0, voted ? 1 : 0],
-    )) as [number, number][];
-    return { gtCorrect: row![0] - (correct ? 1 : 0), gtTotal: row![1] - 1 };
-  }
-
-  /**
-   * Records one vote. The common case (an unlabeled item whose label this vote does not finalize, or an
-   * already labeled one) is one statement, `hiveguard_record_vote` (see its migration): it locks the item,
-   * checks for a duplicate, inserts, counts, all in one round trip. It writes nothing and says `fallback`
-   * for the rest (the vote that finalizes a label, re-validation votes): those run the transaction below,
-   * which takes the same row lock and decides again from scratch.
-   */
-  async recordVote(vote: VoteInput, config: RuntimeConfig): Promise<VoteOutcome> {
-    const [[outcome, state]] = (await this.db.queryRows(
-      "SELECT outcome, item_state FROM hiveguard_record_vote($1::uuid, $2::uuid, $3, $4, $5, $6)",
+  async recordAnswer(
+    answer: { solverId: string; gtCorrect: boolean; vote: VoteInput | null },
+    config: RuntimeConfig,
+  ): Promise<{ history: { gtCorrect: number; gtTotal: number }; vote: VoteOutcome | null }> {
+    const vote = answer.gtCorrect ? answer.vote : null;
+    const [[gtCorrect, gtTotal, outcome, state]] = (await this.db.queryRows(
+      `SELECT gt_correct_before, gt_total_before, outcome, item_state
+         FROM hiveguard_submit_answer($1, $2, $3::uuid, $4::uuid, $5, $6, $7)`,
       [
-        vote.itemId,
-        vote.sessionId,
-        vote.solverId,
-        vote.answer,
+        answer.solverId,
+        answer.gtCorrect,
+        vote?.itemId ?? null,
+        vote?.sessionId ?? null,
+        vote?.answer ?? null,
         config.consensus_min_votes,
         config.consensus_threshold,
       ],
-    )) as [[string, string | null]];
-    if (outcome === "item_gone" || outcome === "duplicate") return { recorded: false, reason: outcome };
+    )) as [[number, number, string | null, string | null]];
+    const history = { gtCorrect, gtTotal };
+    if (!vote) return { history, vote: null };
+    if (outcome === "item_gone" || outcome === "duplicate")
+      return { history, vote: { recorded: false, reason: outcome } };
     if (outcome === "recorded")
-      return { recorded: true, revalidation: false, finalized: false, state: state! };
-    return this.recordVoteInTransaction(vote, config);
+      return { history, vote: { recorded: true, revalidation: false, finalized: false, state: state! } };
+    return { history, vote: await this.recordVoteInTransaction(vote, config) };
   }
 
   /** Every vote, in one interactive transaction: the path of votes that finalize or re-validate a label. */

@@ -18,7 +18,7 @@ import {
 } from "./challenge.schema.js";
 import { ChallengeStateStore, opaqueId, type StoredChallenge, type StoredItem } from "./challenge-state.js";
 import type { ClientHasher, ClientInfo } from "./client.js";
-import type { ConsensusService, VoteOutcome } from "./consensus.js";
+import type { ConsensusService } from "./consensus.js";
 import type { ChallengeRateLimits } from "./rate-limits.js";
 import { ChallengeSelector, type PickedItem, shuffle } from "./selection.js";
 import type { TokenService } from "./token.js";
@@ -109,7 +109,15 @@ export class ChallengeService {
       return { kind: "bypass", reason: "sampled" };
     }
 
-    const selection = await this.selector.select({ modality, scope: who.scope, client, exclude });
+    const challengeId = opaqueId("chal_");
+    const sessionId = randomUUID();
+    const selection = await this.selector.select({
+      modality,
+      scope: who.scope,
+      client,
+      exclude,
+      session: { id: sessionId, challengeId, keyId: who.keyId, features: generateFeatures(who) },
+    });
     if (selection.tier === 4) {
       if (config.fail_mode === "closed") throw new UnavailableError("Challenge pool empty");
       return { kind: "bypass", reason: "no-gt-pool" };
@@ -117,8 +125,6 @@ export class ChallengeService {
 
     const issuedAt = this.now();
     const expiresAt = issuedAt + config.challenge_lifetime * 1000;
-    const challengeId = opaqueId("chal_");
-    const sessionId = randomUUID();
     const picked = shuffle(
       selection.unknown
         ? [
@@ -155,23 +161,6 @@ export class ChallengeService {
     };
 
     await Promise.all([
-      this.deps.db.queryRows(
-        `INSERT INTO challenge_sessions (id, challenge_id, api_key_id, client_hash, tier, modality, challenge_type,
-                                         gt_item_id, unknown_item_id, features)
-         VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6::modality, $7::challenge_type, $8::uuid, $9::uuid, $10::jsonb)`,
-        [
-          sessionId,
-          challengeId,
-          who.keyId,
-          client,
-          selection.tier,
-          selection.modality,
-          (selection.unknown ?? selection.gt).challengeType,
-          selection.gt.id,
-          selection.unknown?.id ?? null,
-          JSON.stringify(generateFeatures(who)),
-        ],
-      ),
       this.challenges.save(challengeId, challenge),
       selection.unknown ? this.challenges.markServed(client, selection.unknown.id) : null,
       this.deps.metrics.recordChallengeServed(1, selection.tier),
@@ -229,25 +218,23 @@ export class ChallengeService {
     // read for the session features runs beside the database work.
     const minute = this.deps.state.get(rateKey(challenge.client, submittedAt));
     minute.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-    const history = await this.deps.consensus.recordGtResult(
-      client,
-      gtCorrect,
-      gtCorrect && unknown !== undefined,
+    const { history, vote } = await this.deps.consensus.recordAnswer(
+      {
+        solverId: client,
+        gtCorrect,
+        vote: unknown
+          ? {
+              itemId: unknown.itemId,
+              solverId: client,
+              sessionId: challenge.sessionId,
+              answer: answers.get(unknown.publicId)!,
+              type: unknown.type,
+              choices: unknown.choices,
+            }
+          : null,
+      },
+      config,
     );
-    let vote: VoteOutcome | null = null;
-    if (gtCorrect && unknown) {
-      vote = await this.deps.consensus.recordVote(
-        {
-          itemId: unknown.itemId,
-          solverId: client,
-          sessionId: challenge.sessionId,
-          answer: answers.get(unknown.publicId)!,
-          type: unknown.type,
-          choices: unknown.choices,
-        },
-        config,
-      );
-    }
 
     const features = {
       ...this.submitFeatures(challenge, who, submittedAt, await minute),
