@@ -1,7 +1,7 @@
 // A tiny closed-loop load generator: `concurrency` workers repeat one operation for `durationMs`.
 // With BENCH_CPU_PROFILE=<dir>, each measurement also writes a V8 CPU profile of this process there
 // (open it in Chrome DevTools), so the profile covers the measured load and nothing else.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 
@@ -11,6 +11,10 @@ export interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time this process spent per operation (user + system, every thread), in ms. */
+  cpuMsPerOp: number;
+  /** The same for the local PostgreSQL and Redis servers' processes (Linux /proc; NaN elsewhere). */
+  serverCpuMsPerOp: { postgres: number; redis: number };
 }
 
 export async function load(
@@ -20,6 +24,8 @@ export async function load(
   const latencies: number[] = [];
   let errors = 0;
   const profiler = process.env.BENCH_CPU_PROFILE ? await startProfile() : null;
+  const cpuStart = process.cpuUsage();
+  const serversStart = serverCpuMs();
   const start = performance.now();
   const end = start + opts.durationMs;
   await Promise.all(
@@ -37,15 +43,29 @@ export async function load(
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const serversEnd = serverCpuMs();
+  if (process.env.BENCH_DEBUG_CPU) console.log("  cpu user/system ms", cpu.user / 1000, cpu.system / 1000);
   await profiler?.stop();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { ops: latencies.length, perSec: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99), errors };
+  return {
+    ops: latencies.length,
+    perSec: latencies.length / elapsed,
+    p50: pct(0.5),
+    p99: pct(0.99),
+    errors,
+    cpuMsPerOp: (cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length),
+    serverCpuMsPerOp: {
+      postgres: (serversEnd.postgres - serversStart.postgres) / Math.max(1, latencies.length),
+      redis: (serversEnd.redis - serversStart.redis) / Math.max(1, latencies.length),
+    },
+  };
 }
 
 export const fmt = (r: LoadResult, unit: string) =>
-  `${r.perSec.toFixed(0).padStart(6)} ${unit}/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (${r.ops} ops, ${r.errors} errors)`;
+  `${r.perSec.toFixed(0).padStart(6)} ${unit}/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  CPU ms/op: this process ${r.cpuMsPerOp.toFixed(2)}, PostgreSQL ${r.serverCpuMsPerOp.postgres.toFixed(2)}, Redis ${r.serverCpuMsPerOp.redis.toFixed(2)}  (${r.ops} ops, ${r.errors} errors)`;
 
 let profileCount = 0;
 
@@ -65,4 +85,32 @@ async function startProfile(): Promise<{ stop(): Promise<void> }> {
       console.log(`  CPU profile: ${file}`);
     },
   };
+}
+
+/**
+ * CPU time (ms) used so far by every running `postgres` and `redis-server` process, from /proc. A backend
+ * that exits during a measurement takes its time with it; the pools keep theirs open, so this is close.
+ */
+function serverCpuMs(): { postgres: number; redis: number } {
+  const totals = { postgres: 0, redis: 0 };
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return { postgres: NaN, redis: NaN };
+  }
+  const tickMs = 10; // USER_HZ is 100 on Linux
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const kind = name === "postgres" ? "postgres" : name.startsWith("redis-server") ? "redis" : null;
+      if (!kind) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      totals[kind] += (Number(fields[11]) + Number(fields[12])) * tickMs; // utime, stime
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return totals;
 }

@@ -107,7 +107,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
       state,
       runtimeConfig,
       metrics,
-      consensus: new ConsensusService(db.prisma, db),
+      consensus: new ConsensusService(db.prisma),
       tokens,
       clients,
       rateLimits: new ChallengeRateLimits(state),

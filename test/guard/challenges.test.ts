@@ -102,13 +102,19 @@ describe("generate: the degradation ladder", () => {
     }
     const item = await prisma().item.findFirstOrThrow({ where: { dataRef: small.unknownRefs[0] } });
     expect(item.state).toBe("revalidating");
-    const res = await visitor(t, scoped).generate();
+    const auditor = visitor(t, scoped);
+    const res = await auditor.generate();
     expect(res.body.items).toHaveLength(2);
     expect(res.body.items.map((i: any) => i.data_ref)).toContain(small.unknownRefs[0]);
+    // The session row is written when the challenge is answered.
+    expect(
+      await prisma().challengeSession.findUnique({ where: { challengeId: res.body.challenge_id } }),
+    ).toBeNull();
+    expect((await auditor.submit(answersFor(res.body, small))).body.passed).toBe(true);
     const session = await prisma().challengeSession.findUniqueOrThrow({
       where: { challengeId: res.body.challenge_id },
     });
-    expect(session.tier).toBe(2);
+    expect(session).toMatchObject({ tier: 2, outcome: "passed" });
   });
 
   it("falls back to a modality that has items, via the query or the path", async () => {

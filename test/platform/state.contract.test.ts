@@ -111,6 +111,32 @@ describe.each(stateBackends())("StateStore contract: %s", (kind) => {
     await expect(store.incr("text")).rejects.toThrow();
   });
 
+  it("increments several counters in one step, with the same rules as incr", async () => {
+    const store = await open();
+    await store.incr("old", 10);
+    expect(
+      await store.incrMany([
+        { key: "old" },
+        { key: "fresh", by: 3, ttlMs: 10_000 },
+        { key: "old", by: -4, ttlMs: 50 }, // existed without TTL: stays without
+        { key: "fresh", by: 2 },
+      ]),
+    ).toEqual([11, 3, 7, 5]);
+    expect(await store.ttl("old")).toBeNull();
+    const ttl = await store.ttl("fresh");
+    expect(ttl).toBeGreaterThan(9_000);
+    expect(ttl).toBeLessThanOrEqual(10_000);
+    expect(await store.incrMany([])).toEqual([]);
+
+    await store.incrMany([{ key: "short", ttlMs: 60 }]);
+    await sleep(100);
+    expect(await store.get("short")).toBeNull();
+
+    await expect(store.incrMany([{ key: "x", by: 1.5 }])).rejects.toThrow();
+    await expect(store.incrMany([{ key: "y", ttlMs: 0 }])).rejects.toThrow(RangeError);
+    expect(await store.get("x")).toBeNull();
+  });
+
   it("sets, reads and clears expiry", async () => {
     const store = await open();
     expect(await store.expire("missing", 1000)).toBe(false);
@@ -340,5 +366,20 @@ describe("RedisStateStore connection handling", () => {
       }
     },
     20_000,
+  );
+
+  it.runIf(process.env.REDIS_URL)(
+    "sends the counter script again when Redis has forgotten it (restart, SCRIPT FLUSH)",
+    async () => {
+      const { store, cleanup } = await openTestState(logger, "redis");
+      try {
+        expect(await store.incrMany([{ key: "c", ttlMs: 10_000 }])).toEqual([1]);
+        await (store as RedisStateStore).client.scriptFlush();
+        expect(await store.incrMany([{ key: "c", ttlMs: 10_000 }])).toEqual([2]);
+        expect(await store.incr("c", 1, 10_000)).toBe(3);
+      } finally {
+        await cleanup();
+      }
+    },
   );
 });

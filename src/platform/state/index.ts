@@ -5,7 +5,7 @@ import type { StateStore } from "./types.js";
 
 export { MemoryStateStore, type MemoryStateStoreOptions } from "./memory.js";
 export { describeRedisUrl, type RedisClient, RedisStateStore, type RedisStateStoreOptions } from "./redis.js";
-export type { StateStore } from "./types.js";
+export type { Increment, StateStore } from "./types.js";
 
 let warnedMemory = false;
 

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import { type StateStore, ttlArg } from "./types.js";
+import { type Increment, type StateStore, ttlArg } from "./types.js";
 
 type Value = string | Map<string, string> | Set<string>;
 interface Entry {
@@ -165,6 +165,17 @@ export class MemoryStateStore implements StateStore {
     const next = parseInteger(entry.value) + by;
     entry.value = String(next);
     return next;
+  }
+
+  async incrMany(increments: readonly Increment[]): Promise<number[]> {
+    // Checked up front, so a bad argument changes nothing (as the Redis script would not start).
+    increments.forEach(({ by = 1, ttlMs }) => {
+      checkIncrement(by);
+      if (ttlMs !== undefined) ttlArg(ttlMs);
+    });
+    const values: number[] = [];
+    for (const { key, by, ttlMs } of increments) values.push(await this.incr(key, by, ttlMs));
+    return values;
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {

@@ -19,6 +19,11 @@ export interface StateStore {
   take(key: string): Promise<string | null>;
   /** `ttlMs` is applied, atomically, only when this increment creates the counter. */
   incr(key: string, by?: number, ttlMs?: number): Promise<number>;
+  /**
+   * Several `incr`s at once, in order, as one atomic step (one round trip and one script on Redis): the
+   * counters a challenge bumps on every generate and submit. Returns the new values in the same order.
+   */
+  incrMany(increments: readonly Increment[]): Promise<number[]>;
   /** False when the key does not exist. A TTL of 0 or less deletes the key. */
   expire(key: string, ttlMs: number): Promise<boolean>;
   /** Milliseconds remaining; null when the key does not exist or has no TTL. */
@@ -52,6 +57,14 @@ export interface StateStore {
   /** Throws when the backend does not answer within about 2 s (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface Increment {
+  key: string;
+  /** Default 1. */
+  by?: number;
+  /** Applied only when the increment creates the counter. */
+  ttlMs?: number;
 }
 
 /** Redis refuses a non-positive or non-integer PX; both backends validate the same way. */

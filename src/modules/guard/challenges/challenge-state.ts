@@ -20,6 +20,8 @@ export interface StoredChallenge {
   tier: 1 | 2 | 3;
   /** Time since the same client's previous generate (null: none within the hour; absent in older states). */
   msSincePrevGenerate?: number | null;
+  /** The client's ground-truth record when it was served (absent in older states: read as none). */
+  solver?: { gtCorrect: number; gtTotal: number };
   /** API key that generated it (null for the hosted page). */
   keyId: string | null;
   client: string;

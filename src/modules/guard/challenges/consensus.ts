@@ -1,5 +1,4 @@
 import type { PrismaClient } from "../../../generated/prisma/client.js";
-import type { Database } from "../../../platform/db.js";
 import type { RuntimeConfig } from "../runtime-config/runtime-config.schema.js";
 import type { ChallengeType } from "../shared.schema.js";
 import { canonicalStored, storedAnswer } from "./answers.js";
@@ -47,54 +46,31 @@ interface TallyRow {
 export const VOTE_TX = { maxWait: 30_000, timeout: 30_000 } as const;
 
 /**
- * Votes, labels and reliability. Every vote on an item runs in one transaction that first locks the item's
- * row (`SELECT ... FOR UPDATE`), so concurrent voters on one item (on any number of instances) are applied
+ * Votes, labels and reliability. Every vote on an item runs in one transaction (`hiveguard_record_vote`, or
+ * the interactive one below) that first locks the item's row (`SELECT ... FOR UPDATE`), so concurrent voters on one item (on any number of instances) are applied
  * one after the other: every vote counted once, exactly one label, counts that add up. Nothing inside the
  * transaction uses another connection, so single-connection PGlite cannot deadlock on it.
  */
 export class ConsensusService {
-  constructor(
-    private readonly prisma: PrismaClient,
-    /** The raw driver, for the hot-path statements (Prisma's per-call cost dominates them). */
-    private readonly db: Pick<Database, "queryRows">,
-  ) {}
+  constructor(private readonly prisma: PrismaClient) {}
 
   /**
-   * A submitted challenge whose ground-truth answer is known: the solver's record is counted (atomic upsert)
-   * and, when the ground truth was right and there is an unknown item, the vote is recorded. Returns the
-   * solver's ground-truth record as it was before this answer (zeros for a new solver) and the vote's outcome.
-   *
-   * One statement, `hiveguard_submit_answer` (see its migration), covers the common case: the vote of an
-   * unlabeled item that does not finalize its label, or of an already labeled one. It locks the item, checks
-   * for a duplicate, inserts and counts in one round trip. It records no vote and says `fallback` for the
-   * rest (the vote that finalizes a label, re-validation votes): those run the transaction below, which
-   * takes the same row lock and decides again from scratch.
+   * The outcome of a vote that `hiveguard_submit` (see its migration) already tried: it records the common
+   * case itself (the vote of an unlabeled item that does not finalize its label, or of an already labeled
+   * one), locking the item, checking for a duplicate, inserting and counting in the same round trip. It
+   * records nothing and says `fallback` for the rest (the vote that finalizes a label, re-validation votes):
+   * those run the transaction below, which takes the same row lock and decides again from scratch.
    */
-  async recordAnswer(
-    answer: { solverId: string; gtCorrect: boolean; vote: VoteInput | null },
+  async settleVote(
+    vote: VoteInput,
+    tried: { outcome: string | null; state: string | null },
     config: RuntimeConfig,
-  ): Promise<{ history: { gtCorrect: number; gtTotal: number }; vote: VoteOutcome | null }> {
-    const vote = answer.gtCorrect ? answer.vote : null;
-    const [[gtCorrect, gtTotal, outcome, state]] = (await this.db.queryRows(
-      `SELECT gt_correct_before, gt_total_before, outcome, item_state
-         FROM hiveguard_submit_answer($1, $2, $3::uuid, $4::uuid, $5, $6, $7)`,
-      [
-        answer.solverId,
-        answer.gtCorrect,
-        vote?.itemId ?? null,
-        vote?.sessionId ?? null,
-        vote?.answer ?? null,
-        config.consensus_min_votes,
-        config.consensus_threshold,
-      ],
-    )) as [[number, number, string | null, string | null]];
-    const history = { gtCorrect, gtTotal };
-    if (!vote) return { history, vote: null };
-    if (outcome === "item_gone" || outcome === "duplicate")
-      return { history, vote: { recorded: false, reason: outcome } };
-    if (outcome === "recorded")
-      return { history, vote: { recorded: true, revalidation: false, finalized: false, state: state! } };
-    return { history, vote: await this.recordVoteInTransaction(vote, config) };
+  ): Promise<VoteOutcome> {
+    if (tried.outcome === "item_gone" || tried.outcome === "duplicate")
+      return { recorded: false, reason: tried.outcome };
+    if (tried.outcome === "recorded")
+      return { recorded: true, revalidation: false, finalized: false, state: tried.state! };
+    return this.recordVoteInTransaction(vote, config);
   }
 
   /** Every vote, in one interactive transaction: the path of votes that finalize or re-validate a label. */

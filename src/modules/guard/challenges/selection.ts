@@ -1,7 +1,6 @@
 import { randomInt } from "node:crypto";
 import type { Database } from "../../../platform/db.js";
 import { type ChallengeType, MODALITIES, type Modality } from "../shared.schema.js";
-import type { SessionFeatures } from "./service.js";
 
 /** An item as a challenge shows it: the dataset's defaults applied. */
 export interface PickedItem {
@@ -15,9 +14,15 @@ export interface PickedItem {
   groundTruth: unknown;
 }
 
+/** The client's ground-truth record when the challenge is served (the risk model's history features). */
+export interface SolverHistory {
+  gtCorrect: number;
+  gtTotal: number;
+}
+
 export type Selection =
-  | { tier: 1 | 2; modality: Modality; gt: PickedItem; unknown: PickedItem }
-  | { tier: 3; modality: Modality; gt: PickedItem; unknown: null }
+  | { tier: 1 | 2; modality: Modality; gt: PickedItem; unknown: PickedItem; solver: SolverHistory }
+  | { tier: 3; modality: Modality; gt: PickedItem; unknown: null; solver: SolverHistory }
   | { tier: 4 };
 
 export interface SelectionRequest {
@@ -29,8 +34,6 @@ export interface SelectionRequest {
   client: string;
   /** Unknown items recently shown to this client: never picked again either. */
   exclude: string[];
-  /** The session row written with the pick (tiers 1 to 3). */
-  session: { id: string; challengeId: string; keyId: string | null; features: SessionFeatures };
 }
 
 /** A uniform random float in [0, 1) from the CSPRNG (picks must not be predictable). */
@@ -40,8 +43,8 @@ const random = () => randomInt(0, 2 ** 47) / 2 ** 47;
 const DRAWS = 4 * MODALITIES.length;
 
 /**
- * The degradation ladder: one call of `hiveguard_generate` (see its migration for the rules of each pick),
- * which also writes the session row of the challenge it picks. Without a requested modality every modality
+ * The degradation ladder: one read-only call of `hiveguard_generate` (see its migration for the rules of each
+ * pick). Without a requested modality every modality
  * is tried, in random order, and the best tier wins; a requested one is tried first and kept whenever it
  * has ground truth.
  */
@@ -53,9 +56,9 @@ export class ChallengeSelector {
       ? [request.modality, ...MODALITIES.filter((m) => m !== request.modality)]
       : shuffle([...MODALITIES]);
     const rows = await this.db.queryRows(
-      `SELECT tier, role, id, dataset_id, data_ref, modality, challenge_type, prompt, choices, ground_truth
-         FROM hiveguard_generate($1::text[]::modality[], $2, $3::uuid[], $4, $5::uuid[], $6::float8[], $7::uuid, $8, $9::uuid,
-                                 $10::jsonb)`,
+      `SELECT tier, role, id, dataset_id, data_ref, modality, challenge_type, prompt, choices, ground_truth,
+              solver_gt_correct, solver_gt_total
+         FROM hiveguard_generate($1::text[]::modality[], $2, $3::uuid[], $4, $5::uuid[], $6::float8[])`,
       [
         order,
         Boolean(request.modality),
@@ -63,19 +66,17 @@ export class ChallengeSelector {
         request.client,
         request.exclude,
         Array.from({ length: DRAWS }, random),
-        request.session.id,
-        request.session.challengeId,
-        request.session.keyId,
-        JSON.stringify(request.session.features),
       ],
     );
     if (rows.length === 0) return { tier: 4 };
-    const tier = rows[0]![0] as 1 | 2 | 3;
+    const first = rows[0]!;
+    const tier = first[0] as 1 | 2 | 3;
+    const solver = { gtCorrect: first[10] as number, gtTotal: first[11] as number };
     const picked = rows.map(toPicked);
     const gt = picked.find((item) => item.role === "gt")!.item;
     const unknown = picked.find((item) => item.role === "unknown")?.item;
-    if (tier === 3 || !unknown) return { tier: 3, modality: gt.modality, gt, unknown: null };
-    return { tier: tier as 1 | 2, modality: gt.modality, gt, unknown };
+    if (tier === 3 || !unknown) return { tier: 3, modality: gt.modality, gt, unknown: null, solver };
+    return { tier: tier as 1 | 2, modality: gt.modality, gt, unknown, solver };
   }
 }
 

@@ -5,6 +5,7 @@ import type { Database } from "../../../platform/db.js";
 import { UnavailableError, type ValidationIssue } from "../../../platform/errors.js";
 import type { StateStore } from "../../../platform/state/index.js";
 import type { MetricsService } from "../metrics/service.js";
+import type { RuntimeConfig } from "../runtime-config/runtime-config.schema.js";
 import type { RuntimeConfigService } from "../runtime-config/service.js";
 import { GRID_TYPES, isoDate, type Modality } from "../shared.schema.js";
 import { answerIssue, canonicalAnswer, canonicalStored, sameAnswer, throwIfIssues } from "./answers.js";
@@ -18,7 +19,7 @@ import {
 } from "./challenge.schema.js";
 import { ChallengeStateStore, opaqueId, type StoredChallenge, type StoredItem } from "./challenge-state.js";
 import type { ClientHasher, ClientInfo } from "./client.js";
-import type { ConsensusService } from "./consensus.js";
+import type { ConsensusService, VoteInput } from "./consensus.js";
 import type { ChallengeRateLimits } from "./rate-limits.js";
 import { ChallengeSelector, type PickedItem, shuffle } from "./selection.js";
 import type { TokenService } from "./token.js";
@@ -109,20 +110,14 @@ export class ChallengeService {
       return { kind: "bypass", reason: "sampled" };
     }
 
-    const challengeId = opaqueId("chal_");
-    const sessionId = randomUUID();
-    const selection = await this.selector.select({
-      modality,
-      scope: who.scope,
-      client,
-      exclude,
-      session: { id: sessionId, challengeId, keyId: who.keyId, features: generateFeatures(who) },
-    });
+    const selection = await this.selector.select({ modality, scope: who.scope, client, exclude });
     if (selection.tier === 4) {
       if (config.fail_mode === "closed") throw new UnavailableError("Challenge pool empty");
       return { kind: "bypass", reason: "no-gt-pool" };
     }
 
+    const challengeId = opaqueId("chal_");
+    const sessionId = randomUUID();
     const issuedAt = this.now();
     const expiresAt = issuedAt + config.challenge_lifetime * 1000;
     const picked = shuffle(
@@ -151,6 +146,7 @@ export class ChallengeService {
       tier: selection.tier,
       msSincePrevGenerate:
         previousAt !== null && Number.isFinite(previousAt) ? Math.max(0, issuedAt - previousAt) : null,
+      solver: selection.solver,
       keyId: who.keyId,
       client,
       sessionId,
@@ -163,8 +159,10 @@ export class ChallengeService {
     await Promise.all([
       this.challenges.save(challengeId, challenge),
       selection.unknown ? this.challenges.markServed(client, selection.unknown.id) : null,
-      this.deps.metrics.recordChallengeServed(1, selection.tier),
-      this.deps.state.incr(rateKey(client, issuedAt), 1, 120_000),
+      this.deps.state.incrMany([
+        ...this.deps.metrics.servedIncrements(1, selection.tier),
+        { key: rateKey(client, issuedAt), ttlMs: 120_000 },
+      ]),
       this.deps.state.set(lastGenerateKey(client), String(issuedAt), { ttlMs: LAST_GENERATE_TTL_MS }),
     ]);
 
@@ -200,11 +198,20 @@ export class ChallengeService {
     if (!peeked || peeked.client !== client || peeked.keyId !== who.keyId) return failed();
     const answers = matchResponses(peeked, input);
 
-    const challenge = await this.challenges.take(input.challenge_id);
-    if (!challenge) return failed(); // answered by a concurrent request a moment ago
     const submittedAt = this.now();
+    // The client's generate count this minute (a feature) is read in the same state-store round trip.
+    const [challenge, minute] = await Promise.all([
+      this.challenges.take(input.challenge_id),
+      this.deps.state.get(rateKey(client, submittedAt)),
+    ]);
+    if (!challenge) return failed(); // answered by a concurrent request a moment ago
     if (submittedAt > challenge.expiresAt) {
-      await this.closeSession(challenge, { outcome: "expired", submittedAt });
+      await this.recordSession(input.challenge_id, challenge, {
+        outcome: "expired",
+        submittedAt,
+        gtCorrect: null,
+        riskScore: null,
+      });
       return failed();
     }
 
@@ -214,56 +221,46 @@ export class ChallengeService {
     // Always one constant-time comparison, whatever the answer.
     const gtCorrect = sameAnswer(gtAnswer, gtItem.gt ?? "\0no ground truth");
 
-    // The solver's record before this answer comes back from the upsert that counts it; the state-store
-    // read for the session features runs beside the database work.
-    const minute = this.deps.state.get(rateKey(challenge.client, submittedAt));
-    minute.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-    const { history, vote } = await this.deps.consensus.recordAnswer(
-      {
-        solverId: client,
-        gtCorrect,
-        vote: unknown
-          ? {
-              itemId: unknown.itemId,
-              solverId: client,
-              sessionId: challenge.sessionId,
-              answer: answers.get(unknown.publicId)!,
-              type: unknown.type,
-              choices: unknown.choices,
-            }
-          : null,
-      },
-      config,
-    );
-
     const features = {
-      ...this.submitFeatures(challenge, who, submittedAt, await minute),
+      ...this.submitFeatures(challenge, who, submittedAt, minute),
       gt_correct: gtCorrect,
-      solver_gt_correct: history.gtCorrect,
-      solver_gt_total: history.gtTotal,
+      solver_gt_correct: challenge.solver?.gtCorrect ?? 0,
+      solver_gt_total: challenge.solver?.gtTotal ?? 0,
     };
     const riskScore = gtCorrect ? await this.risk.score(features) : 0;
     const passed = gtCorrect && riskScore >= config.risk_threshold;
-    await Promise.all([
-      this.closeSession(challenge, {
-        outcome: passed ? "passed" : "failed",
-        submittedAt,
-        gtCorrect,
-        riskScore,
-        features,
-      }),
-      this.deps.metrics.recordChallengeResult(passed),
-    ]);
-    if (vote && !vote.recorded) {
-      this.deps.log.debug({ sessionId: challenge.sessionId, reason: vote.reason }, "vote not recorded");
-    }
-    if (!passed) return { passed: false, token: null };
-    const token = await this.deps.tokens.sign({
-      client,
-      ttlSec: config.challenge_token_ttl,
-      tier: challenge.tier,
+    const vote: VoteInput | null =
+      gtCorrect && unknown
+        ? {
+            itemId: unknown.itemId,
+            solverId: client,
+            sessionId: challenge.sessionId,
+            answer: answers.get(unknown.publicId)!,
+            type: unknown.type,
+            choices: unknown.choices,
+          }
+        : null;
+    // One statement: the session row, the solver's record and, in the common case, the vote.
+    const tried = await this.recordSession(input.challenge_id, challenge, {
+      outcome: passed ? "passed" : "failed",
+      submittedAt,
+      gtCorrect,
+      riskScore,
+      features,
+      vote: vote ? { answer: vote.answer, config } : undefined,
     });
-    return { passed: true, token };
+
+    const [settled, , token] = await Promise.all([
+      vote ? this.deps.consensus.settleVote(vote, tried, config) : null,
+      this.deps.metrics.recordChallengeResult(passed),
+      passed
+        ? this.deps.tokens.sign({ client, ttlSec: config.challenge_token_ttl, tier: challenge.tier })
+        : null,
+    ]);
+    if (settled && !settled.recorded) {
+      this.deps.log.debug({ sessionId: challenge.sessionId, reason: settled.reason }, "vote not recorded");
+    }
+    return passed ? { passed: true, token } : { passed: false, token: null };
   }
 
   /** A token for a client let through without a challenge (fail-open, empty pool): the hosted page's case. */
@@ -294,31 +291,50 @@ export class ChallengeService {
     };
   }
 
-  private async closeSession(
+  /**
+   * Writes the challenge's session row with its outcome (`hiveguard_submit`, see its migration); for an
+   * answered challenge, also the solver's ground-truth record and, when there is one, the vote. Returns
+   * what became of the vote (see ConsensusService.settleVote).
+   */
+  private async recordSession(
+    challengeId: string,
     challenge: StoredChallenge,
-    update: {
+    result: {
       outcome: "passed" | "failed" | "expired";
       submittedAt: number;
-      gtCorrect?: boolean;
-      riskScore?: number;
+      gtCorrect: boolean | null;
+      riskScore: number | null;
       features?: SessionFeatures;
+      vote?: { answer: string; config: RuntimeConfig };
     },
-  ): Promise<void> {
-    await this.deps.db.queryRows(
-      `UPDATE challenge_sessions
-          SET outcome = $2::session_outcome, submitted_at = to_timestamp($3::float8 / 1000),
-              gt_correct = COALESCE($4, gt_correct), risk_score = COALESCE($5, risk_score),
-              features = COALESCE($6::jsonb, features)
-        WHERE id = $1::uuid`,
+  ): Promise<{ outcome: string | null; state: string | null }> {
+    const gt = challenge.items.find((item) => item.role === "gt")!;
+    const unknown = challenge.items.find((item) => item.role === "unknown");
+    const [[outcome, state]] = (await this.deps.db.queryRows(
+      `SELECT outcome, item_state FROM hiveguard_submit($1::uuid, $2, $3::uuid, $4, $5, $6::modality,
+         $7::challenge_type, $8::uuid, $9::uuid, $10, $11, $12, $13, $14::session_outcome, $15::jsonb, $16, $17, $18)`,
       [
         challenge.sessionId,
-        update.outcome,
-        update.submittedAt,
-        update.gtCorrect ?? null,
-        update.riskScore ?? null,
-        update.features ? JSON.stringify(update.features) : null,
+        challengeId,
+        challenge.keyId,
+        challenge.client,
+        challenge.tier,
+        challenge.modality,
+        (unknown ?? gt).type,
+        gt.itemId,
+        unknown?.itemId ?? null,
+        challenge.issuedAt,
+        result.submittedAt,
+        result.gtCorrect,
+        result.riskScore,
+        result.outcome,
+        result.features ? JSON.stringify(result.features) : null,
+        result.vote?.answer ?? null,
+        result.vote?.config.consensus_min_votes ?? null,
+        result.vote?.config.consensus_threshold ?? null,
       ],
-    );
+    )) as [[string | null, string | null]];
+    return { outcome, state };
   }
 }
 

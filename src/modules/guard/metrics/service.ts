@@ -1,5 +1,5 @@
 import type { PrismaClient } from "../../../generated/prisma/client.js";
-import type { StateStore } from "../../../platform/state/index.js";
+import type { Increment, StateStore } from "../../../platform/state/index.js";
 import type { Metrics } from "./metrics.schema.js";
 
 const SERVED = "metrics:challenges:served";
@@ -44,33 +44,39 @@ export class MetricsService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Called by the challenge engine each time it serves a challenge (a new session) of a ladder tier. */
+  /** Called each time a challenge (a new session) of a ladder tier is served. */
   async recordChallengeServed(count = 1, tier?: number): Promise<void> {
-    const minute = Math.floor(this.now() / MINUTE_MS);
-    await Promise.all([
-      this.state.incr(SERVED, count),
-      this.state.incr(`${MINUTE_PREFIX}${minute}`, count, (RECENT_WINDOW_MIN + 1) * MINUTE_MS),
-      tier === undefined ? null : this.state.incr(`${TIER_PREFIX}${tier}`, count),
-      ...this.bumpSeries("served", count),
-    ]);
+    await this.state.incrMany(this.servedIncrements(count, tier));
   }
 
-  /** Called by the challenge engine once per submitted challenge. */
+  /** Called once per submitted challenge. */
   async recordChallengeResult(passed: boolean): Promise<void> {
-    await Promise.all([
-      this.state.incr(passed ? PASSED : FAILED),
-      ...this.bumpSeries(passed ? "passed" : "failed", 1),
-    ]);
+    await this.state.incrMany(this.resultIncrements(passed));
+  }
+
+  /** The counters a served challenge bumps, for callers that send them with their own in one step. */
+  servedIncrements(count = 1, tier?: number): Increment[] {
+    const minute = Math.floor(this.now() / MINUTE_MS);
+    return [
+      { key: SERVED, by: count },
+      { key: `${MINUTE_PREFIX}${minute}`, by: count, ttlMs: (RECENT_WINDOW_MIN + 1) * MINUTE_MS },
+      ...(tier === undefined ? [] : [{ key: `${TIER_PREFIX}${tier}`, by: count }]),
+      ...this.seriesIncrements("served", count),
+    ];
+  }
+
+  resultIncrements(passed: boolean): Increment[] {
+    return [{ key: passed ? PASSED : FAILED }, ...this.seriesIncrements(passed ? "passed" : "failed", 1)];
   }
 
   /** One counter per bucket and kind, created with the TTL of its resolution's retention. */
-  private bumpSeries(kind: SeriesKind, count: number): Promise<number>[] {
+  private seriesIncrements(kind: SeriesKind, count: number): Increment[] {
     const now = this.now();
-    return (Object.keys(BUCKET_MS) as SeriesResolution[]).map((resolution) => {
-      const bucket = Math.floor(now / BUCKET_MS[resolution]);
-      const ttl = (SERIES_RETENTION[resolution] + 1) * BUCKET_MS[resolution];
-      return this.state.incr(`${SERIES_PREFIX}${resolution}:${bucket}:${kind}`, count, ttl);
-    });
+    return (Object.keys(BUCKET_MS) as SeriesResolution[]).map((resolution) => ({
+      key: `${SERIES_PREFIX}${resolution}:${Math.floor(now / BUCKET_MS[resolution])}:${kind}`,
+      by: count,
+      ttlMs: (SERIES_RETENTION[resolution] + 1) * BUCKET_MS[resolution],
+    }));
   }
 
   /**
