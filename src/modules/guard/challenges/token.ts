@@ -32,7 +32,21 @@ export type TokenVerdict =
 
 interface SigningKey {
   kid: string;
-  secret: Uint8Array;
+  /** Imported once: jose would import raw bytes again on every call, which costs more than the HMAC. */
+  key: Promise<CryptoKey>;
+}
+
+function hmacKey(secret: string): SigningKey {
+  return {
+    kid: keyId(secret),
+    key: crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    ),
+  };
 }
 
 /** The `kid` of a secret: a short digest that names it without revealing anything about it. */
@@ -55,10 +69,10 @@ export class TokenService {
     private readonly clients: ClientHasher,
     private readonly now: () => number = Date.now,
   ) {
-    this.current = { kid: keyId(secretKey), secret: new TextEncoder().encode(secretKey) };
+    this.current = hmacKey(secretKey);
     this.byKid.set(this.current.kid, this.current);
     if (previousSecretKey) {
-      const previous = { kid: keyId(previousSecretKey), secret: new TextEncoder().encode(previousSecretKey) };
+      const previous = hmacKey(previousSecretKey);
       this.byKid.set(previous.kid, previous);
     }
   }
@@ -77,7 +91,7 @@ export class TokenService {
       .setIssuedAt(iat)
       .setNotBefore(iat)
       .setExpirationTime(iat + claims.ttlSec)
-      .sign(this.current.secret);
+      .sign(await this.current.key);
   }
 
   /**
@@ -95,7 +109,7 @@ export class TokenService {
           if (header.alg !== ALGORITHM) throw new errors.JOSEAlgNotAllowed("algorithm not allowed");
           const key = header.kid ? this.byKid.get(header.kid) : undefined;
           if (!key) throw new errors.JWSSignatureVerificationFailed("unknown key");
-          return key.secret;
+          return key.key;
         },
         {
           algorithms: [ALGORITHM],
