@@ -45,7 +45,6 @@ export async function load(
   const elapsed = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);
   const serversEnd = serverCpuMs();
-  if (process.env.BENCH_DEBUG_CPU) console.log("  cpu user/system ms", cpu.user / 1000, cpu.system / 1000);
   await profiler?.stop();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>

@@ -21,6 +21,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const GT_ITEMS = 500;
 const UNKNOWN_ITEMS = 20_000;
+const CROWD_GT_ITEMS = 50;
+const CROWD_UNKNOWN_ITEMS = 60;
 
 export default async function main(): Promise<void> {
   const log = createLogger("silent");
@@ -95,14 +97,44 @@ export default async function main(): Promise<void> {
       truth.set(ref, randomInt(0, 2) ? "yes" : "no");
       items.push({ dataset_id: dataset.id, data_ref: ref, modality: "image" as const });
     }
+    // The crowd's own small dataset, so that its items gather enough votes for labels within seconds.
+    const crowdDataset = await services.datasets.create({
+      name: "crowd",
+      modality: "image",
+      prompt: "A dog?",
+    });
+    for (let i = 0; i < CROWD_GT_ITEMS; i++) {
+      const ref = `https://example.com/crowd-gt/${i}.jpg`;
+      gt.set(ref, i % 2 ? "yes" : "no");
+      items.push({
+        dataset_id: crowdDataset.id,
+        data_ref: ref,
+        modality: "image" as const,
+        ground_truth: gt.get(ref),
+      });
+    }
+    for (let i = 0; i < CROWD_UNKNOWN_ITEMS; i++) {
+      const ref = `https://example.com/crowd/${i}.jpg`;
+      truth.set(ref, randomInt(0, 2) ? "yes" : "no");
+      items.push({ dataset_id: crowdDataset.id, data_ref: ref, modality: "image" as const });
+    }
     for (let i = 0; i < items.length; i += 1000) await services.items.upload(admin, items.slice(i, i + 1000));
     // Table statistics, as autovacuum gathers them within a minute of an upload: without them the ladder's
     // plans read about three times as much (a cached plan is replaced when the statistics arrive).
     await db.queryRows("ANALYZE");
-    const { raw_key: key } = await services.apiKeys.create({ label: "bench", datasets: [], sample_rate: 1 });
+    const { raw_key: key } = await services.apiKeys.create({
+      label: "bench",
+      datasets: [dataset.id],
+      sample_rate: 1,
+    });
+    const { raw_key: crowdKey } = await services.apiKeys.create({
+      label: "crowd",
+      datasets: [crowdDataset.id],
+      sample_rate: 1,
+    });
 
-    const roundTrip = async (userAgent: string, answer: (item: any) => string) => {
-      const headers = { "x-hiveguard-key": key, "user-agent": userAgent };
+    const roundTrip = async (userAgent: string, answer: (item: any) => string, apiKey = key) => {
+      const headers = { "x-hiveguard-key": apiKey, "user-agent": userAgent };
       const gen = await fetch(`${url}/api/v1/challenge/generate`, { headers });
       if (gen.status !== 200) throw new Error(`generate ${gen.status}`);
       const challenge = (await gen.json()) as any;
@@ -115,7 +147,8 @@ export default async function main(): Promise<void> {
         }),
       });
       if (res.status !== 200) throw new Error(`submit ${res.status}`);
-      return (await res.json()) as { passed: boolean };
+      const result = (await res.json()) as { passed: boolean };
+      return { ...result, voted: result.passed && challenge.items.length === 2 };
     };
     const human = (item: any) =>
       gt.get(item.data_ref) ?? (randomInt(0, 10) < 9 ? truth.get(item.data_ref)! : "yes");
@@ -176,15 +209,17 @@ export default async function main(): Promise<void> {
       `votes recorded during the run: ${recorded} of ${trips.ops} round trips; humans failed: ${failedHumans}`,
     );
 
-    // The crowd: 400 humans (right ground truth, 90 % right on unknown items) and 400 bots (random).
-    const crowd = { humans: { passed: 0, total: 0 }, bots: { passed: 0, total: 0 } };
+    // The crowd, on its own small dataset: humans (right ground truth, 90 % right on unknown items) and bots
+    // (random answers), half and half.
+    const crowd = { humans: { passed: 0, total: 0 }, bots: { passed: 0, total: 0 }, voted: 0 };
     const votesBeforeCrowd = await db.prisma.vote.count();
     await load(
       async (w, i) => {
         const who = i % 2 ? "bots" : "humans";
-        const result = await roundTrip(`crowd-${w}-${i}`, who === "bots" ? bot : human);
+        const result = await roundTrip(`crowd-${w}-${i}`, who === "bots" ? bot : human, crowdKey);
         crowd[who].total++;
         if (result.passed) crowd[who].passed++;
+        if (result.voted) crowd.voted++;
       },
       { concurrency: CONCURRENCY, durationMs: 4000 },
     );
@@ -195,8 +230,25 @@ export default async function main(): Promise<void> {
         `bots passed ${crowd.bots.passed}/${crowd.bots.total} (${pct(crowd.bots)} %, ground-truth guess rate 50 %)`,
     );
     console.log(
-      `crowd votes recorded: ${crowdVotes} = passed round trips ${crowd.humans.passed + crowd.bots.passed}: ` +
-        `${crowdVotes === crowd.humans.passed + crowd.bots.passed ? "OK" : "MISMATCH"}`,
+      `crowd votes recorded: ${crowdVotes} = passed round trips with an unknown item ${crowd.voted}: ` +
+        `${crowdVotes === crowd.voted ? "OK" : "MISMATCH"}`,
+    );
+    const states = await db.prisma.item.groupBy({
+      by: ["state"],
+      where: { datasetId: crowdDataset.id, dataRef: { startsWith: "https://example.com/crowd/" } },
+      _count: true,
+    });
+    const crowdLabels = await db.prisma.label.findMany({
+      where: { datasetId: crowdDataset.id },
+      include: { item: { select: { dataRef: true, state: true } } },
+    });
+    const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+    console.log(
+      `crowd items: ${states.map((row) => `${row._count} ${row.state}`).join(", ")}; ` +
+        `${crowdLabels.length} labels, mean confidence ${mean(crowdLabels.map((l) => l.confidence)).toFixed(2)} ` +
+        `(reliability-weighted ${mean(crowdLabels.map((l) => l.weightedConfidence ?? 0)).toFixed(2)}), ` +
+        `mean solvers ${mean(crowdLabels.map((l) => l.solverCount)).toFixed(1)}; ` +
+        `${crowdLabels.filter((l) => truth.get(l.item.dataRef) === l.label).length}/${crowdLabels.length} match the hidden truth`,
     );
 
     // The books: every vote in exactly one item's count; every label's counts equal its item's votes.
