@@ -22,6 +22,7 @@ interface Options {
   threads: number;
   workers: number;
   peerWorkers: number;
+  rounds: number;
 }
 
 function parseArgs(args: string[]): Options {
@@ -36,6 +37,7 @@ function parseArgs(args: string[]): Options {
     threads: get("threads", 2),
     workers,
     peerWorkers: get("peer-workers", 1),
+    rounds: get("rounds", 3),
   };
 }
 
@@ -283,6 +285,11 @@ http {
     const [direct, nginx, peer, hg] = results as [WrkResult, WrkResult, WrkResult, WrkResult];
 
     // Added latency at half of HiveGuard's peak rate: each connection waits a fixed delay between requests.
+    // On a shared machine the load of other jobs moves p99 by several ms from one 10 s run to the next, so
+    // one direct run followed by one HiveGuard run mostly measures that drift: the runs are interleaved
+    // (direct, nginx, HiveGuard, then the reverse order) for several rounds, each round's difference is
+    // taken against that round's direct run, and the median round is the figure; nginx's added p99 in the
+    // same rounds shows what a proxy hop costs on the machine at that moment.
     const rate = Math.round(hg.rps / 2);
     const delayMs = 10;
     const connections = Math.max(1, Math.round((rate * delayMs) / 1000));
@@ -290,10 +297,30 @@ http {
     writeFileSync(script, `function delay() return ${delayMs} end\n`);
     const paced = (url: string) =>
       wrk(url, headers, { duration: opts.duration, connections, threads: opts.threads, script });
-    const directPaced = paced(`${upstreamUrl}/`);
-    const hgPaced = paced(`${hgUrl}/`);
-    const added = hgPaced.p99 - directPaced.p99;
-
+    const hgAdded: number[] = [];
+    const nginxAdded: number[] = [];
+    const hgAchieved: number[] = [];
+    log("");
+    for (let round = 0; round < opts.rounds; round++) {
+      const directPaced = paced(`${upstreamUrl}/`);
+      let nginxPaced: WrkResult;
+      let hgPaced: WrkResult;
+      if (round % 2 === 0) {
+        nginxPaced = paced(`http://127.0.0.1:${nginxPort}/`);
+        hgPaced = paced(`${hgUrl}/`);
+      } else {
+        hgPaced = paced(`${hgUrl}/`);
+        nginxPaced = paced(`http://127.0.0.1:${nginxPort}/`);
+      }
+      hgAdded.push(hgPaced.p99 - directPaced.p99);
+      nginxAdded.push(nginxPaced.p99 - directPaced.p99);
+      hgAchieved.push(hgPaced.rps);
+      log(
+        `  paced round ${round + 1}: p99 direct ${directPaced.p99.toFixed(2)} ms, nginx ${nginxPaced.p99.toFixed(2)} ms, HiveGuard ${hgPaced.p99.toFixed(2)} ms` +
+          ` (HiveGuard achieved ${hgPaced.rps.toFixed(0)} req/s)`,
+      );
+    }
+    const added = median(hgAdded);
     const ratioNginx = hg.rps / nginx.rps;
     const ratioPeer = hg.rps / peer.rps;
     log("");
@@ -305,12 +332,18 @@ http {
     );
     log(`  nginx / direct:                   ${(nginx.rps / direct.rps).toFixed(2)}x`);
     log(
-      `  p99 added over direct at ~${rate} req/s (${connections} connections, ${delayMs} ms apart): ${added.toFixed(2)} ms` +
-        `   (direct ${directPaced.p99.toFixed(2)} ms, HiveGuard ${hgPaced.p99.toFixed(2)} ms; achieved ${hgPaced.rps.toFixed(0)} req/s)  ${added <= 2 ? "met" : "NOT met"} (target <= 2 ms)`,
+      `  p99 added over direct at ~${rate} req/s (${connections} connections, ${delayMs} ms apart), median of ${opts.rounds} rounds: ${added.toFixed(2)} ms` +
+        `   (rounds: ${hgAdded.map((v) => v.toFixed(2)).join(", ")}; nginx adds ${median(nginxAdded).toFixed(2)} ms; HiveGuard achieved ${median(hgAchieved).toFixed(0)} req/s)  ${added <= 2 ? "met" : "NOT met"} (target <= 2 ms)`,
     );
   } finally {
     await cleanup();
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** A real visitor's token: seed one GT item, take a challenge through the public API, answer it. */
