@@ -148,7 +148,10 @@ BEGIN
                                   created_at, submitted_at)
   VALUES (p_session, p_challenge, (SELECT k.id FROM api_keys k WHERE k.id = p_api_key), p_solver, p_tier,
           p_modality, p_challenge_type, p_gt_item, p_unknown_item, p_outcome, p_correct, p_risk_score,
-          p_features, to_timestamp(p_issued_at_ms / 1000), to_timestamp(p_submitted_at_ms / 1000));
+          p_features, to_timestamp(p_issued_at_ms / 1000), to_timestamp(p_submitted_at_ms / 1000))
+  -- A challenge served by a version that wrote the row at generate is completed, not refused.
+  ON CONFLICT (id) DO UPDATE SET outcome = EXCLUDED.outcome, gt_correct = EXCLUDED.gt_correct,
+    risk_score = EXCLUDED.risk_score, features = EXCLUDED.features, submitted_at = EXCLUDED.submitted_at;
   IF p_outcome = 'expired' THEN
     RETURN QUERY SELECT NULL::text, NULL::text;
     RETURN;

@@ -269,6 +269,26 @@ describe("submit", () => {
     });
   });
 
+  it("completes a session row that an earlier version wrote at generate (rolling upgrade)", async () => {
+    const v = visitor(t, main.key);
+    const c = (await v.generate()).body;
+    const stored = JSON.parse((await t.server.deps.state.get(`challenge:${c.challenge_id}`))!);
+    await prisma().challengeSession.create({
+      data: {
+        id: stored.sessionId,
+        challengeId: c.challenge_id,
+        clientHash: stored.client,
+        tier: stored.tier,
+      },
+    });
+    expect((await v.submit(answersFor(c, main))).body.passed).toBe(true);
+    const session = await prisma().challengeSession.findUniqueOrThrow({
+      where: { challengeId: c.challenge_id },
+    });
+    expect(session).toMatchObject({ outcome: "passed", gtCorrect: true, riskScore: 1 });
+    expect(await prisma().vote.count({ where: { sessionId: stored.sessionId } })).toBe(1);
+  });
+
   it("wrong ground truth: failed, no vote, the challenge is spent", async () => {
     const v = visitor(t, main.key);
     const c = (await v.generate()).body;
