@@ -121,7 +121,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
       db,
       state,
       auth: {
-        dashboard: new DashboardAuthenticator(config.dashboard, state),
+        dashboard: new DashboardAuthenticator(config.dashboard, state, config.secretKey),
         apiKey: (rawKey) => apiKeys.verify(rawKey),
       },
       services: {

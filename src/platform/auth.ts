@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "../config.js";
@@ -56,11 +56,15 @@ const LOGIN_BLOCK_SEC = 300;
 export class DashboardAuthenticator {
   private readonly failures: RateLimiterAbstract;
 
+  readonly sessions: DashboardSessions;
+
   constructor(
     private readonly credentials: Config["dashboard"],
     state: StateStore,
-    readonly sessions: DashboardSessions | null = new DashboardSessions(state),
+    /** SECRET_KEY: sessions are bound to the credentials through an HMAC keyed with it. */
+    secretKey: string,
   ) {
+    this.sessions = new DashboardSessions(state, credentialsFingerprint(credentials, secretKey));
     this.failures = createRateLimiter(state, {
       keyPrefix: "auth:dashboard-failures",
       points: LOGIN_FAILURES_ALLOWED,
@@ -102,7 +106,7 @@ export class DashboardAuthenticator {
   ): Promise<Principal> {
     const authorization = firstHeader(headers.authorization);
     const token = authorization ? null : sessionCookie(headers.cookie);
-    if (!token || !this.sessions) return this.authenticate(authorization, ip);
+    if (!token) return this.authenticate(authorization, ip);
     const username = await this.sessions.lookup(token);
     if (!username) throw new UnauthorizedError("Session expired or signed out");
     if (options.write) {
@@ -147,17 +151,35 @@ export const SESSION_TTL_SEC = 12 * 3600;
 const SESSION_PREFIX = "auth:dashboard-session:";
 
 /**
+ * Which dashboard credentials (and SECRET_KEY) a session was opened with: an HMAC, so the state store never
+ * holds anything a password could be guessed from offline. Changing the password (or the key) on restart
+ * signs every session out.
+ */
+function credentialsFingerprint(credentials: Config["dashboard"], secretKey: string): string {
+  return createHmac("sha256", secretKey)
+    .update(`hiveguard:dashboard-credentials:v1\0${credentials.username}\0${credentials.password}`)
+    .digest("base64url");
+}
+
+/**
  * Dashboard sessions of the login form: an opaque random token in the cookie; the state store keeps only
- * its SHA-256 (shared by every instance), with the session's lifetime as TTL. Signing out deletes it.
+ * its SHA-256 (shared by every instance), with the session's lifetime as TTL and the fingerprint of the
+ * credentials it was opened with. Signing out deletes it; a session opened with other credentials (the
+ * password changed since) is refused.
  */
 export class DashboardSessions {
-  constructor(private readonly state: StateStore) {}
+  constructor(
+    private readonly state: StateStore,
+    private readonly credentials: string,
+  ) {}
 
   async create(username: string): Promise<string> {
     const token = randomBytes(32).toString("base64url");
-    await this.state.set(`${SESSION_PREFIX}${sha256(token)}`, JSON.stringify({ username }), {
-      ttlMs: SESSION_TTL_SEC * 1000,
-    });
+    await this.state.set(
+      `${SESSION_PREFIX}${sha256(token)}`,
+      JSON.stringify({ username, credentials: this.credentials }),
+      { ttlMs: SESSION_TTL_SEC * 1000 },
+    );
     return token;
   }
 
@@ -166,7 +188,10 @@ export class DashboardSessions {
     const stored = await this.state.get(`${SESSION_PREFIX}${sha256(token)}`);
     if (!stored) return null;
     try {
-      return (JSON.parse(stored) as { username: string }).username;
+      const session = JSON.parse(stored) as { username: string; credentials?: string };
+      if (typeof session.credentials !== "string" || !safeEqual(session.credentials, this.credentials))
+        return null;
+      return session.username;
     } catch {
       return null;
     }

@@ -98,6 +98,30 @@ describe("authentication", () => {
     expect(forgedCookie.body).toEqual({ username: null });
   });
 
+  it("a changed dashboard password signs every session out (an instance restarted with the new one)", async () => {
+    const cookie = await signIn(t);
+    const restarted = await startTestServer({
+      sharedWith: t,
+      env: { DASHBOARD_PASSWORD: "a-new-password-for-the-dashboard" },
+    });
+    try {
+      // Same state store, so the session record is there, but it was opened with the old password.
+      expect((await call(restarted, "/dashboard/session", { headers: { cookie } })).body).toEqual({
+        username: null,
+      });
+      expect((await call(restarted, "/dashboard/api/metrics", { headers: { cookie } })).status).toBe(401);
+      const fresh = await signIn(restarted, "a-new-password-for-the-dashboard");
+      expect((await call(restarted, "/dashboard/api/metrics", { headers: { cookie: fresh } })).status).toBe(
+        200,
+      );
+      // The instance still on the old password keeps its sessions, and refuses the new one's.
+      expect((await call(t, "/dashboard/api/metrics", { headers: { cookie } })).status).toBe(200);
+      expect((await call(t, "/dashboard/api/metrics", { headers: { cookie: fresh } })).status).toBe(401);
+    } finally {
+      await restarted.close();
+    }
+  });
+
   it("the session cookie is HttpOnly and SameSite=Strict, and Secure when the request came over HTTPS", async () => {
     const res = await call(
       t,

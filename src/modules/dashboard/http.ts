@@ -73,7 +73,7 @@ export function registerDashboardHttp(app: FastifyInstance, deps: AppDeps, distD
       );
     // Wrong credentials count towards the same per-IP limit as HTTP Basic (429 with Retry-After beyond it).
     const principal = await auth.login(parsed.data.username, parsed.data.password, request.ip);
-    const token = await auth.sessions!.create((principal as { username: string }).username);
+    const token = await auth.sessions.create((principal as { username: string }).username);
     return reply
       .header("set-cookie", cookie(request, token, SESSION_TTL_SEC))
       .header("cache-control", "no-store")
@@ -85,7 +85,7 @@ export function registerDashboardHttp(app: FastifyInstance, deps: AppDeps, distD
     if (!request.headers["x-requested-with"])
       throw new ForbiddenError("Signing out needs the X-Requested-With header (CSRF protection)");
     const token = sessionCookie(request.headers.cookie);
-    if (token) await auth.sessions!.destroy(token);
+    if (token) await auth.sessions.destroy(token);
     return reply
       .header("set-cookie", cookie(request, "", 0))
       .code(204)
@@ -94,7 +94,7 @@ export function registerDashboardHttp(app: FastifyInstance, deps: AppDeps, distD
 
   app.get("/dashboard/session", { schema: { hide: true } }, async (request, reply) => {
     const token = sessionCookie(request.headers.cookie);
-    const username = token ? await auth.sessions!.lookup(token) : null;
+    const username = token ? await auth.sessions.lookup(token) : null;
     reply.header("cache-control", "no-store");
     // 200 either way: the app asks on start-up, and "not signed in" is an answer, not an error.
     return { username };
