@@ -10,7 +10,13 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answersFor, configure, type Seeded, seed } from "../guard/challenge-helpers.js";
 import { startUpstream, type Upstream } from "../proxy/helpers.js";
-import { hasBinary, requestWithin, startTcpProxy, type TcpProxy } from "../support/outage.js";
+import {
+  expectAcknowledgedVotesStored,
+  hasBinary,
+  requestWithin,
+  startTcpProxy,
+  type TcpProxy,
+} from "../support/outage.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const POSTGRES_URL = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
@@ -143,17 +149,11 @@ describe.skipIf(!POSTGRES)(
       const after = await traffic(10, 2);
       expect(after.map((r) => [r.generate, r.submit])).toEqual(after.map(() => [200, 200]));
 
-      const rows = await t.server.deps.db.prisma.$queryRawUnsafe<{ data_ref: string; votes: number }[]>(
-        `SELECT i.data_ref, count(v.*)::int AS votes FROM items i LEFT JOIN votes v ON v.item_id = i.id
-       WHERE i.dataset_id = $1::uuid GROUP BY i.data_ref`,
+      const total = await expectAcknowledgedVotesStored(
+        t.server.deps.db.prisma,
         seeded.datasetId,
+        acknowledged,
       );
-      const stored = new Map(rows.map((row) => [row.data_ref, row.votes]));
-      let total = 0;
-      for (const [ref, count] of acknowledged) {
-        expect({ ref, atLeast: (stored.get(ref) ?? 0) >= count }).toEqual({ ref, atLeast: true });
-        total += count;
-      }
       expect(total).toBeGreaterThan(10);
     });
   },

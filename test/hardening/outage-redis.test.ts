@@ -13,7 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answersFor, configure, type Seeded, seed } from "../guard/challenge-helpers.js";
 import { clients, createKey } from "../guard/helpers.js";
 import { startUpstream, type Upstream } from "../proxy/helpers.js";
-import { hasBinary, type OwnRedis, requestWithin, startOwnRedis } from "../support/outage.js";
+import {
+  expectAcknowledgedVotesStored,
+  hasBinary,
+  type OwnRedis,
+  requestWithin,
+  startOwnRedis,
+} from "../support/outage.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const REDIS = hasBinary("redis-server");
@@ -87,22 +93,6 @@ async function tokenHolder(): Promise<Record<string, string>> {
     "x-hiveguard-token": submitted.body.token,
     accept: "application/json",
   };
-}
-
-async function expectStoredVotesCoverAcknowledged() {
-  const rows = await a.server.deps.db.prisma.$queryRawUnsafe<{ data_ref: string; votes: number }[]>(
-    `SELECT i.data_ref, count(v.*)::int AS votes FROM items i LEFT JOIN votes v ON v.item_id = i.id
-     WHERE i.dataset_id = $1::uuid GROUP BY i.data_ref`,
-    seeded.datasetId,
-  );
-  const stored = new Map(rows.map((row) => [row.data_ref, row.votes]));
-  let total = 0;
-  for (const [ref, count] of acknowledged) {
-    expect({ ref, stored: stored.get(ref) ?? 0 }).toEqual({ ref, stored: expect.any(Number) });
-    expect(stored.get(ref) ?? 0).toBeGreaterThanOrEqual(count);
-    total += count;
-  }
-  return total;
 }
 
 describe.skipIf(!REDIS)("Redis outage (a redis-server of the test's own)", { timeout: 120_000 }, () => {
@@ -207,7 +197,9 @@ describe.skipIf(!REDIS)("Redis outage (a redis-server of the test's own)", { tim
     await configure(a, { consensus_min_votes: 1000 });
     const after = await traffic(12);
     expect(after.map((r) => [r.generate, r.submit])).toEqual(after.map(() => [200, 200]));
-    expect(await expectStoredVotesCoverAcknowledged()).toBeGreaterThan(20);
+    expect(
+      await expectAcknowledgedVotesStored(a.server.deps.db.prisma, seeded.datasetId, acknowledged),
+    ).toBeGreaterThan(20);
   });
 
   it("after the restart, pub/sub works again: a key revoked on one instance is refused on the other at once", async () => {

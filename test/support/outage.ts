@@ -3,6 +3,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import net from "node:net";
 import { expect } from "vitest";
+import type { PrismaClient } from "../../src/generated/prisma/client.js";
 import { STACK_TRACE } from "../guard/helpers.js";
 
 /** Whether an executable is on the PATH (the outage tests need redis-server). */
@@ -166,4 +167,28 @@ export async function requestWithin(hangMs: number, url: string, init: RequestIn
     // not JSON
   }
   return { status: res.status, body, text, headers: res.headers };
+}
+
+/**
+ * Every vote the server acknowledged (`acknowledged`: count per item data_ref) is stored as a row of the
+ * dataset's votes. Returns how many votes were acknowledged.
+ */
+export async function expectAcknowledgedVotesStored(
+  prisma: PrismaClient,
+  datasetId: string,
+  acknowledged: Map<string, number>,
+): Promise<number> {
+  const rows = await prisma.$queryRawUnsafe<{ data_ref: string; votes: number }[]>(
+    `SELECT i.data_ref, count(v.*)::int AS votes FROM items i LEFT JOIN votes v ON v.item_id = i.id
+     WHERE i.dataset_id = $1::uuid GROUP BY i.data_ref`,
+    datasetId,
+  );
+  const stored = new Map(rows.map((row) => [row.data_ref, row.votes]));
+  let total = 0;
+  for (const [ref, count] of acknowledged) {
+    expect({ ref, stored: stored.get(ref) ?? 0 }).toEqual({ ref, stored: expect.any(Number) });
+    expect(stored.get(ref) ?? 0).toBeGreaterThanOrEqual(count);
+    total += count;
+  }
+  return total;
 }

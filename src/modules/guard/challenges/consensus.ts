@@ -47,8 +47,8 @@ export const VOTE_TX = { maxWait: 30_000, timeout: 30_000 } as const;
 
 /**
  * Votes, labels and reliability. Every vote on an item runs in one transaction (`hiveguard_record_vote`, or
- * the interactive one below) that first locks the item's row (`SELECT ... FOR UPDATE`), so concurrent voters on one item (on any number of instances) are applied
- * one after the other: every vote counted once, exactly one label, counts that add up. Nothing inside the
+ * the interactive one below) that first locks the item's row (`SELECT ... FOR UPDATE`), so concurrent voters
+ * on one item (on any number of instances) are applied one after the other: every vote counted once, exactly one label, counts that add up. Nothing inside the
  * transaction uses another connection, so single-connection PGlite cannot deadlock on it.
  */
 export class ConsensusService {
