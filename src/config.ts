@@ -11,6 +11,22 @@ const LEVEL_ALIASES: Record<string, (typeof LOG_LEVELS)[number]> = { warning: "w
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 
+/** A comma-separated list of IPs, CIDRs, or the names loopback, linklocal, uniquelocal (proxy-addr's forms). */
+function addressList(fallback: string[]) {
+  return z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(",")
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value,
+    z
+      .array(z.string().refine(isTrustValue, "not an IP address, CIDR, or loopback/linklocal/uniquelocal"))
+      .default(fallback),
+  );
+}
+
 const envSchema = z.object({
   NODE_ENV: z.preprocess(
     emptyAsUndefined,
@@ -26,6 +42,9 @@ const envSchema = z.object({
   SECRET_KEY_PREVIOUS: optionalString,
   DASHBOARD_USERNAME: optionalString,
   DASHBOARD_PASSWORD: optionalString,
+  /** Bench (LLM benchmarking): an account created or promoted to admin at start-up (upstream's ADMIN_EMAIL). */
+  ADMIN_EMAIL: optionalString,
+  ADMIN_PASSWORD: optionalString,
   TARGET_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: z.preprocess((value) => {
     if (typeof value !== "string" || value === "") return undefined;
@@ -35,6 +54,10 @@ const envSchema = z.object({
   HIVEGUARD_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default("./.hiveguard")),
   WORKERS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(64).default(1)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(10_000)),
+  // Background jobs (docs/jobs.md): workers per job type in this process (0: it only enqueues).
+  JOB_WORKERS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(64).default(1)),
+  /** A running job whose worker wrote no heartbeat for this long is failed, then retried if its type allows. */
+  JOB_STALE_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(2).default(30)),
   // Experiment tracking (docs/tracking.md).
   TRACKING_AUTH: z.preprocess(emptyAsUndefined, z.enum(["dashboard", "none"]).default("dashboard")),
   TRACKING_LTTB_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(3).default(1_000)),
@@ -56,24 +79,23 @@ const envSchema = z.object({
       .min(1)
       .default(10 * 1024 * 1024),
   ),
+  /** Who may read /openapi.json, /docs and GraphQL introspection (default: public outside production). */
+  API_DOCS: z.preprocess(emptyAsUndefined, z.enum(["public", "dashboard"]).optional()),
+  /** Every listener: the request line and headers must arrive within this (slowloris). */
+  HTTP_HEADERS_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(20_000)),
+  /** Every listener: a whole request (headers and body) must arrive within this; 0 = no limit. */
+  HTTP_REQUEST_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(300_000)),
   /** `preserve` forwards the visitor's Host header; `rewrite` sends the upstream's own host. */
   PROXY_HOST_HEADER: z.preprocess(emptyAsUndefined, z.enum(["preserve", "rewrite"]).default("preserve")),
+  /** Prometheus scrapers send it as `Authorization: Bearer <token>` to read /_hiveguard/metrics. */
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, "at least 16 characters").optional()),
+  /** Clients that read /_hiveguard/metrics without a token (same forms as TRUSTED_PROXIES). */
+  METRICS_ALLOW_FROM: addressList(["loopback"]),
   /**
    * Peers whose X-Forwarded-For / -Proto / -Host are believed: comma-separated IPs, CIDRs, or the names
    * loopback, linklocal, uniquelocal. Empty: the socket address is the client.
    */
-  TRUSTED_PROXIES: z.preprocess(
-    (value) =>
-      typeof value === "string"
-        ? value
-            .split(",")
-            .map((part) => part.trim())
-            .filter(Boolean)
-        : value,
-    z
-      .array(z.string().refine(isTrustValue, "not an IP address, CIDR, or loopback/linklocal/uniquelocal"))
-      .default([]),
-  ),
+  TRUSTED_PROXIES: addressList([]),
 });
 
 export interface Config {
@@ -92,7 +114,19 @@ export interface Config {
   dataDir: string;
   workers: number;
   shutdownTimeoutMs: number;
+  jobs: { workers: number; staleSeconds: number };
   tracking: TrackingConfig;
+  /** Bench: the admin account ensured at start-up (both set, or neither). */
+  bench: { adminEmail: string | undefined; adminPassword: string | undefined };
+  /** Who may read /openapi.json, /docs and GraphQL introspection. */
+  apiDocs: "public" | "dashboard";
+  /**
+   * Who reads /_hiveguard/metrics: a bearer `token` (METRICS_TOKEN), clients in `allowFrom`
+   * (METRICS_ALLOW_FROM, default loopback), or the dashboard credentials.
+   */
+  metrics: { token: string | undefined; allowFrom: string[] };
+  /** Timeouts of every listener (slow clients): headers, and the whole request; 0 = none. */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number };
   proxy: {
     /** Second listener serving only the proxy (and /_hiveguard/*); undefined = none. */
     port: number | undefined;
@@ -170,11 +204,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     username ??= generatedSecrets.dashboardUsername;
     password ??= generatedSecrets.dashboardPassword;
   }
+  if (e.HTTP_REQUEST_TIMEOUT_MS > 0 && e.HTTP_REQUEST_TIMEOUT_MS < e.HTTP_HEADERS_TIMEOUT_MS) {
+    throw new ConfigError("HTTP_REQUEST_TIMEOUT_MS must be 0 or at least HTTP_HEADERS_TIMEOUT_MS");
+  }
   if (secretKey!.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`SECRET_KEY must be at least ${MIN_SECRET_LENGTH} characters`);
   }
   if (e.SECRET_KEY_PREVIOUS !== undefined && e.SECRET_KEY_PREVIOUS.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`SECRET_KEY_PREVIOUS must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+
+  if (Boolean(e.ADMIN_EMAIL) !== Boolean(e.ADMIN_PASSWORD)) {
+    throw new ConfigError("ADMIN_EMAIL and ADMIN_PASSWORD go together: set both or neither");
+  }
+  if (e.ADMIN_PASSWORD !== undefined && e.ADMIN_PASSWORD.length < 8) {
+    throw new ConfigError("ADMIN_PASSWORD must be at least 8 characters");
   }
 
   return {
@@ -192,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     workers: e.WORKERS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jobs: { workers: e.JOB_WORKERS, staleSeconds: e.JOB_STALE_SECONDS },
     tracking: {
       auth: e.TRACKING_AUTH,
       lttbThreshold: e.TRACKING_LTTB_THRESHOLD,
@@ -200,6 +245,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPointsPerRun: e.TRACKING_MAX_POINTS_PER_RUN,
       sseHeartbeatMs: e.TRACKING_SSE_HEARTBEAT_MS,
     },
+    bench: { adminEmail: e.ADMIN_EMAIL?.trim().toLowerCase(), adminPassword: e.ADMIN_PASSWORD },
+    apiDocs: e.API_DOCS ?? (e.NODE_ENV === "production" ? "dashboard" : "public"),
+    metrics: { token: e.METRICS_TOKEN, allowFrom: e.METRICS_ALLOW_FROM },
+    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
     proxy: {
       port: e.PROXY_PORT,
       bodyLimit: e.PROXY_BODY_LIMIT,

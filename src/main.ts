@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { createServer as createNetServer } from "node:net";
 import { config as loadDotenv } from "dotenv";
 import { type Config, ConfigError, loadConfig, redactUrl } from "./config.js";
 import { openDatabase } from "./platform/db.js";
@@ -65,6 +66,7 @@ async function runServer(config: Config, log: Logger, migrate: boolean): Promise
       ? redactUrl(config.targetUrl)
       : "the built-in demo page (no TARGET_URL)";
     process.stdout.write(`  HiveGuard ${server.deps.version} at ${address}  (API docs: ${address}/docs)\n`);
+    process.stdout.write(`  Dashboard: ${address}/dashboard  ·  tracking: ${address}/\n`);
     process.stdout.write(
       `  Protecting ${upstream}${proxyAddress ? `; proxy-only listener at ${proxyAddress}` : ""}\n`,
     );
@@ -116,7 +118,32 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   process.on("SIGINT", stop);
 }
 
+/**
+ * Fails fast when a port is taken, before secrets are generated or migrations run (another HiveGuard is
+ * probably running). Reads PORT / PROXY_PORT / HOST as given; a malformed value is loadConfig's to report.
+ */
+async function assertPortsFree(): Promise<void> {
+  const host = process.env.HOST || "0.0.0.0";
+  for (const name of ["PORT", "PROXY_PORT"] as const) {
+    const raw = process.env[name] || (name === "PORT" ? "8000" : "");
+    const port = Number(raw);
+    if (!raw || !Number.isInteger(port) || port <= 0 || port > 65535) continue;
+    const taken = await new Promise<boolean>((resolve) => {
+      const probe = createNetServer();
+      probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
+      probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(false)));
+    });
+    if (taken) {
+      process.stderr.write(
+        `hiveguard: ${name} ${port} on ${host} is already in use (another HiveGuard?); stop it or set ${name}.\n`,
+      );
+      process.exit(2);
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  if (cluster.isPrimary) await assertPortsFree();
   let config: Config;
   try {
     config = loadConfig();

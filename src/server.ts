@@ -1,34 +1,17 @@
 import { createServer as createHttpServer, type Server } from "node:http";
+import { listenerOptions } from "./platform/http/listener.js";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { buildApp, type NodeHandler } from "./app.js";
 import type { Config } from "./config.js";
-import { ApiKeyService } from "./modules/guard/apikeys/service.js";
-import { ClientHasher } from "./modules/guard/challenges/client.js";
-import { ConsensusService } from "./modules/guard/challenges/consensus.js";
-import { GtPoolMonitor } from "./modules/guard/challenges/gt-pool.js";
-import { ChallengeRateLimits } from "./modules/guard/challenges/rate-limits.js";
-import { ChallengeService } from "./modules/guard/challenges/service.js";
-import { TokenService } from "./modules/guard/challenges/token.js";
-import { MlService } from "./modules/guard/ml/service.js";
-import { DatasetService } from "./modules/guard/datasets/service.js";
-import { ItemService } from "./modules/guard/items/service.js";
-import { LabelService } from "./modules/guard/labels/service.js";
-import { MetricsService } from "./modules/guard/metrics/service.js";
-import { Gateway } from "./modules/guard/proxy/gateway.js";
-import { ProxyMetrics } from "./modules/guard/proxy/metrics.js";
-import { isHiveGuardPath } from "./modules/guard/proxy/paths.js";
-import { ProxyRuleService } from "./modules/guard/proxy-rules/service.js";
-import { RuntimeConfigService } from "./modules/guard/runtime-config/service.js";
-import { ArtifactStore } from "./modules/tracking/artifacts.js";
-import { TrackingEvents } from "./modules/tracking/events.js";
-import { TrackingService } from "./modules/tracking/service.js";
+import { modules } from "./modules/index.js";
 import { DashboardAuthenticator } from "./platform/auth.js";
 import { type Database, openDatabase } from "./platform/db.js";
+import { JobQueue } from "./platform/jobs.js";
+import type { AppDeps, FrontHandler, ModuleLookup, Platform, Services } from "./platform/module.js";
+import { OpenStreams } from "./platform/sse.js";
 import { createStateStore, type StateStore } from "./platform/state/index.js";
-import type { AppDeps } from "./trpc/context.js";
 import { VERSION } from "./version.js";
 
 export interface HiveGuardServer {
@@ -51,6 +34,8 @@ export interface CreateServerOptions {
   state?: StateStore;
   /** Apply pending migrations when opening the database (default true; cluster workers leave it to the primary). */
   migrate?: boolean;
+  /** Job workers per job type in this process (default: config.jobs.workers; `hiveguard worker` sets it). */
+  jobWorkers?: number;
 }
 
 export async function createServer(options: CreateServerOptions): Promise<HiveGuardServer> {
@@ -71,110 +56,75 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
       (await createStateStore({ redisUrl: config.redisUrl, prefix: config.redisPrefix, logger: log }));
     if (!options.state) opened.push(state);
 
-    const runtimeConfig = new RuntimeConfigService(state, log, config.logLevel);
-    await runtimeConfig.start();
-    opened.push({ close: () => runtimeConfig.stop() });
-
-    const metrics = new MetricsService(state, db.prisma);
-    const apiKeys = new ApiKeyService(db.prisma, state, log);
-    await apiKeys.start();
-    opened.push({ close: () => apiKeys.stop() });
-    const proxyRules = new ProxyRuleService(db.prisma, state, log);
-    await proxyRules.start();
-    opened.push({ close: () => proxyRules.stop() });
-
-    const tracking = new TrackingService({
-      prisma: db.prisma,
+    // ── background jobs (platform/jobs.ts): services register their job types on it while they are built;
+    // it starts (schema, queues, schedules, this process's workers) once every service exists, below. ──
+    const jobs = new JobQueue({
       db,
-      events: new TrackingEvents(state, log),
-      artifacts: new ArtifactStore(config.tracking.artifactsDir),
-      config: config.tracking,
-    });
-    const ml = new MlService({
-      prisma: db.prisma,
-      state,
       log,
-      tracking,
-      trackingQueueDir: join(config.dataDir, "tracking-queue"),
+      workers: options.jobWorkers ?? config.jobs.workers,
+      staleSeconds: config.jobs.staleSeconds,
     });
-    await ml.start();
-    opened.push({ close: () => ml.stop() });
-    const clients = new ClientHasher(config.secretKey, config.previousSecretKey);
-    const tokens = new TokenService(config.secretKey, config.previousSecretKey, clients);
-    const challenges = new ChallengeService({
-      prisma: db.prisma,
-      db,
-      state,
-      runtimeConfig,
-      metrics,
-      consensus: new ConsensusService(db.prisma),
-      tokens,
-      clients,
-      rateLimits: new ChallengeRateLimits(state),
-      risk: ml.scorer,
-      log,
-    });
+
+    // ── modules (src/modules/index.ts), in order: each one creates its services from the platform and
+    // may use the services of the modules listed before it. ──
+    const platform: Platform = { config, log, db, state, jobs };
+    const services = {} as Services;
+    const lookup: ModuleLookup = {
+      need(name) {
+        const found = services[name];
+        if (!found)
+          throw new Error(`A module needs "${String(name)}": list its module earlier in modules/index.ts`);
+        return found;
+      },
+    };
+    const created = [];
+    for (const definition of modules) {
+      const instance = await definition.create(platform, lookup);
+      created.push({ definition, instance });
+      Object.assign(services, instance.services);
+      if (instance.stop) opened.push({ close: () => instance.stop!() });
+    }
+    const fronts = created.flatMap(({ instance }) => (instance.front ? [instance.front] : []));
+    if (fronts.length > 1) throw new Error("At most one module may take the requests no module owns");
+    const front: FrontHandler | undefined = fronts[0];
 
     const deps: AppDeps = {
-      config,
-      log,
-      db,
-      state,
-      auth: {
-        dashboard: new DashboardAuthenticator(config.dashboard, state, config.secretKey),
-        apiKey: (rawKey) => apiKeys.verify(rawKey),
-      },
-      services: {
-        runtimeConfig,
-        apiKeys,
-        datasets: new DatasetService(db.prisma, metrics),
-        items: new ItemService(db.prisma, metrics),
-        labels: new LabelService(db.prisma, db),
-        metrics,
-        proxyRules,
-        tracking,
-        challenges,
-        ml,
-      },
+      ...platform,
+      auth: Object.assign(
+        { dashboard: new DashboardAuthenticator(config.dashboard, state, config.secretKey) },
+        ...created.map(({ instance }) => instance.authenticators ?? {}),
+      ),
+      services,
+      sse: new OpenStreams(),
       version: VERSION,
       startedAt: new Date(),
     };
-    const gtPool = new GtPoolMonitor(db.prisma, state, log);
-    await gtPool.start();
-    opened.push({ close: () => gtPool.stop() });
-    const proxyMetrics = new ProxyMetrics(state, metrics, log);
-    proxyMetrics.start();
-    opened.push({ close: () => proxyMetrics.stop() });
-    const gateway = new Gateway({
-      config,
-      log,
-      proxyRules,
-      runtimeConfig,
-      tokens,
-      gtPool,
-      metrics: proxyMetrics,
-    });
-    opened.push({ close: () => gateway.close() });
+    // ── background jobs: every job type is registered now; stopped before the services they run. ──
+    await jobs.start();
+    opened.push({ close: () => jobs.stop() });
+    for (const { instance } of created) await instance.start?.();
+    if (front) opened.push({ close: () => front.close() });
 
     let fastifyHandler: NodeHandler | null = null;
     const app = await buildApp(deps, {
-      gateway,
-      metrics: proxyMetrics,
+      modules: created,
+      front,
       onFastifyHandler: (handler) => (fastifyHandler = handler),
     });
     await app.ready();
 
-    // PROXY_PORT: the upstream owns every path here (its own /api/v1, /docs...) except /_hiveguard/*.
+    // The front's own port (PROXY_PORT): the site owns every path there except the ones the front hands back.
     let proxyServer: Server | null = null;
-    if (config.proxy.port !== undefined) {
-      const server = createHttpServer((req, res) => {
-        if (isHiveGuardPath(req.url ?? "/")) fastifyHandler!(req, res);
-        else gateway.handle(req, res);
+    const ownPort = front?.ownPort;
+    if (front && ownPort) {
+      const server = createHttpServer(listenerOptions(config.http), (req, res) => {
+        if (ownPort.appPaths(req.url ?? "/")) fastifyHandler!(req, res);
+        else front.handle(req, res);
       });
       server.on("upgrade", (req, socket, head: Buffer) => {
-        if (isHiveGuardPath(req.url ?? "/"))
+        if (ownPort.appPaths(req.url ?? "/"))
           socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-        else gateway.upgrade(req, socket, head);
+        else front.upgrade(req, socket, head);
       });
       server.keepAliveTimeout = app.server.keepAliveTimeout;
       proxyServer = server;
@@ -188,7 +138,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
         if (!proxyServer) return null;
         await new Promise<void>((resolve, reject) => {
           proxyServer!.once("error", reject);
-          proxyServer!.listen(config.proxy.port, host, () => resolve());
+          proxyServer!.listen(ownPort!.port, host, () => resolve());
         });
         const address = proxyServer.address() as AddressInfo;
         const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;

@@ -1,6 +1,6 @@
 /**
  * `hiveguard`: the command line of HiveGuard. Talks to a server through the typed client
- * (HIVEGUARD_URL, HIVEGUARD_API_KEY, HIVEGUARD_DASHBOARD_TOKEN), or runs one (`hiveguard start`).
+ * (HIVEGUARD_URL, HIVEGUARD_API_KEY, HIVEGUARD_USERNAME / HIVEGUARD_PASSWORD), or runs one (`hiveguard start`).
  */
 import { createWriteStream } from "node:fs";
 import { Readable, type Writable } from "node:stream";
@@ -27,26 +27,52 @@ class CliError extends Error {
   }
 }
 
+/**
+ * The dashboard credentials from the environment: HIVEGUARD_USERNAME / HIVEGUARD_PASSWORD (as the tracking SDK
+ * reads them), or the older HIVEGUARD_DASHBOARD_TOKEN (base64 of user:password), which still works.
+ */
+function dashboardCredentials(): { username: string; password: string } | { dashboardToken: string } | null {
+  const { HIVEGUARD_USERNAME: username, HIVEGUARD_PASSWORD: password } = process.env;
+  if (username && password !== undefined) return { username, password };
+  if (process.env.HIVEGUARD_DASHBOARD_TOKEN) return { dashboardToken: process.env.HIVEGUARD_DASHBOARD_TOKEN };
+  return null;
+}
+
+/** The variables the dashboard credentials came from, as a message names them. */
+function dashboardVariables(): string {
+  const credentials = dashboardCredentials();
+  return credentials && "dashboardToken" in credentials
+    ? "HIVEGUARD_DASHBOARD_TOKEN"
+    : "HIVEGUARD_USERNAME / HIVEGUARD_PASSWORD";
+}
+
 function client(): HiveGuardClient {
   return createHiveGuardClient({
     url: process.env.HIVEGUARD_URL || DEFAULT_URL,
     apiKey: process.env.HIVEGUARD_API_KEY || undefined,
-    dashboardToken: process.env.HIVEGUARD_DASHBOARD_TOKEN || undefined,
+    ...dashboardCredentials(),
   });
 }
 
-/** Turns a client error into a message that says what to do. */
+/** Turns a client error into one line that says what went wrong and what to do. */
 function explain(error: unknown, auth: "dashboard" | "apiKey"): CliError {
   if (!(error instanceof HiveGuardError))
     return new CliError(error instanceof Error ? error.message : String(error));
   if (error.unreachable) {
     return new CliError(`${error.message}. Is the server running? Set HIVEGUARD_URL to its address.`);
   }
+  if (error.status === 401 && auth === "dashboard") {
+    return new CliError(
+      dashboardCredentials()
+        ? `Rejected: ${error.url} refused the dashboard credentials in ${dashboardVariables()} (401). Check them against the server's DASHBOARD_USERNAME / DASHBOARD_PASSWORD.`
+        : "Not signed in: set HIVEGUARD_USERNAME and HIVEGUARD_PASSWORD to the dashboard's credentials (the server's DASHBOARD_USERNAME / DASHBOARD_PASSWORD).",
+    );
+  }
   if (error.status === 401) {
     return new CliError(
-      auth === "dashboard"
-        ? "Unauthorized: set HIVEGUARD_DASHBOARD_TOKEN to the base64 of dashboard-user:password (e.g. $(printf admin:secret | base64))."
-        : "Invalid or missing API key: set HIVEGUARD_API_KEY (create one with `hiveguard keys create LABEL`).",
+      process.env.HIVEGUARD_API_KEY
+        ? `Rejected: ${error.url} refused the API key in HIVEGUARD_API_KEY (401: unknown, revoked or expired). Create one with \`hiveguard keys create LABEL\`.`
+        : "No API key: set HIVEGUARD_API_KEY (create one with `hiveguard keys create LABEL`).",
     );
   }
   return new CliError(`Error ${error.status}: ${error.message}`);
@@ -103,7 +129,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addHelpText(
       "after",
-      `\nEnvironment:\n  HIVEGUARD_URL              server address (default ${DEFAULT_URL})\n  HIVEGUARD_API_KEY          key for the public API (items, labels, challenges)\n  HIVEGUARD_DASHBOARD_TOKEN  base64 of dashboard-user:password (config, keys, rules, datasets, ml)`,
+      `\nEnvironment:\n  HIVEGUARD_URL              server address (default ${DEFAULT_URL})\n  HIVEGUARD_API_KEY          key for the public API (items, labels, challenges)\n  HIVEGUARD_USERNAME         dashboard user (config, keys, rules, datasets, ml)\n  HIVEGUARD_PASSWORD         dashboard password\n  HIVEGUARD_DASHBOARD_TOKEN  older alternative: base64 of user:password`,
     );
 
   program
@@ -112,6 +138,19 @@ export function buildProgram(): Command {
     .addHelpText("after", "\nExample:\n  PORT=8080 hiveguard start")
     .action(async () => {
       await import("../../src/main.js");
+    });
+
+  program
+    .command("worker")
+    .description(
+      "run background jobs only (no HTTP): JOB_WORKERS per job type, on the servers' PostgreSQL (DATABASE_URL)",
+    )
+    .addHelpText(
+      "after",
+      "\nExample:\n  DATABASE_URL=postgresql://... REDIS_URL=redis://... hiveguard worker",
+    )
+    .action(async () => {
+      await import("../../src/worker.js");
     });
 
   // config
@@ -173,7 +212,18 @@ export function buildProgram(): Command {
     .action(async (opts: { output: string }) => {
       const list = await run("dashboard", () => client().call((c) => c.guard.apiKeys.list.query()));
       if (opts.output === "json") printJson(list);
-      else printTable(list, ["id", "label", "key_prefix", "datasets", "sample_rate", "scopes", "created_at"]);
+      else
+        printTable(list, [
+          "id",
+          "label",
+          "key_prefix",
+          "datasets",
+          "sample_rate",
+          "scopes",
+          "hostnames",
+          "secret_prefix",
+          "created_at",
+        ]);
     });
   keys
     .command("create <label>")
@@ -190,15 +240,32 @@ export function buildProgram(): Command {
         "what the key may do (repeatable; default all): challenge, data:read, data:write — give a key for public pages `challenge` only",
       ).argParser(collectScope),
     )
+    .option(
+      "--hostname <host>",
+      "as a site key: a hostname the widget may run on, subdomains included (repeatable; none = any)",
+      collect,
+      [],
+    )
+    .option(
+      "--site",
+      "a site key for siteverify: the `challenge` scope only, and a siteverify secret (printed once)",
+    )
     .addOption(outputOption())
     .addHelpText(
       "after",
-      "\nExample:\n  hiveguard keys create production --dataset 3f1c...e9 --sample-rate 0.5\n  hiveguard keys create widget --scope challenge",
+      "\nExample:\n  hiveguard keys create production --dataset 3f1c...e9 --sample-rate 0.5\n  hiveguard keys create widget --scope challenge\n  hiveguard keys create shop --site --hostname shop.example.com",
     )
     .action(
       async (
         label: string,
-        opts: { dataset: string[]; sampleRate?: number; scope?: ApiKeyScope[]; output: string },
+        opts: {
+          dataset: string[];
+          sampleRate?: number;
+          scope?: ApiKeyScope[];
+          hostname: string[];
+          site?: boolean;
+          output: string;
+        },
       ) => {
         const created = await run("dashboard", () =>
           client().call((c) =>
@@ -206,15 +273,69 @@ export function buildProgram(): Command {
               label,
               datasets: opts.dataset,
               sample_rate: opts.sampleRate,
-              scopes: opts.scope,
+              scopes: opts.site && !opts.scope ? ["challenge"] : opts.scope,
+              hostnames: opts.hostname,
             }),
           ),
         );
-        if (opts.output === "json") return printJson(created);
+        const secret = opts.site
+          ? await run("dashboard", () =>
+              client().call((c) => c.guard.apiKeys.rotateSecret.mutate({ id: created.id })),
+            )
+          : null;
+        if (opts.output === "json")
+          return printJson(secret ? { ...created, secret: secret.secret } : created);
         process.stdout.write(`id: ${created.id}\nkey: ${created.raw_key}\n`);
-        process.stderr.write(`${colors.yellow("Store this key now: it cannot be retrieved again.")}\n`);
+        if (secret) process.stdout.write(`secret: ${secret.secret}\n`);
+        process.stderr.write(
+          `${colors.yellow(`Store this ${secret ? "key and secret" : "key"} now: ${secret ? "they" : "it"} cannot be retrieved again.`)}\n`,
+        );
       },
     );
+  keys
+    .command("secret <id>")
+    .description(
+      "create or rotate a site key's siteverify secret (printed once); the old one keeps working for --overlap seconds",
+    )
+    .option(
+      "--overlap <seconds>",
+      "seconds the replaced secret stays valid (default 7200; 0 = none)",
+      integer,
+    )
+    .addOption(outputOption())
+    .addHelpText("after", "\nExample:\n  hiveguard keys secret 3f1c...e9 --overlap 3600")
+    .action(async (id: string, opts: { overlap?: number; output: string }) => {
+      const secret = await run("dashboard", () =>
+        client().call((c) => c.guard.apiKeys.rotateSecret.mutate({ id, overlap_seconds: opts.overlap })),
+      );
+      if (opts.output === "json") return printJson(secret);
+      process.stdout.write(`secret: ${secret.secret}\n`);
+      if (secret.previous_secret_expires_at)
+        process.stdout.write(`previous secret valid until: ${secret.previous_secret_expires_at}\n`);
+      process.stderr.write(`${colors.yellow("Store this secret now: it cannot be retrieved again.")}\n`);
+    });
+  keys
+    .command("remove-secret <id>")
+    .description(
+      "remove a site key's siteverify secrets (current and previous): siteverify refuses them at once",
+    )
+    .addHelpText("after", "\nExample:\n  hiveguard keys remove-secret 3f1c...e9")
+    .action(async (id: string) => {
+      await run("dashboard", () => client().call((c) => c.guard.apiKeys.removeSecret.mutate({ id })));
+      process.stdout.write(`Removed the siteverify secret of ${id}\n`);
+    });
+  keys
+    .command("hostnames <id> [hostnames...]")
+    .description("set the hostnames a site key may be used on (subdomains included); none = any")
+    .addOption(outputOption())
+    .addHelpText("after", "\nExample:\n  hiveguard keys hostnames 3f1c...e9 example.com shop.example.org")
+    .action(async (id: string, hostnames: string[], opts: { output: string }) => {
+      const key = await run("dashboard", () =>
+        client().call((c) => c.guard.apiKeys.update.mutate({ id, hostnames })),
+      );
+      if (opts.output === "json") printJson(key);
+      else printRecord(key);
+    });
   keys
     .command("revoke <id>")
     .description("revoke an API key (takes effect immediately on every instance)")

@@ -2,14 +2,16 @@
  * The typed HiveGuard client: the tRPC client typed by the server's own router (inputs and outputs are
  * checked at compile time), plus helpers for what tRPC does not carry (streaming exports, batched uploads).
  *
- *   const hg = createHiveGuardClient({ url: "http://localhost:8000", dashboardToken: btoa("admin:pw") });
+ *   const hg = createHiveGuardClient({ url: "http://localhost:8000", username: "admin", password: "pw" });
  *   const datasets = await hg.guard.datasets.list.query();
  */
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "../../src/trpc/router.js";
+import type { SiteverifyAnswer } from "../../src/modules/guard/siteverify/siteverify.schema.js";
 
 export type { AppRouter };
+export type { SiteverifyAnswer };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type ItemInput = RouterInputs["guard"]["items"]["upload"]["items"][number];
@@ -21,16 +23,27 @@ export type RiskModelInfo = RouterOutputs["guard"]["ml"]["uploadModel"];
 export interface HiveGuardClientOptions {
   /** Server URL, e.g. http://localhost:8000 */
   url: string;
-  /** `X-HiveGuard-Key` for the public API. */
+  /** `X-HiveGuard-Key` for the public API (the CLI's `HIVEGUARD_API_KEY`). */
   apiKey?: string;
-  /** Base64 of `user:password`, sent as HTTP Basic to the dashboard API. */
+  /**
+   * The dashboard's credentials (the server's `DASHBOARD_USERNAME` / `DASHBOARD_PASSWORD`), sent as HTTP
+   * Basic to the dashboard API; the CLI and the tracking SDK read them from `HIVEGUARD_USERNAME` /
+   * `HIVEGUARD_PASSWORD`.
+   */
+  username?: string;
+  password?: string;
+  /** Older spelling of the same credentials: base64 of `user:password` (`HIVEGUARD_DASHBOARD_TOKEN`). */
   dashboardToken?: string;
   fetch?: typeof fetch;
 }
 
+/** Which credentials a client sends; a 401 then means they were rejected, or that none were sent. */
+export type CredentialsSent = "dashboard" | "apiKey" | "dashboard and apiKey" | "none";
+
 /**
  * What every failed call throws: the HTTP status and the documented `detail` (a string, or the list of
- * `{loc, msg, type}` entries of a 422), plus `url` when the server could not be reached at all.
+ * `{loc, msg, type}` entries of a 422), plus `url` when the server could not be reached at all. A 401 says
+ * whether credentials were sent and rejected (`rejected`) or none were sent.
  */
 export class HiveGuardError extends Error {
   override name = "HiveGuardError";
@@ -39,6 +52,7 @@ export class HiveGuardError extends Error {
     readonly status: number | null,
     readonly detail: unknown,
     readonly url: string,
+    readonly credentials: CredentialsSent = "none",
   ) {
     super(message);
   }
@@ -47,6 +61,36 @@ export class HiveGuardError extends Error {
   get unreachable(): boolean {
     return this.status === null;
   }
+
+  /** True when the server refused the credentials that were sent (401 with credentials). */
+  get rejected(): boolean {
+    return this.status === 401 && this.credentials !== "none";
+  }
+}
+
+const CREDENTIAL_NAMES: Record<CredentialsSent, string> = {
+  dashboard: "dashboard username/password",
+  apiKey: "API key",
+  "dashboard and apiKey": "dashboard username/password and API key",
+  none: "",
+};
+
+/** A 401's message says what was rejected, or that nothing was sent; other errors pass unchanged. */
+function withCredentials(error: HiveGuardError, credentials: CredentialsSent): HiveGuardError {
+  if (error.status !== 401) return error;
+  const message =
+    credentials === "none"
+      ? `HiveGuard at ${error.url} needs credentials: none were sent (401 ${detailMessage(error.detail, "Unauthorized")})`
+      : `HiveGuard at ${error.url} rejected the ${CREDENTIAL_NAMES[credentials]} (401 ${detailMessage(error.detail, "Unauthorized")})`;
+  return new HiveGuardError(message, error.status, error.detail, error.url, credentials);
+}
+
+/** The HTTP Basic value of the dashboard credentials in `options`, if any. */
+function basicCredentials(options: HiveGuardClientOptions): string | undefined {
+  if (options.username !== undefined && options.password !== undefined) {
+    return Buffer.from(`${options.username}:${options.password}`).toString("base64");
+  }
+  return options.dashboardToken || undefined;
 }
 
 function detailMessage(detail: unknown, fallback: string): string {
@@ -80,9 +124,18 @@ export function toHiveGuardError(error: unknown, url: string): HiveGuardError {
 export function createHiveGuardClient(options: HiveGuardClientOptions) {
   const url = options.url.replace(/\/+$/, "");
   const doFetch = options.fetch ?? fetch;
+  const basic = basicCredentials(options);
+  const credentials: CredentialsSent =
+    basic && options.apiKey
+      ? "dashboard and apiKey"
+      : basic
+        ? "dashboard"
+        : options.apiKey
+          ? "apiKey"
+          : "none";
   const headers = (): Record<string, string> => ({
     ...(options.apiKey ? { "x-hiveguard-key": options.apiKey } : {}),
-    ...(options.dashboardToken ? { authorization: `Basic ${options.dashboardToken}` } : {}),
+    ...(basic ? { authorization: `Basic ${basic}` } : {}),
   });
 
   const trpc = createTRPCClient<AppRouter>({
@@ -105,7 +158,10 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
       } catch {
         // not JSON: keep the text
       }
-      throw new HiveGuardError(detailMessage(detail, response.statusText), response.status, detail, url);
+      throw withCredentials(
+        new HiveGuardError(detailMessage(detail, response.statusText), response.status, detail, url),
+        credentials,
+      );
     }
     return response;
   }
@@ -115,7 +171,7 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
     try {
       return await run(trpc);
     } catch (error) {
-      throw toHiveGuardError(error, url);
+      throw withCredentials(toHiveGuardError(error, url), credentials);
     }
   }
 
@@ -158,6 +214,28 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
         body: onnx as BodyInit,
       });
       return (await response.json()) as RiskModelInfo;
+    },
+
+    /**
+     * Checks a widget token with a site key's secret (`POST /api/v1/siteverify`, issue 19), as a site's server
+     * does. Refusals are answers (`success: false` with `error-codes`), not errors; only a 429 throws.
+     */
+    async siteverify(input: {
+      secret: string;
+      response: string;
+      remoteip?: string;
+      sitekey?: string;
+      idempotency_key?: string;
+    }): Promise<SiteverifyAnswer> {
+      const fields = Object.entries(input).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined,
+      );
+      const response = await rest("/api/v1/siteverify", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(fields).toString(),
+      });
+      return (await response.json()) as SiteverifyAnswer;
     },
 
     /** Every finalized label visible to the API key, page by page (flat memory for any number of rows). */

@@ -16,7 +16,15 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 /** Who is calling, once a procedure's auth middleware has accepted the request. */
 export type Principal =
   | { kind: "dashboard"; username: string }
-  | { kind: "apiKey"; keyId: string; datasets: string[]; sampleRate: number; scopes: ApiKeyScope[] }
+  | {
+      kind: "apiKey";
+      keyId: string;
+      datasets: string[];
+      sampleRate: number;
+      scopes: ApiKeyScope[];
+      /** Hostnames the key may be used on as a site key (issue 19); empty or absent = any. */
+      hostnames?: string[];
+    }
   | { kind: "user"; userId: string; role: string };
 
 export type ApiKeyPrincipal = Extract<Principal, { kind: "apiKey" }>;

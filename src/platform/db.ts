@@ -45,6 +45,14 @@ export interface Database {
    * early drops the pooled connection rather than waiting for the rest.
    */
   copyBinary(sql: string): AsyncIterable<Buffer>;
+  /**
+   * Raw SQL through the driver for platform code that brings its own SQL (the job queue, pg-boss): with
+   * values, one parameterized statement; without, the text may hold several statements (run as one
+   * simple-protocol batch, e.g. `BEGIN; ...; COMMIT;`), and the last statement's rows are returned.
+   */
+  execute(sql: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  /** PostgreSQL schema holding HiveGuard's tables (undefined: the default, public; always so on PGlite). */
+  schema: string | undefined;
   /** Runs `SELECT 1`; rejects if the database does not answer within PING_TIMEOUT_MS. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -91,6 +99,12 @@ async function openPGlite(opts: OpenDatabaseOptions): Promise<Database> {
         if (!result.blob) throw new Error("PGlite returned no COPY data");
         yield Buffer.from(await result.blob.arrayBuffer());
       },
+      execute: async (sql, values) => {
+        if (values && values.length > 0) return client.query<Record<string, unknown>>(sql, values);
+        const results = await client.exec(sql);
+        return { rows: (results.at(-1)?.rows ?? []) as Record<string, unknown>[] };
+      },
+      schema: undefined,
       release: async () => {
         try {
           await client.close();
@@ -154,6 +168,12 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
         (await pool.query<unknown[]>({ text: sql, values: params, rowMode: "array" })).rows,
       copyOut: (sql) => copyOutOnOwnConnection(postgresPoolConfig(databaseUrl, schema), sql, opts.logger),
       copyBinary: (sql) => copyBinaryPooled(pool, sql),
+      execute: async (sql, values) => {
+        const result = (await pool.query(sql, values)) as unknown as pg.QueryResult | pg.QueryResult[];
+        const last = Array.isArray(result) ? result.at(-1) : result;
+        return { rows: (last?.rows ?? []) as Record<string, unknown>[] };
+      },
+      schema,
       release: () => pool.end(),
     },
     { kind: "postgres", databaseUrl, schema },
@@ -207,6 +227,8 @@ interface Opened {
   queryRows: Database["queryRows"];
   copyOut?: Database["copyOut"];
   copyBinary: Database["copyBinary"];
+  execute: Database["execute"];
+  schema: string | undefined;
   /** Closes the driver (PGlite instance or pg pool) after Prisma has disconnected. */
   release(): Promise<void>;
 }
@@ -231,6 +253,8 @@ async function finishOpening(
     prisma: opened.prisma,
     queryRows: opened.queryRows,
     copyBinary: opened.copyBinary,
+    execute: opened.execute,
+    schema: opened.schema,
     ...(opened.copyOut ? { copyOut: opened.copyOut } : {}),
     ping: () => withTimeout(opened.prisma.$queryRaw`SELECT 1`, PING_TIMEOUT_MS, "database ping"),
     close: once(close),

@@ -151,23 +151,82 @@ export function isDatabaseConnectionError(error: unknown): boolean {
   return false;
 }
 
+export const NUL_MESSAGE = "must not contain the NUL character (\\u0000)";
+
+/** The path of the first string (or object key) holding a NUL character in a parsed input, or null. */
+export function findNul(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
+  if (typeof value === "string") return value.includes("\0") ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes("\0")) return [...path, key];
+      const found = findNul(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 /** Converts zod issues to the documented 422 entries. `locPrefix` says where the input came from. */
 export function zodIssuesToDetail(
   issues: z.core.$ZodIssue[],
   locFor: (path: PropertyKey[]) => (string | number)[] = (path) => ["body", ...path.map(keyOf)],
 ): ValidationIssue[] {
-  return issues.map((issue) => {
-    const missing = issue.code === "invalid_type" && issue.input === undefined;
-    return {
-      loc: locFor(issue.path),
+  const seen = new Set<string>();
+  const detail: ValidationIssue[] = [];
+  for (const issue of issues) {
+    const loc = locFor(issue.path);
+    // One entry per field: the first problem found is the one to fix (a huge `limit` is "too big", not
+    // also "not a safe integer").
+    const key = JSON.stringify(loc);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const missing = issue.code === "invalid_type" && isMissing(issue);
+    detail.push({
+      loc,
       msg: missing ? "Field required" : issue.message,
       type: missing ? "missing" : issue.code,
-    };
-  });
+    });
+  }
+  return detail;
+}
+
+/**
+ * Whether an invalid_type issue is about an absent value (zod only carries the input when asked to, so the
+ * message it builds from the input is what tells "abc" for a number apart from no value at all).
+ */
+function isMissing(issue: z.core.$ZodIssue): boolean {
+  if ("input" in issue && issue.input !== undefined) return false;
+  return issue.message.endsWith("received undefined");
 }
 
 function keyOf(segment: PropertyKey): string | number {
   return typeof segment === "number" ? segment : String(segment);
+}
+
+/**
+ * One line for a person: the detail itself, or each validation issue as "field: message" (the message alone
+ * when it already names the field).
+ */
+export function errorMessageOf(detail: ErrorDetail): string {
+  if (typeof detail === "string") return detail;
+  return detail
+    .map((issue) => {
+      const field = issue.loc
+        .filter((part) => part !== "body" && part !== "query" && part !== "path")
+        .join(".");
+      const last = String(issue.loc.at(-1) ?? "");
+      if (!field || issue.msg.toLowerCase().includes(last.toLowerCase().replaceAll("_", " ")))
+        return issue.msg;
+      return `${field}: ${issue.msg}`;
+    })
+    .join("; ");
 }
 
 export interface WireError {

@@ -35,5 +35,15 @@ export function createLogger(
     level,
     redact: { paths: REDACT, censor: "[redacted]" },
   };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  if (options.destination) return pino(settings, options.destination);
+  // A person at a terminal reads lines, a log shipper reads JSON: pretty only when stdout is a TTY.
+  if (process.stdout.isTTY && !process.env.LOG_FORMAT?.startsWith("json"))
+    return pino(
+      settings,
+      pino.transport({
+        target: "pino-pretty",
+        options: { colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" },
+      }),
+    );
+  return pino(settings);
 }

@@ -5,7 +5,6 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import {
@@ -18,9 +17,10 @@ import type { MigrationList, SchemaEngine, SchemaFilter } from "@prisma/schema-e
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Logger } from "pino";
+import { packagePath } from "./paths.js";
 
 /** The project's `migrations/` folder, wherever the process was started from. */
-export const defaultMigrationsDir = fileURLToPath(new URL("../../migrations", import.meta.url));
+export const defaultMigrationsDir = packagePath("migrations");
 
 /** Where migrations are applied: an open PGlite instance, or PostgreSQL (optionally one schema of it). */
 export type MigrationTarget =

@@ -1,54 +1,17 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { FastifyBaseLogger } from "fastify";
-import type { Logger } from "pino";
-import type { Config } from "../config.js";
-import type { ApiKeyService } from "../modules/guard/apikeys/service.js";
-import type { ChallengeService } from "../modules/guard/challenges/service.js";
-import type { DatasetService } from "../modules/guard/datasets/service.js";
-import type { ItemService } from "../modules/guard/items/service.js";
-import type { LabelService } from "../modules/guard/labels/service.js";
-import type { MlService } from "../modules/guard/ml/service.js";
-import type { MetricsService } from "../modules/guard/metrics/service.js";
-import type { ProxyRuleService } from "../modules/guard/proxy-rules/service.js";
-import type { RuntimeConfigService } from "../modules/guard/runtime-config/service.js";
-import type { TrackingService } from "../modules/tracking/service.js";
-import type { Authenticators } from "../platform/auth.js";
-import type { Database } from "../platform/db.js";
-import type { StateStore } from "../platform/state/index.js";
+import type { AppDeps } from "../platform/module.js";
 
-/** Everything long-lived the procedures need, built once in server.ts and passed down explicitly. */
-export interface AppDeps {
-  config: Config;
-  log: Logger;
-  db: Database;
-  state: StateStore;
-  auth: Authenticators;
-  services: Services;
-  version: string;
-  startedAt: Date;
-}
-
-/** Module services, each built once with its dependencies. */
-export interface Services {
-  runtimeConfig: RuntimeConfigService;
-  apiKeys: ApiKeyService;
-  datasets: DatasetService;
-  items: ItemService;
-  labels: LabelService;
-  metrics: MetricsService;
-  proxyRules: ProxyRuleService;
-  tracking: TrackingService;
-  /** Generate/submit; `challenges.tokens.verifyToken(token, client)` is the proxy's token check. */
-  challenges: ChallengeService;
-  /** The risk model: status, training, uploads, and the scorer the submit path calls. */
-  ml: MlService;
-}
+// The deps and the services are the platform's (platform/module.ts); each module adds its services' types there.
+export type { AppDeps, Services } from "../platform/module.js";
 
 /** What a procedure may know about the request, whichever transport carried it. */
 export interface RequestInfo {
   id: string;
   ip: string;
   headers: IncomingHttpHeaders;
+  /** "https" when the request came over TLS (directly, or per X-Forwarded-Proto from a trusted proxy). */
+  protocol?: "http" | "https";
 }
 
 /**

@@ -1,16 +1,19 @@
-import { initTRPC } from "@trpc/server";
+import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
-import { ZodError } from "zod";
-import { API_KEY_INVALID, type ApiKeyPrincipal, type ApiKeyScope, type Principal } from "../platform/auth.js";
+import { ZodError, z } from "zod";
+import { API_KEY_INVALID, type ApiKeyPrincipal, type ApiKeyScope } from "../platform/auth.js";
 import {
   AppError,
   DependencyUnavailableError,
   type ErrorDetail,
   ForbiddenError,
+  findNul,
   isDatabaseConnectionError,
+  NUL_MESSAGE,
   UnauthorizedError,
   zodIssuesToDetail,
 } from "../platform/errors.js";
+import { authenticateUser } from "../platform/http/route.js";
 import { type Context, headerValue } from "./context.js";
 
 export type AuthLevel = "public" | "apiKey" | "dashboard" | "user";
@@ -25,7 +28,18 @@ export type Meta = OpenApiMeta<{
   /** Further success answers a procedure may give on the REST facade (e.g. 204 with a reason header). */
   extraResponses?: Record<number, { description: string; headers?: Record<string, string> }>;
   /** GraphQL exposure: hidden procedures stay REST/tRPC only; `name` overrides the derived field name. */
-  graphql?: { hidden?: boolean; name?: string; nest?: GraphQLNest };
+  graphql?: {
+    hidden?: boolean;
+    name?: string;
+    nest?: GraphQLNest;
+    /** State-store pub/sub channels whose messages mean "read again" for live subscriptions (graphql/live.ts). */
+    liveChannels?: string[];
+  };
+  /**
+   * Callable from any web origin on the REST facade (the widget calls generate/submit from the site's own
+   * pages): `Access-Control-Allow-Origin: *`, the listed response headers exposed, and a preflight answer.
+   */
+  cors?: { exposeHeaders: string[] };
 }>;
 
 /**
@@ -76,7 +90,18 @@ export const createCallerFactory = t.createCallerFactory;
  * every transport (REST, tRPC, GraphQL) instead of a 500. (State-store failures already arrive as
  * DependencyUnavailableError from the store itself.)
  */
-const baseProcedure = t.procedure.use(async ({ next }) => {
+// A zod schema (not a hand-made ZodError) so the error travels through tRPC like any input error.
+const noNulCharacter = z.unknown().superRefine((input, ctx) => {
+  const path = findNul(input);
+  if (path) ctx.addIssue({ code: "custom", path, message: NUL_MESSAGE });
+});
+
+const baseProcedure = t.procedure.use(async ({ next, getRawInput }) => {
+  // No string anywhere in an input may hold NUL: PostgreSQL refuses it in text (22021/22P05), and no
+  // honest name, tag or note needs it. Checked once here for every field of every procedure, on every
+  // transport; the 422 names the field as a zod issue would.
+  const nul = noNulCharacter.safeParse(await getRawInput());
+  if (!nul.success) throw new TRPCError({ code: "BAD_REQUEST", cause: nul.error });
   const result = await next();
   if (!result.ok && !(result.error.cause instanceof AppError) && isDatabaseConnectionError(result.error)) {
     throw new DependencyUnavailableError("database", result.error.cause ?? result.error);
@@ -117,9 +142,6 @@ export const apiKeyProcedure = baseProcedure.meta({ auth: "apiKey" }).use(async 
 
 /** `Authorization: Bearer <JWT>`, verified by the bench module's user service once it is registered. */
 export const userProcedure = baseProcedure.meta({ auth: "user" }).use(async ({ ctx, next }) => {
-  const match = /^Bearer\s+(\S+)$/i.exec(headerValue(ctx.req.headers, "authorization") ?? "");
-  const verify = ctx.deps.auth.user;
-  const principal = match && verify ? await verify(match[1]!) : null;
-  if (!principal) throw new UnauthorizedError("Not authenticated", { "WWW-Authenticate": "Bearer" });
-  return next({ ctx: { principal: principal as Principal } });
+  const principal = await authenticateUser(ctx.deps.auth.user, headerValue(ctx.req.headers, "authorization"));
+  return next({ ctx: { principal } });
 });

@@ -2,15 +2,10 @@ import type { AnyRouter } from "@trpc/server";
 import type { SchemaObject } from "openapi3-ts/oas31";
 import { generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
-import type { AuthLevel } from "./init.js";
-import { listProcedures } from "./procedures.js";
-
-const SECURITY_BY_AUTH: Record<AuthLevel, Record<string, string[]>[] | undefined> = {
-  public: undefined,
-  dashboard: [{ dashboardBasic: [] }],
-  apiKey: [{ apiKey: [] }],
-  user: [{ bearer: [] }],
-};
+import { errorResponse, SECURITY_BY_AUTH, standardErrorResponses } from "../platform/http/route.js";
+import { TOTAL_COUNT_HEADER, listPageSchema } from "./paging.js";
+import { inputSchemaOf, listProcedures } from "./procedures.js";
+import { documentListParameters } from "./query-coercion.js";
 
 const errorSchema: SchemaObject = {
   type: "object",
@@ -37,11 +32,6 @@ const validationErrorSchema: SchemaObject = {
   },
 };
 
-const errorResponse = (description: string, ref = "#/components/schemas/HTTPError") => ({
-  description,
-  content: { "application/json": { schema: { $ref: ref } } },
-});
-
 /**
  * The OpenAPI document of the REST facade: generated from the router by trpc-to-openapi, then given
  * HiveGuard's auth schemes per operation, its real success statuses and its documented error shapes.
@@ -54,13 +44,19 @@ export function buildOpenApiDocument(
   const doc = generateOpenApiDocument(router, {
     title: "HiveGuard API",
     description:
-      "Human-verification gateway and ML workbench. Every operation here is also a tRPC procedure at /trpc and a GraphQL field at /graphql.",
+      "Human-verification gateway (challenges, consensus labels, reverse proxy, risk model) and experiment tracking. Every operation here is also a tRPC procedure at /trpc and a GraphQL field at /graphql.",
     version: options.version,
     baseUrl: "/",
+    license: { name: "MIT", identifier: "MIT" },
     securitySchemes: {
       dashboardBasic: { type: "http", scheme: "basic", description: "Dashboard credentials" },
       apiKey: { type: "apiKey", in: "header", name: "X-HiveGuard-Key" },
       bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+      metricsToken: {
+        type: "http",
+        scheme: "bearer",
+        description: "METRICS_TOKEN, for Prometheus scrapers (/_hiveguard/metrics)",
+      },
     },
     paths: options.extraPaths,
   });
@@ -72,16 +68,15 @@ export function buildOpenApiDocument(
     HTTPValidationError: validationErrorSchema,
   };
 
-  for (const { meta } of listProcedures(router)) {
+  for (const { meta, procedure } of listProcedures(router)) {
     if (!meta.openapi || meta.openapi.enabled === false) continue;
     const path = meta.openapi.path;
     const operation = doc.paths?.[path]?.[meta.openapi.method.toLowerCase() as "get"];
     if (!operation) continue;
 
+    documentListParameters(operation as Parameters<typeof documentListParameters>[0]);
     const auth = meta.auth ?? "public";
-    const security = SECURITY_BY_AUTH[auth];
-    if (security) operation.security = security;
-    else delete operation.security;
+    operation.security = SECURITY_BY_AUTH[auth];
 
     const responses: Record<string, unknown> = { ...operation.responses };
     const status = meta.httpStatus ?? 200;
@@ -94,16 +89,15 @@ export function buildOpenApiDocument(
     for (const code of Object.keys(responses)) {
       if (Number(code) >= 400) delete responses[code];
     }
-    const hasInput = Boolean(operation.requestBody) || (operation.parameters?.length ?? 0) > 0;
-    if (hasInput)
-      responses["422"] = errorResponse("Validation error", "#/components/schemas/HTTPValidationError");
-    if (auth !== "public") responses["401"] = errorResponse("Missing or invalid credentials");
-    if (auth === "dashboard") responses["429"] = errorResponse("Too many failed login attempts");
-    if (auth === "dashboard" && meta.openapi.method !== "GET")
-      responses["403"] = errorResponse(
-        "Signed in with the dashboard's session cookie but without X-Requested-With (CSRF protection)",
-      );
-    if (path.includes("{")) responses["404"] = errorResponse("Not found");
+    Object.assign(
+      responses,
+      standardErrorResponses({
+        auth,
+        method: meta.openapi.method,
+        hasInput: Boolean(operation.requestBody) || (operation.parameters?.length ?? 0) > 0,
+        hasPathParams: path.includes("{"),
+      }),
+    );
     const documented = meta.openapi.errorResponses;
     if (documented) {
       const entries = Array.isArray(documented)
@@ -124,8 +118,55 @@ export function buildOpenApiDocument(
         }),
       };
     }
+    const success = responses["200"] as { headers?: Record<string, unknown> } | undefined;
+    if (success && inputSchemaOf(procedure) === listPageSchema)
+      success.headers = {
+        ...success.headers,
+        [TOTAL_COUNT_HEADER.replace(/\b\w/g, (c) => c.toUpperCase())]: {
+          description: "Number of entries in the whole list (whatever limit and offset were asked)",
+          schema: { type: "integer", minimum: 0 },
+        },
+      };
     responses["500"] = errorResponse("Unexpected error (logged with the returned error_id)");
     operation.responses = responses as typeof operation.responses;
   }
+  dropUnusedComponents(doc);
   return doc;
+}
+
+/**
+ * trpc-to-openapi adds schemas (its `error.*` shapes) and schemes that no operation refers to once HiveGuard's
+ * own error answers replace them: keep only what the document uses.
+ */
+function dropUnusedComponents(doc: OpenAPIObject): void {
+  const components = doc.components;
+  if (!components) return;
+  const usedSchemes = new Set(
+    Object.values(doc.paths ?? {}).flatMap((item) =>
+      Object.values(item as Record<string, { security?: Record<string, string[]>[] }>).flatMap((operation) =>
+        (operation.security ?? []).flatMap((requirement) => Object.keys(requirement)),
+      ),
+    ),
+  );
+  for (const name of Object.keys(components.securitySchemes ?? {}))
+    if (!usedSchemes.has(name)) delete components.securitySchemes![name];
+
+  // Schemas: reachable from the paths, directly or through other schemas.
+  const schemas = components.schemas ?? {};
+  const reachable = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== "object") return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "$ref" && typeof value === "string" && value.startsWith("#/components/schemas/")) {
+        const name = value.slice("#/components/schemas/".length);
+        if (!reachable.has(name)) {
+          reachable.add(name);
+          visit(schemas[name]);
+        }
+      } else visit(value);
+    }
+  };
+  visit(doc.paths);
+  for (const name of Object.keys(schemas)) if (!reachable.has(name)) delete schemas[name];
 }

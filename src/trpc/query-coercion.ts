@@ -45,6 +45,29 @@ function coerceScalar(text: string, schema: unknown): unknown {
   return text;
 }
 
+/**
+ * A list in a query string: the parameter repeated (`ids=a&ids=b`), comma-separated (`ids=a,b`), or both
+ * (`ids=a,b&ids=c`). Empty entries (`ids=` or `ids=a,,b`) are dropped. Values of list parameters therefore
+ * cannot contain commas; the OpenAPI document says so on every such parameter (see `documentListParameters`).
+ */
+export function splitList(raw: string | string[]): string[] {
+  return (Array.isArray(raw) ? raw : [raw]).flatMap((item) => item.split(",")).filter((item) => item !== "");
+}
+
+/** OpenAPI: list query parameters are `style: form, explode: true` (repeated), and also accept commas. */
+export function documentListParameters(operation: {
+  parameters?: ({ in?: string; schema?: unknown; description?: string } & Record<string, unknown>)[];
+}): void {
+  for (const parameter of operation.parameters ?? []) {
+    if (parameter.in !== "query" || (parameter.schema as { type?: unknown } | undefined)?.type !== "array")
+      continue;
+    parameter.style = "form";
+    parameter.explode = true;
+    const note = `Repeat the parameter (\`${String(parameter.name)}=a&${String(parameter.name)}=b\`) or separate the values with commas (\`${String(parameter.name)}=a,b\`).`;
+    parameter.description = parameter.description ? `${parameter.description}. ${note}` : note;
+  }
+}
+
 export function coerceQuery(
   values: Record<string, string | string[] | undefined> | undefined,
   inputSchema: unknown,
@@ -56,7 +79,7 @@ export function coerceQuery(
     const fieldSchema = unwrap(shape[key]);
     if (def(fieldSchema)?.type === "array") {
       const element = def(fieldSchema)!.element;
-      result[key] = (Array.isArray(raw) ? raw : [raw]).map((item) => coerceScalar(item, element));
+      result[key] = splitList(raw).map((item) => coerceScalar(item, element));
     } else {
       result[key] = Array.isArray(raw)
         ? raw.map((item) => coerceScalar(item, fieldSchema))

@@ -9,7 +9,7 @@ import { coerceQuery, isVoidSchema } from "./query-coercion.js";
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
 export function requestInfo(request: FastifyRequest): RequestInfo {
-  return { id: request.id, ip: request.ip, headers: request.headers };
+  return { id: request.id, ip: request.ip, headers: request.headers, protocol: request.protocol };
 }
 
 /** Which part of the request a zod issue path points at, for the `loc` of a 422 entry. */
@@ -32,6 +32,8 @@ function locator(method: string, pathParams: string[]) {
  */
 export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps: AppDeps): void {
   const createCaller = createCallerFactory(router);
+  // Cross-origin paths and their methods: one preflight route per path, answering every method it has.
+  const preflights = new Map<string, Set<string>>();
 
   for (const { path, meta, procedure } of listProcedures(router)) {
     const openapi = meta.openapi;
@@ -43,10 +45,18 @@ export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps
     const takesInput = inputSchema !== undefined && !isVoidSchema(inputSchema);
     const successStatus = meta.httpStatus ?? 200;
     const segments = path.split(".");
+    const url = openapi.path.replace(/\{(\w+)\}/g, ":$1");
+    if (meta.cors) {
+      const methods = preflights.get(url);
+      if (methods) methods.add(method);
+      else preflights.set(url, answerPreflight(app, url, method, meta.cors.exposeHeaders));
+    }
 
     app.route({
       method: method as HTTPMethods,
-      url: openapi.path.replace(/\{(\w+)\}/g, ":$1"),
+      url,
+      // onRequest, so answers given before the handler (a body that is not JSON) carry the headers too.
+      ...(meta.cors && { onRequest: corsHeaders(meta.cors.exposeHeaders) }),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const body = request.body;
         if (BODY_METHODS.has(method) && body !== undefined && !isPlainObject(body)) {
@@ -54,10 +64,17 @@ export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps
           return reply.code(422).send({ detail: error.detail });
         }
         const params = coerceQuery(request.params as Record<string, string>, inputSchema);
+        // A DELETE documents its input as query parameters, and also takes it as a JSON body (clients such
+        // as LLM Benchmark Studio's frontend send `DELETE` with `{"provider_key": ...}`).
+        const deleteBody = method === "DELETE" && isPlainObject(body) ? body : undefined;
         const input = takesInput
           ? BODY_METHODS.has(method)
             ? { ...(body as Record<string, unknown> | undefined), ...params }
-            : { ...coerceQuery(request.query as Record<string, string | string[]>, inputSchema), ...params }
+            : {
+                ...coerceQuery(request.query as Record<string, string | string[]>, inputSchema),
+                ...deleteBody,
+                ...params,
+              }
           : undefined;
 
         const ctx = createContext(deps, requestInfo(request), request.log);
@@ -80,6 +97,33 @@ export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps
       },
     });
   }
+}
+
+const corsHeaders = (exposeHeaders: string[]) => async (_request: FastifyRequest, reply: FastifyReply) => {
+  reply.header("access-control-allow-origin", "*");
+  reply.header("access-control-expose-headers", exposeHeaders.join(", "));
+};
+
+/** The preflight (OPTIONS) answer of a cross-origin path; returns the path's methods, to add to later. */
+function answerPreflight(
+  app: FastifyInstance,
+  url: string,
+  method: string,
+  exposeHeaders: string[],
+): Set<string> {
+  const allowed = new Set([method]);
+  app.options(
+    url,
+    { schema: { hide: true }, onRequest: corsHeaders(exposeHeaders) },
+    async (_request, reply) =>
+      reply
+        .code(204)
+        .header("access-control-allow-methods", [...allowed].join(", "))
+        .header("access-control-allow-headers", "Content-Type, X-HiveGuard-Key")
+        .header("access-control-max-age", "600")
+        .send(),
+  );
+  return allowed;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

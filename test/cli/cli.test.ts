@@ -1,37 +1,23 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CommandResult, runCommand } from "../support/process.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { runTraffic, setUpTrafficSite, visitorProfiles } from "../support/traffic.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "hiveguard-cli-"));
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let t: TestServer;
 let env: Record<string, string>;
 
 /** Runs the real `hiveguard` bin as a subprocess. */
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/hiveguard.js", ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env, ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, ["bin/hiveguard.js", ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env, ...extraEnv },
   });
 }
 
@@ -39,7 +25,8 @@ beforeAll(async () => {
   t = await startTestServer();
   env = {
     HIVEGUARD_URL: t.url,
-    HIVEGUARD_DASHBOARD_TOKEN: t.dashboardAuth.replace(/^Basic /, ""),
+    HIVEGUARD_USERNAME: "admin",
+    HIVEGUARD_PASSWORD: t.shared.dashboardPassword,
   };
 });
 afterAll(async () => {
@@ -67,14 +54,42 @@ describe("hiveguard CLI against a real server", () => {
     expect(table.stdout).toMatch(/risk_threshold\s+0\.7/);
   });
 
-  it("explains 401 and an unreachable server", async () => {
-    const anonymous = await cli(["config", "show"], { HIVEGUARD_DASHBOARD_TOKEN: "" });
+  it("explains 401 (credentials missing or rejected, one line each) and an unreachable server", async () => {
+    const anonymous = await cli(["config", "show"], { HIVEGUARD_USERNAME: "", HIVEGUARD_PASSWORD: "" });
     expect(anonymous.code).toBe(1);
-    expect(anonymous.stderr).toContain("HIVEGUARD_DASHBOARD_TOKEN");
+    expect(anonymous.stderr.trim()).toBe(
+      "Not signed in: set HIVEGUARD_USERNAME and HIVEGUARD_PASSWORD to the dashboard's credentials (the server's DASHBOARD_USERNAME / DASHBOARD_PASSWORD).",
+    );
+
+    const wrongPassword = await cli(["config", "show"], { HIVEGUARD_PASSWORD: "not-the-password" });
+    expect(wrongPassword.code).toBe(1);
+    expect(wrongPassword.stderr.trim().split("\n")).toEqual([
+      `Rejected: ${t.url} refused the dashboard credentials in HIVEGUARD_USERNAME / HIVEGUARD_PASSWORD (401). Check them against the server's DASHBOARD_USERNAME / DASHBOARD_PASSWORD.`,
+    ]);
+    expect(wrongPassword.stderr).not.toContain("not-the-password");
+
+    // The older HIVEGUARD_DASHBOARD_TOKEN (base64 of user:password) still works, and is named when rejected.
+    const token = (password: string) => Buffer.from(`admin:${password}`).toString("base64");
+    const alias = { HIVEGUARD_USERNAME: "", HIVEGUARD_PASSWORD: "" };
+    const viaToken = await cli(["config", "show", "--output", "json"], {
+      ...alias,
+      HIVEGUARD_DASHBOARD_TOKEN: token(t.shared.dashboardPassword),
+    });
+    expect(viaToken.code).toBe(0);
+    const wrongToken = await cli(["config", "show"], { ...alias, HIVEGUARD_DASHBOARD_TOKEN: token("nope") });
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toContain(
+      "refused the dashboard credentials in HIVEGUARD_DASHBOARD_TOKEN (401)",
+    );
 
     const noKey = await cli(["items", "list"]);
     expect(noKey.code).toBe(1);
-    expect(noKey.stderr).toContain("HIVEGUARD_API_KEY");
+    expect(noKey.stderr.trim()).toBe(
+      "No API key: set HIVEGUARD_API_KEY (create one with `hiveguard keys create LABEL`).",
+    );
+    const wrongKey = await cli(["items", "list"], { HIVEGUARD_API_KEY: "hg_not-a-real-key" });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toContain(`Rejected: ${t.url} refused the API key in HIVEGUARD_API_KEY (401`);
 
     const down = await cli(["config", "show"], { HIVEGUARD_URL: "http://127.0.0.1:9" });
     expect(down.code).toBe(1);
@@ -111,6 +126,46 @@ describe("hiveguard CLI against a real server", () => {
     const wrong = await cli(["keys", "create", "bad", "--scope", "admin"]);
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toContain("Allowed choices are challenge, data:read, data:write");
+  });
+
+  it("keys create --site prints a siteverify secret once; keys secret rotates it; hostnames; remove-secret", async () => {
+    const site = await cli(["keys", "create", "shop", "--site", "--hostname", "shop.example.com"]);
+    expect(site.code).toBe(0);
+    const id = site.stdout.match(/^id: (\S+)$/m)![1]!;
+    const secret = site.stdout.match(/^secret: (hgs_\S+)$/m)![1]!;
+    expect(site.stderr).toContain("Store this key and secret now");
+    const list = await cli(["keys", "list", "--output", "json"]);
+    expect(list.stdout).not.toContain(secret);
+    expect(JSON.parse(list.stdout).find((k: { id: string }) => k.id === id)).toMatchObject({
+      scopes: ["challenge"],
+      hostnames: ["shop.example.com"],
+      secret_prefix: secret.slice(0, 10),
+    });
+
+    const rotated = await cli(["keys", "secret", id, "--overlap", "60"]);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/^secret: hgs_\S+$/m);
+    expect(rotated.stdout).not.toContain(secret);
+    expect(rotated.stdout).toMatch(/^previous secret valid until: \d{4}-/m);
+
+    const hosts = await cli(["keys", "hostnames", id, "example.com", "Example.org", "--output", "json"]);
+    expect(hosts.code).toBe(0);
+    expect(JSON.parse(hosts.stdout).hostnames).toEqual(["example.com", "example.org"]);
+    const badHost = await cli(["keys", "hostnames", id, "https://example.com/"]);
+    expect(badHost.code).toBe(1);
+    expect(badHost.stderr).toContain("Error 422");
+
+    expect((await cli(["keys", "remove-secret", id])).code).toBe(0);
+    const after = JSON.parse((await cli(["keys", "list", "--output", "json"])).stdout);
+    expect(after.find((k: { id: string }) => k.id === id).secret_prefix).toBeNull();
+
+    // A key with data scopes may not become a site key (it would be public).
+    const dataKey = JSON.parse((await cli(["keys", "create", "data", "--output", "json"])).stdout);
+    const refused = await cli(["keys", "secret", dataKey.id]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('"challenge" scope alone');
+    expect((await cli(["keys", "revoke", dataKey.id])).code).toBe(0);
+    expect((await cli(["keys", "revoke", id])).code).toBe(0);
   });
 
   it("items upload validates every line first and names the line of each error", async () => {
@@ -273,7 +328,8 @@ describe("hiveguard CLI against a real server", () => {
     try {
       const menv = {
         HIVEGUARD_URL: m.url,
-        HIVEGUARD_DASHBOARD_TOKEN: m.dashboardAuth.replace(/^Basic /, ""),
+        HIVEGUARD_USERNAME: "admin",
+        HIVEGUARD_PASSWORD: m.shared.dashboardPassword,
       };
       const empty = await cli(["ml", "status"], menv);
       expect(empty.code).toBe(0);

@@ -32,7 +32,7 @@ describe("typed client", () => {
   });
 
   it("calls procedures with dashboard credentials and returns typed results", async () => {
-    const hg = createHiveGuardClient({ url: t.url, dashboardToken: t.dashboardAuth.replace("Basic ", "") });
+    const hg = createHiveGuardClient({ url: t.url, username: "admin", password: t.shared.dashboardPassword });
     const dataset = await hg.call((c) => c.guard.datasets.create.mutate({ name: "typed", modality: "text" }));
     expect(dataset).toMatchObject({ name: "typed", modality: "text", item_count: 0 });
     const health = await hg.call((c) => c.system.health.query());
@@ -43,9 +43,30 @@ describe("typed client", () => {
     const anonymous = createHiveGuardClient({ url: t.url });
     const unauthorized = await anonymous.call((c) => c.guard.datasets.list.query()).catch((e: unknown) => e);
     expect(unauthorized).toBeInstanceOf(HiveGuardError);
-    expect(unauthorized).toMatchObject({ status: 401, detail: "Unauthorized" });
+    expect(unauthorized).toMatchObject({ status: 401, detail: "Unauthorized", rejected: false });
+    expect((unauthorized as HiveGuardError).message).toBe(
+      `HiveGuard at ${t.url} needs credentials: none were sent (401 Unauthorized)`,
+    );
 
-    const hg = createHiveGuardClient({ url: t.url, dashboardToken: t.dashboardAuth.replace("Basic ", "") });
+    // Wrong credentials are reported as rejected, naming which ones; the older base64 token still works.
+    const wrong = createHiveGuardClient({ url: t.url, username: "admin", password: "wrong-password" });
+    const rejected = (await wrong
+      .call((c) => c.guard.datasets.list.query())
+      .catch((e: unknown) => e)) as HiveGuardError;
+    expect(rejected).toMatchObject({ status: 401, rejected: true, credentials: "dashboard" });
+    expect(rejected.message).toBe(
+      `HiveGuard at ${t.url} rejected the dashboard username/password (401 Unauthorized)`,
+    );
+    const badKey = createHiveGuardClient({ url: t.url, apiKey: "hg_not-a-real-key" });
+    const keyRejected = (await badKey
+      .call((c) => c.guard.labels.list.query({}))
+      .catch((e: unknown) => e)) as HiveGuardError;
+    expect(keyRejected).toMatchObject({ status: 401, rejected: true, credentials: "apiKey" });
+    expect(keyRejected.message).toContain("rejected the API key (401");
+    const viaToken = createHiveGuardClient({ url: t.url, dashboardToken: t.dashboardAuth.slice(6) });
+    expect(await viaToken.call((c) => c.guard.datasets.list.query())).toEqual(expect.any(Array));
+
+    const hg = createHiveGuardClient({ url: t.url, username: "admin", password: t.shared.dashboardPassword });
     const invalid = (await hg
       .call((c) => c.guard.config.update.mutate({ risk_threshold: 7 }))
       .catch((e: unknown) => e)) as HiveGuardError;
@@ -61,7 +82,7 @@ describe("typed client", () => {
   });
 
   it("uploads in batches with a progress callback and streams labels page by page", async () => {
-    const hg = createHiveGuardClient({ url: t.url, dashboardToken: t.dashboardAuth.replace("Basic ", "") });
+    const hg = createHiveGuardClient({ url: t.url, username: "admin", password: t.shared.dashboardPassword });
     const dataset = await hg.call((c) =>
       c.guard.datasets.create.mutate({ name: "batches", modality: "image" }),
     );

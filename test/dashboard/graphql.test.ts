@@ -2,7 +2,7 @@
 // dashboard query and mutation against a real server, with challenge traffic produced by real visitors.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answersFor, configure, seed, type Seeded, visitor } from "../guard/challenge-helpers.js";
-import { call, clients, send } from "../guard/helpers.js";
+import { call, clients, deleteDefaultProxyRules, send } from "../guard/helpers.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { gql, gqlOk, signIn } from "./helpers.js";
 
@@ -15,20 +15,22 @@ afterAll(async () => {
   await t?.close();
 });
 
-const CREATE = 'mutation { createDataset(name: "via cookie", modality: text) { id } }';
+const CREATE = 'mutation { createDataset(input: {name: "via cookie", modality: text}) { id } }';
 
 describe("authentication", () => {
   it("refuses a query without credentials, with wrong Basic credentials, and with an API key", async () => {
     const none = await gql(t, "{ metrics { total_challenges } }", {}, {});
     expect(none.errors?.[0]?.extensions).toMatchObject({ status: 401, code: "UNAUTHENTICATED" });
-    expect(none.data).toBeNull();
+    // Root fields are nullable: the failing field is null, with its error and code.
+    expect(none.data).toEqual({ metrics: null });
+    expect(none.errors?.[0]?.path).toEqual(["metrics"]);
 
     const wrong = `Basic ${Buffer.from("admin:not-the-password").toString("base64")}`;
-    const bad = await gql(t, "{ datasets { id } }", {}, { authorization: wrong });
+    const bad = await gql(t, "{ datasets { nodes { id } } }", {}, { authorization: wrong });
     expect(bad.errors?.[0]?.extensions).toMatchObject({ status: 401 });
 
     const { raw_key } = (await clients(t).dash.post("/dashboard/api/apikeys", { label: "not-dash" })).body;
-    const keyed = await gql(t, "{ apiKeys { id } }", {}, { "x-hiveguard-key": raw_key });
+    const keyed = await gql(t, "{ apiKeys { nodes { id } } }", {}, { "x-hiveguard-key": raw_key });
     expect(keyed.errors?.[0]?.extensions).toMatchObject({ status: 401 });
     const keyedMutation = await gql(t, CREATE, {}, { "x-hiveguard-key": raw_key });
     expect(keyedMutation.errors?.[0]?.extensions).toMatchObject({ status: 401 });
@@ -42,8 +44,8 @@ describe("authentication", () => {
     const forged = await gql(t, CREATE, {}, { cookie });
     expect(forged.errors?.[0]?.extensions).toMatchObject({ status: 403, code: "FORBIDDEN" });
     expect(forged.errors?.[0]?.message).toMatch(/X-Requested-With/);
-    const datasets = await gqlOk(t, "{ datasets { name } }");
-    expect(datasets.datasets.map((d: any) => d.name)).not.toContain("via cookie");
+    const datasets = await gqlOk(t, "{ datasets { nodes { name } } }");
+    expect(datasets.datasets.nodes.map((d: any) => d.name)).not.toContain("via cookie");
 
     const crossOrigin = await gql(
       t,
@@ -211,13 +213,292 @@ describe("authentication", () => {
 });
 
 describe("limits", () => {
-  it("refuses queries deeper than the depth limit, and too many aliases", async () => {
+  it("refuses too deep, too many aliases, too costly and too long queries: 400, QUERY_LIMIT_EXCEEDED", async () => {
     const deep = `{ ${"__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } } }"} }`;
-    const tooDeep = await gql(t, deep);
-    expect(tooDeep.errors?.[0]?.message).toMatch(/depth/i);
     const aliases = Array.from({ length: 25 }, (_, i) => `a${i}: metrics { total_challenges }`).join(" ");
-    const tooMany = await gql(t, `{ ${aliases} }`);
-    expect(tooMany.errors?.[0]?.message).toMatch(/alias/i);
+    const costly = ["a", "b", "c"]
+      .map((a) => `${a}: datasets(first: 250) { nodes { id progress { labeled } } }`)
+      .join(" ");
+    const cases: [string, string, RegExp][] = [
+      [deep, "depth", /depth limit of 15/i],
+      [`{ ${aliases} }`, "aliases", /aliases limit of 20/i],
+      [`{ ${costly} }`, "cost", /cost limit of 5000/i],
+      [`{ ${"metrics { total_challenges } ".repeat(600)} }`, "tokens", /token limit of 2000/i],
+    ];
+    for (const [query, limit, message] of cases) {
+      for (const accept of ["application/json", "application/graphql-response+json"]) {
+        const res = await gql(t, query, {}, { authorization: t.dashboardAuth, accept });
+        expect({ limit, accept, status: res.status }).toEqual({ limit, accept, status: 400 });
+        expect(res.errors).toHaveLength(1);
+        const error = res.errors![0]!;
+        expect(error.message).toMatch(message);
+        expect(error.message).not.toMatch(/Syntax Error/);
+        expect(error.extensions).toEqual({
+          code: "QUERY_LIMIT_EXCEEDED",
+          status: 400,
+          detail: error.message,
+          limit,
+        });
+      }
+    }
+  });
+});
+
+describe("schema conventions", () => {
+  const introspect = async (name: string) =>
+    (
+      await gqlOk(
+        t,
+        `query($name: String!) { __type(name: $name) { kind description enumValues { name }
+          fields { name description type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }
+            args { name description type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } }
+          inputFields { name description type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }`,
+        { name },
+      )
+    ).__type;
+  const named = (type: any): string => (type.name ? type.name : named(type.ofType));
+
+  it("partial results: a failing root field is null with its code, the others stand", async () => {
+    const res = await gql(
+      t,
+      `query($id: ID!) { metrics { total_challenges } dataset(id: $id) { id } runtimeConfig { risk_threshold } }`,
+      { id: "3f1c2a9e-8b7d-4c6e-9a5f-1e2d3c4b5a69" },
+    );
+    expect(res.status).toBe(200);
+    expect(res.data.dataset).toBeNull();
+    expect(typeof res.data.metrics.total_challenges).toBe("number");
+    expect(typeof res.data.runtimeConfig.risk_threshold).toBe("number");
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors![0]).toMatchObject({
+      path: ["dataset"],
+      extensions: { code: "NOT_FOUND", status: 404, detail: "Dataset not found" },
+    });
+    const invalid = await gql(t, `{ metrics { total_challenges } dataset(id: "nope") { id } }`);
+    expect(invalid.data.metrics).not.toBeNull();
+    expect(invalid.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT", status: 422 });
+    for (const kind of ["Query", "Mutation"]) {
+      const root = await introspect(kind);
+      for (const field of root.fields)
+        expect({ kind, field: field.name, nullable: field.type.kind }).not.toEqual({
+          kind,
+          field: field.name,
+          nullable: "NON_NULL",
+        });
+    }
+  });
+
+  it("descriptions and bounds from zod on fields and arguments", async () => {
+    const config = await introspect("RuntimeConfig");
+    for (const field of config.fields) expect(field.description, field.name).toBeTruthy();
+    const dataset = await introspect("Dataset");
+    expect(dataset.fields.find((f: any) => f.name === "item_count").description).toBe(
+      "Exact number of items in the dataset",
+    );
+    const query = await introspect("Query");
+    const timeseries = query.fields.find((f: any) => f.name === "timeseries");
+    expect(timeseries.args.find((a: any) => a.name === "buckets").description).toMatch(/between 1 and 1440/);
+    const labelPage = query.fields.find((f: any) => f.name === "labelPage");
+    expect(labelPage.args.find((a: any) => a.name === "limit").description).toMatch(
+      /between 1 and 500; default 50/,
+    );
+    const create = await introspect("CreateDatasetInput");
+    expect(create.inputFields.find((f: any) => f.name === "name").description).toMatch(
+      /between 1 and 200 characters/i,
+    );
+    const config2 = await introspect("UpdateRuntimeConfigInput");
+    expect(config2.inputFields.find((f: any) => f.name === "risk_threshold").description).toMatch(
+      /between 0 and 1/,
+    );
+  });
+
+  it("ID for ids, DateTime for timestamps, one enum per concept, enums where REST has enums", async () => {
+    const dataset = await introspect("Dataset");
+    const typeOf = (type: any, field: string) => named(type.fields.find((f: any) => f.name === field).type);
+    expect(typeOf(dataset, "id")).toBe("ID");
+    expect(typeOf(dataset, "created_at")).toBe("DateTime");
+    expect(typeOf(dataset, "modality")).toBe("Modality");
+    expect(typeOf(dataset, "challenge_type")).toBe("ChallengeType");
+    expect(typeOf(await introspect("SeriesPoint"), "start")).toBe("DateTime");
+    expect(typeOf(await introspect("LabelRow"), "dataset_id")).toBe("ID");
+    const apiKey = await introspect("ApiKey");
+    expect(typeOf(apiKey, "scopes")).toBe("ApiKeyScope");
+    expect((await introspect("ApiKeyScope")).enumValues.map((v: any) => v.name)).toEqual([
+      "CHALLENGE",
+      "DATA_READ",
+      "DATA_WRITE",
+    ]);
+    const types = (await gqlOk(t, "{ __schema { types { name kind } } }")).__schema.types as any[];
+    const enums = types.filter((x) => x.kind === "ENUM" && !x.name.startsWith("__")).map((x) => x.name);
+    for (const duplicate of ["DatasetChallengeType", "ItemUploadInputModality", "DatasetCreateModality"])
+      expect(enums).not.toContain(duplicate);
+    expect(enums.filter((n) => /Modality/.test(n))).toEqual(["Modality"]);
+    expect(enums.filter((n) => /ChallengeType/.test(n))).toEqual(["ChallengeType"]);
+    // Mutations take input objects (an id-only one takes `id: ID!`).
+    const mutation = await introspect("Mutation");
+    const argsOf = (name: string) =>
+      mutation.fields.find((f: any) => f.name === name).args.map((a: any) => `${a.name}: ${named(a.type)}`);
+    expect(argsOf("createApiKey")).toEqual(["input: CreateApiKeyInput"]);
+    expect(argsOf("updateProxyRule")).toEqual(["input: UpdateProxyRuleInput"]);
+    expect(argsOf("deleteDataset")).toEqual(["id: ID"]);
+    const scopes = (await introspect("CreateApiKeyInput")).inputFields.find((f: any) => f.name === "scopes");
+    expect(named(scopes.type)).toBe("ApiKeyScope");
+
+    // The enum names map to the wire values.
+    const created = await gqlOk(
+      t,
+      `mutation { createApiKey(input: {label: "scoped", scopes: [CHALLENGE, DATA_READ]}) { id scopes created_at } }`,
+    );
+    expect(created.createApiKey.scopes).toEqual(["CHALLENGE", "DATA_READ"]);
+    expect(Number.isNaN(Date.parse(created.createApiKey.created_at))).toBe(false);
+    const rest = await clients(t).dash.get("/dashboard/api/apikeys");
+    expect(rest.body.find((k: any) => k.id === created.createApiKey.id).scopes).toEqual([
+      "challenge",
+      "data:read",
+    ]);
+    const bad = await gql(t, `mutation { createApiKey(input: {label: "x", scopes: ["data:read"]}) { id } }`);
+    expect(bad.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  });
+
+  it("labels, items and uploadItems (API-key procedures) are not in the dashboard schema", async () => {
+    const query = await introspect("Query");
+    const mutation = await introspect("Mutation");
+    const names = [...query.fields, ...mutation.fields].map((f: any) => f.name);
+    expect(names).not.toContain("items");
+    expect(names).not.toContain("uploadItems");
+    // `labels` is now the dashboard's own connection over labelPage, and works with dashboard credentials.
+    const cookie = await signIn(t);
+    const labels = await gqlOk(t, "{ labels(first: 1) { totalCount nodes { label } } }", {}, { cookie });
+    expect(typeof labels.labels.totalCount).toBe("number");
+  });
+
+  it("Relay connections: first/after, last/before, pageInfo, totalCount, nodes and edges", async () => {
+    for (let i = 0; i < 5; i++)
+      await gqlOk(t, `mutation { createDataset(input: {name: "conn ${i}", modality: text}) { id } }`);
+    const all = await gqlOk(t, "{ datasets(first: 250) { totalCount nodes { id } } }");
+    const ids = all.datasets.nodes.map((n: any) => n.id);
+    expect(all.datasets.totalCount).toBe(ids.length);
+    const q = `query($first: Int, $after: String, $last: Int, $before: String) {
+      datasets(first: $first, after: $after, last: $last, before: $before) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } } } }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: any = (await gqlOk(t, q, { first: 2, after })).datasets;
+      expect(page.totalCount).toBe(ids.length);
+      expect(page.edges.length).toBeLessThanOrEqual(2);
+      seen.push(...page.edges.map((e: any) => e.node.id));
+      pages++;
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(ids);
+    expect(pages).toBe(Math.ceil(ids.length / 2));
+    const tail = (await gqlOk(t, q, { last: 2 })).datasets;
+    expect(tail.edges.map((e: any) => e.node.id)).toEqual(ids.slice(-2));
+    expect(tail.pageInfo.hasPreviousPage).toBe(true);
+    const before = (await gqlOk(t, q, { last: 1, before: tail.pageInfo.startCursor })).datasets;
+    expect(before.edges.map((e: any) => e.node.id)).toEqual(ids.slice(-3, -2));
+    // The same lists on REST stay bare arrays (X-Total-Count carries the total).
+    const rest = await clients(t).dash.get("/dashboard/api/item-datasets?limit=2");
+    expect(rest.body.map((d: any) => d.id)).toEqual(ids.slice(0, 2));
+    expect(rest.headers.get("x-total-count")).toBe(String(ids.length));
+    for (const list of ["apiKeys", "proxyRules", "labels"]) {
+      const page = await gqlOk(
+        t,
+        `{ ${list}(first: 1) { totalCount pageInfo { hasNextPage } nodes { __typename } } }`,
+      );
+      expect(page[list].nodes.length).toBeLessThanOrEqual(1);
+      expect(page[list].pageInfo.hasNextPage).toBe(page[list].totalCount > 1);
+    }
+  });
+});
+
+/** Reads SSE events from a GraphQL subscription until `until` returns true for the parsed events. */
+async function sse(
+  url: string,
+  headers: Record<string, string>,
+  until: (events: { event: string; data: any }[]) => boolean,
+  onOpen?: () => Promise<void>,
+) {
+  const controller = new AbortController();
+  const res = await fetch(url, {
+    headers: { accept: "text/event-stream", ...headers },
+    signal: controller.signal,
+  });
+  if (res.status !== 200) expect(`${res.status} ${await res.text()}`).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: { event: string; data: any }[] = [];
+  let buffer = "";
+  let opened = false;
+  const deadline = Date.now() + 15_000;
+  try {
+    while (!until(events) && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event) events.push({ event, data: data ? JSON.parse(data) : null });
+      }
+      if (!opened && events.length > 0 && onOpen) {
+        opened = true;
+        await onOpen();
+      }
+    }
+  } finally {
+    controller.abort();
+  }
+  return events;
+}
+
+describe("liveMetrics subscription over SSE", () => {
+  const SUB = `subscription($buckets: Int) { liveMetrics(buckets: $buckets) {
+    metrics { total_challenges challenges_passed } timeseries { points { served } } tierDistribution { tier served } } }`;
+  const url = (variables: Record<string, unknown> = { buckets: 5 }) =>
+    `${t.url}/graphql?${new URLSearchParams({ query: SUB, variables: JSON.stringify(variables) })}`;
+
+  it("sends the metrics at once, then again when traffic on another instance moves the counters", async () => {
+    const second = await startTestServer({ sharedWith: t });
+    try {
+      const s = await seed(second, { gt: 4, unknown: 1, modality: "text", name: "live" });
+      const cookie = await signIn(t);
+      const events = await sse(
+        url(),
+        { cookie },
+        (ev) => ev.filter((e) => e.event === "next").length >= 2,
+        async () => {
+          // Traffic on the other instance: its counters reach this one through the state store's pub/sub.
+          const v = visitor(second, s.key);
+          const c = await v.generate();
+          expect((await v.submit(answersFor(c.body, s))).body.passed).toBe(true);
+        },
+      );
+      const next = events.filter((e) => e.event === "next").map((e) => e.data);
+      expect(next.length).toBeGreaterThanOrEqual(2);
+      const [first, last] = [next[0].data.liveMetrics, next.at(-1).data.liveMetrics];
+      expect(last.metrics.total_challenges).toBe(first.metrics.total_challenges + 1);
+      expect(last.metrics.challenges_passed).toBe(first.metrics.challenges_passed + 1);
+      expect(last.timeseries.points).toHaveLength(5);
+      expect(last.timeseries.points.at(-1).served).toBeGreaterThanOrEqual(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("refuses without dashboard credentials (401 in the event) and validates its arguments", async () => {
+    const events = await sse(url(), {}, (ev) => ev.some((e) => e.event === "complete"));
+    expect(events[0]!.data.errors[0].extensions).toMatchObject({ code: "UNAUTHENTICATED", status: 401 });
+    const bad = await sse(url({ buckets: 0 }), { authorization: t.dashboardAuth }, (ev) =>
+      ev.some((e) => e.event === "complete"),
+    );
+    expect(bad[0]!.data.errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", status: 422 });
   });
 });
 
@@ -279,12 +560,12 @@ describe("every dashboard query and mutation", () => {
     try {
       const data = await gqlOk(
         t,
-        `{ datasets { id name item_count progress { ground_truth unlabeled labeled revalidating graduated needs_review } } }`,
+        `{ datasets { nodes { id name item_count progress { ground_truth unlabeled labeled revalidating graduated needs_review } } } }`,
       );
-      expect(data.datasets.length).toBeGreaterThan(1);
+      expect(data.datasets.nodes.length).toBeGreaterThan(1);
       expect(calls).toHaveLength(1);
-      expect(calls[0]).toHaveLength(data.datasets.length);
-      const traffic = data.datasets.find((d: any) => d.id === s.datasetId);
+      expect(calls[0]).toHaveLength(data.datasets.nodes.length);
+      const traffic = data.datasets.nodes.find((d: any) => d.id === s.datasetId);
       expect(traffic.item_count).toBe(5);
       // The unknown item reached consensus and is now being re-validated.
       expect(traffic.progress).toEqual({
@@ -300,7 +581,7 @@ describe("every dashboard query and mutation", () => {
     }
     const one = await gqlOk(
       t,
-      `query($id: String!) { dataset(id: $id) { name progress { ground_truth } } datasetProgress(ids: [$id]) { dataset_id revalidating } }`,
+      `query($id: ID!) { dataset(id: $id) { name progress { ground_truth } } datasetProgress(ids: [$id]) { dataset_id revalidating } }`,
       { id: s.datasetId },
     );
     expect(one.dataset).toEqual({ name: "traffic", progress: { ground_truth: 4 } });
@@ -313,7 +594,7 @@ describe("every dashboard query and mutation", () => {
   it("create a dataset, upload items into it, see the counts, delete it", async () => {
     const created = await gqlOk(
       t,
-      'mutation { createDataset(name: "uploads", modality: image, challenge_type: grid_select, prompt: "Pick the cats") { id item_count challenge_type choices } }',
+      'mutation { createDataset(input: {name: "uploads", modality: image, challenge_type: grid_select, prompt: "Pick the cats"}) { id item_count challenge_type choices } }',
     );
     const id = created.createDataset.id;
     expect(created.createDataset).toMatchObject({
@@ -327,24 +608,21 @@ describe("every dashboard query and mutation", () => {
     ];
     const up = await gqlOk(
       t,
-      "mutation($id: String!, $items: [DatasetItemUploadInput!]!) { uploadDatasetItems(id: $id, items: $items) { created item_ids } }",
-      { id, items },
+      "mutation($input: UploadDatasetItemsInput!) { uploadDatasetItems(input: $input) { created item_ids } }",
+      { input: { id, items } },
     );
     expect(up.uploadDatasetItems.created).toBe(2);
     const after = await gqlOk(
       t,
-      `query($id: String!) { dataset(id: $id) { item_count progress { ground_truth unlabeled } } }`,
+      `query($id: ID!) { dataset(id: $id) { item_count progress { ground_truth unlabeled } } }`,
       { id },
     );
     expect(after.dataset).toEqual({ item_count: 2, progress: { ground_truth: 1, unlabeled: 1 } });
 
     const bad = await gql(
       t,
-      "mutation($id: String!, $items: [DatasetItemUploadInput!]!) { uploadDatasetItems(id: $id, items: $items) { created } }",
-      {
-        id,
-        items: [{ data_ref: "x", ground_truth: "yes" }],
-      },
+      "mutation($input: UploadDatasetItemsInput!) { uploadDatasetItems(input: $input) { created } }",
+      { input: { id, items: [{ data_ref: "x", ground_truth: "yes" }] } },
     );
     expect(bad.errors?.[0]?.extensions).toMatchObject({ status: 422 });
     expect(JSON.stringify(bad.errors?.[0]?.extensions?.detail)).toContain("ground_truth");
@@ -353,16 +631,16 @@ describe("every dashboard query and mutation", () => {
     });
     expect(rest.status).toBe(201);
 
-    const deleted = await gqlOk(t, "mutation($id: String!) { deleteDataset(id: $id) { id deleted } }", {
+    const deleted = await gqlOk(t, "mutation($id: ID!) { deleteDataset(id: $id) { id deleted } }", {
       id,
     });
     expect(deleted.deleteDataset).toEqual({ id, deleted: true });
-    const gone = await gql(t, "query($id: String!) { dataset(id: $id) { id } }", { id });
-    expect(gone.errors?.[0]?.extensions).toMatchObject({ status: 404 });
+    const gone = await gql(t, "query($id: ID!) { dataset(id: $id) { id } }", { id });
+    expect(gone.errors?.[0]?.extensions).toMatchObject({ status: 404, code: "NOT_FOUND" });
   });
 
   it("labels with paging and filters (dataset, minimum confidence)", async () => {
-    const q = `query($dataset_id: String, $min_confidence: Float, $limit: Int, $offset: Int) {
+    const q = `query($dataset_id: ID, $min_confidence: Float, $limit: Int, $offset: Int) {
       labelPage(dataset_id: $dataset_id, min_confidence: $min_confidence, limit: $limit, offset: $offset) {
         total limit offset labels { data_ref label confidence solver_count state dataset_id } } }`;
     const page = await gqlOk(t, q, { dataset_id: s.datasetId });
@@ -402,87 +680,99 @@ describe("every dashboard query and mutation", () => {
   it("API keys: create (raw key once), list, revoke", async () => {
     const created = await gqlOk(
       t,
-      `mutation($datasets: [String!]) { createApiKey(label: "gql", datasets: $datasets, sample_rate: 0.5) { id label key_prefix raw_key datasets sample_rate } }`,
+      `mutation($datasets: [ID!]) { createApiKey(input: {label: "gql", datasets: $datasets, sample_rate: 0.5}) { id label key_prefix raw_key datasets sample_rate } }`,
       { datasets: [s.datasetId] },
     );
     const key = created.createApiKey;
     expect(key.raw_key.startsWith(key.key_prefix)).toBe(true);
     expect(key).toMatchObject({ label: "gql", datasets: [s.datasetId], sample_rate: 0.5 });
-    const listed = await gqlOk(t, "{ apiKeys { id label key_prefix } }");
-    expect(listed.apiKeys).toContainEqual({ id: key.id, label: "gql", key_prefix: key.key_prefix });
+    const listed = await gqlOk(t, "{ apiKeys { nodes { id label key_prefix } } }");
+    expect(listed.apiKeys.nodes).toContainEqual({ id: key.id, label: "gql", key_prefix: key.key_prefix });
     expect(JSON.stringify(listed)).not.toContain(key.raw_key);
     expect((await clients(t).api(key.raw_key).get("/api/v1/data/items")).status).toBe(200);
 
-    const revoked = await gqlOk(t, "mutation($id: String!) { revokeApiKey(id: $id) { id deleted } }", {
+    const revoked = await gqlOk(t, "mutation($id: ID!) { revokeApiKey(id: $id) { id deleted } }", {
       id: key.id,
     });
     expect(revoked.revokeApiKey).toEqual({ id: key.id, deleted: true });
-    expect((await gqlOk(t, "{ apiKeys { id } }")).apiKeys).not.toContainEqual({ id: key.id });
+    expect((await gqlOk(t, "{ apiKeys { nodes { id } } }")).apiKeys.nodes).not.toContainEqual({ id: key.id });
     expect((await clients(t).api(key.raw_key).get("/api/v1/data/items")).status).toBe(401);
   });
 
   it("proxy rules: create, update, test which rule matches a path, delete", async () => {
+    // The list below is compared whole: without the default rules (/favicon.ico, /robots.txt).
+    await deleteDefaultProxyRules(t);
     const fields = "id pattern match_type priority enabled";
     const a = (
       await gqlOk(
         t,
-        `mutation { createProxyRule(pattern: "/static/", match_type: prefix, priority: 10) { ${fields} } }`,
+        `mutation { createProxyRule(input: {pattern: "/static/", match_type: prefix, priority: 10}) { ${fields} } }`,
       )
     ).createProxyRule;
     const b = (
       await gqlOk(
         t,
-        `mutation { createProxyRule(pattern: "/static/**/*.map", match_type: glob, priority: 20) { ${fields} } }`,
+        `mutation { createProxyRule(input: {pattern: "/static/**/*.map", match_type: glob, priority: 20}) { ${fields} } }`,
       )
     ).createProxyRule;
-    expect((await gqlOk(t, "{ proxyRules { id } }")).proxyRules.map((r: any) => r.id)).toEqual([b.id, a.id]);
+    expect(
+      (await gqlOk(t, "{ proxyRules { nodes { id } } }")).proxyRules.nodes.map((r: any) => r.id),
+    ).toEqual([b.id, a.id]);
 
     const match = (path: string) =>
-      gqlOk(t, `query($path: String!) { proxyRuleMatch(path: $path) { path exempt rule { id pattern } } }`, {
-        path,
-      });
+      gqlOk(
+        t,
+        `query($path: String!) { proxyRuleMatch(path: $path) { path canonical reason exempt rule { id pattern } } }`,
+        {
+          path,
+        },
+      );
     expect((await match("/static/js/app.js.map?v=1")).proxyRuleMatch).toEqual({
       path: "/static/js/app.js.map",
+      canonical: true,
+      reason: null,
       exempt: true,
       rule: { id: b.id, pattern: "/static/**/*.map" },
     });
     expect((await match("/static/../admin")).proxyRuleMatch).toEqual({
-      path: "/admin",
+      path: "/static/../admin",
+      canonical: false,
+      reason: "holds a dot segment",
       exempt: false,
       rule: null,
     });
 
     const updated = await gqlOk(
       t,
-      `mutation($id: String!) { updateProxyRule(id: $id, enabled: false) { ${fields} } }`,
+      `mutation($id: ID!) { updateProxyRule(input: {id: $id, enabled: false}) { ${fields} } }`,
       { id: b.id },
     );
     expect(updated.updateProxyRule).toMatchObject({ id: b.id, enabled: false });
     expect((await match("/static/app.js.map")).proxyRuleMatch.rule.id).toBe(a.id);
-    const invalid = await gql(t, `mutation { createProxyRule(pattern: "no-slash") { id } }`);
+    const invalid = await gql(t, `mutation { createProxyRule(input: {pattern: "no-slash"}) { id } }`);
     expect(invalid.errors?.[0]?.extensions).toMatchObject({ status: 422 });
 
     for (const rule of [a, b]) {
-      const del = await gqlOk(t, "mutation($id: String!) { deleteProxyRule(id: $id) { id deleted } }", {
+      const del = await gqlOk(t, "mutation($id: ID!) { deleteProxyRule(id: $id) { id deleted } }", {
         id: rule.id,
       });
       expect(del.deleteProxyRule.deleted).toBe(true);
     }
     expect((await match("/static/x")).proxyRuleMatch.exempt).toBe(false);
     const rest = await clients(t).dash.get("/dashboard/api/proxy-rules/test?path=/health");
-    expect(rest.body).toEqual({ path: "/health", exempt: false, rule: null });
+    expect(rest.body).toEqual({ path: "/health", canonical: true, reason: null, exempt: false, rule: null });
   });
 
   it("runtime config: read, update, and out-of-range values change nothing (422 naming the field)", async () => {
     const before = (await gqlOk(t, "{ runtimeConfig { risk_threshold fail_mode } }")).runtimeConfig;
     const updated = await gqlOk(
       t,
-      "mutation { updateRuntimeConfig(risk_threshold: 0.7, fail_mode: closed) { risk_threshold fail_mode } }",
+      "mutation { updateRuntimeConfig(input: {risk_threshold: 0.7, fail_mode: closed}) { risk_threshold fail_mode } }",
     );
     expect(updated.updateRuntimeConfig).toEqual({ risk_threshold: 0.7, fail_mode: "closed" });
     const bad = await gql(
       t,
-      "mutation { updateRuntimeConfig(risk_threshold: 1.5, consensus_threshold: 0.9) { risk_threshold } }",
+      "mutation { updateRuntimeConfig(input: {risk_threshold: 1.5, consensus_threshold: 0.9}) { risk_threshold } }",
     );
     expect(bad.errors?.[0]?.extensions).toMatchObject({ status: 422 });
     expect(JSON.stringify(bad.errors?.[0]?.extensions?.detail)).toContain("risk_threshold");
@@ -491,7 +781,7 @@ describe("every dashboard query and mutation", () => {
     expect(after.consensus_threshold).not.toBe(0.9);
     await gqlOk(
       t,
-      "mutation($r: Float) { updateRuntimeConfig(risk_threshold: $r, fail_mode: open) { risk_threshold } }",
+      "mutation($r: Float) { updateRuntimeConfig(input: {risk_threshold: $r, fail_mode: open}) { risk_threshold } }",
       { r: before.risk_threshold },
     );
   });

@@ -6,7 +6,12 @@ import type { TestServer } from "../support/server.js";
 export interface GqlAnswer<T = any> extends Answer {
   data: T;
   errors:
-    { message: string; extensions?: { status?: number; code?: string; detail?: unknown } }[] | undefined;
+    | {
+        message: string;
+        path?: (string | number)[];
+        extensions?: { status?: number; code?: string; detail?: unknown; limit?: string };
+      }[]
+    | undefined;
 }
 
 /** POST /graphql with the given headers (Basic by default). */

@@ -34,6 +34,10 @@ describe("API keys (/dashboard/api/apikeys)", () => {
       sample_rate: 1,
       scopes: ["challenge", "data:read", "data:write"],
       created_at: expect.any(String),
+      hostnames: [],
+      secret_prefix: null,
+      secret_created_at: null,
+      previous_secret_expires_at: null,
     });
     expect(res.body.key_prefix).toMatch(/^hg_/);
 

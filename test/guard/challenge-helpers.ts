@@ -12,11 +12,29 @@ export interface Seeded {
   unknownRefs: string[];
 }
 
-/** Raises the challenge rate limits so a test can make many calls from 127.0.0.1, plus any other settings. */
+/**
+ * Challenges as they were before issue 18: one ground-truth item (no guess-rate bound), no escalation, every
+ * right answer a vote. Tests of the ladder, consensus, tokens, proxy and hardening use it, since every
+ * visitor of a test shares 127.0.0.1 (one network) and their pools are yes/no; the guess-rate composition,
+ * escalation and held votes are tested with the defaults in challenges-bots.test.ts.
+ */
+export const SINGLE_GT_NO_ESCALATION = {
+  max_guess_rate: 1,
+  escalation_factor: 1,
+  escalation_block_after: 1000,
+  vote_hold_failures: 1000,
+  vote_min_risk_score: 0,
+} as const;
+
+/**
+ * Raises the challenge rate limits so a test can make many calls from 127.0.0.1, and sets
+ * SINGLE_GT_NO_ESCALATION, plus any other settings.
+ */
 export async function configure(t: TestServer, settings: Record<string, unknown> = {}): Promise<void> {
   const res = await clients(t).dash.post("/dashboard/api/config", {
     challenge_rate_limit_ip: 1_000_000,
     challenge_rate_limit_key: 10_000_000,
+    ...SINGLE_GT_NO_ESCALATION,
     ...settings,
   });
   expect(res.status).toBe(200);

@@ -146,6 +146,26 @@ describe("verifyToken", () => {
     const after = new TokenService(SECRET, undefined, new ClientHasher(SECRET));
     expect(await after.verifyToken(oldToken, client)).toEqual({ valid: false, reason: "signature" });
   });
+
+  it("renews a token under the current key and client hash, so a rotation can finish", async () => {
+    const before = new TokenService(OLD_SECRET, undefined, new ClientHasher(OLD_SECRET));
+    const oldToken = await before.sign({
+      client: new ClientHasher(OLD_SECRET).hash(client),
+      ttlSec: 300,
+      tier: 3,
+      score: 0.7,
+    });
+    const verdict = await service.verifyToken(oldToken, client);
+    if (!verdict.valid) throw new Error("the old token should verify during the rotation");
+    const renewed = await service.renew(verdict.claims, client, 120);
+    const after = new TokenService(SECRET, undefined, new ClientHasher(SECRET));
+    const checked = await after.verifyToken(renewed, client);
+    expect(checked).toMatchObject({ valid: true, claims: { tier: 3, score: 0.7 } });
+    if (!checked.valid) return;
+    expect(checked.claims.jti).not.toBe(verdict.claims.jti);
+    expect(checked.claims.exp - checked.claims.iat).toBe(120);
+    expect(checked.claims.bypass).toBeUndefined();
+  });
 });
 
 describe("tokens from the real server", () => {

@@ -418,6 +418,27 @@ describe("submit", () => {
     expect(after.challenges_passed - before.challenges_passed).toBe(1);
     expect(after.challenges_failed - before.challenges_failed).toBe(1);
   });
+
+  it("a made-up, foreign or already answered challenge_id is an invalid submit, not a failed challenge", async () => {
+    const before = (await clients(t).dash.get("/dashboard/api/metrics")).body;
+    const v = visitor(t, main.key);
+    const stranger = visitor(t, main.key);
+    const c = (await v.generate()).body;
+    const body = answersFor(c, main);
+    for (let i = 0; i < 5; i++) {
+      const forged = { ...body, challenge_id: `chal_${"x".repeat(20)}${i}` };
+      expect((await v.submit(forged)).body).toEqual({ passed: false, token: null });
+    }
+    expect((await stranger.submit(body)).body).toEqual({ passed: false, token: null });
+    expect((await v.submit(body)).body.passed).toBe(true);
+    expect((await v.submit(body)).body).toEqual({ passed: false, token: null });
+    const after = (await clients(t).dash.get("/dashboard/api/metrics")).body;
+    expect(after.total_challenges - before.total_challenges).toBe(1);
+    expect(after.challenges_passed - before.challenges_passed).toBe(1);
+    expect(after.challenges_failed - before.challenges_failed).toBe(0);
+    expect(after.invalid_submits - before.invalid_submits).toBe(7);
+    expect(after.solve_rate_pct).toBeGreaterThanOrEqual(before.solve_rate_pct);
+  });
 });
 
 describe("two instances on one database and state store", () => {

@@ -363,7 +363,7 @@ describe("the same procedures on GraphQL", () => {
     const gql = (query: string) =>
       call(t, "/graphql", send("POST", { query }, { authorization: t.dashboardAuth }));
     const created = await gql(
-      'mutation { createDataset(name: "From GraphQL", modality: text) { id name modality item_count choices } }',
+      'mutation { createDataset(input: {name: "From GraphQL", modality: text}) { id name modality item_count choices } }',
     );
     expect(created.body.errors).toBeUndefined();
     expect(created.body.data.createDataset).toMatchObject({
@@ -371,8 +371,8 @@ describe("the same procedures on GraphQL", () => {
       modality: "text",
       item_count: 0,
     });
-    const listed = await gql("{ datasets { id name } }");
-    expect(listed.body.data.datasets).toContainEqual({
+    const listed = await gql("{ datasets { nodes { id name } } }");
+    expect(listed.body.data.datasets.nodes).toContainEqual({
       id: created.body.data.createDataset.id,
       name: "From GraphQL",
     });

@@ -105,3 +105,17 @@ export async function seedLabels(
   );
   await t.server.deps.services.metrics.itemsChanged();
 }
+
+/** The proxy rules every new database starts with (migration `default_proxy_rules`, docs/proxy.md). */
+export const DEFAULT_RULE_PATTERNS = ["/favicon.ico", "/robots.txt"];
+
+/**
+ * Deletes the default proxy rules through the API, as an operator may: for tests that read the whole rule
+ * list or its order and were written for a database that starts with none.
+ */
+export async function deleteDefaultProxyRules(t: TestServer): Promise<void> {
+  const list = await clients(t).dash.get("/dashboard/api/proxy-rules");
+  for (const rule of list.body as { id: string; pattern: string }[])
+    if (DEFAULT_RULE_PATTERNS.includes(rule.pattern))
+      expect((await clients(t).dash.del(`/dashboard/api/proxy-rules/${rule.id}`)).status).toBe(204);
+}

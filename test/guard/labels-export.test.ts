@@ -156,6 +156,70 @@ describe("GET /dashboard/api/item-datasets/{id}/labeled/export", () => {
     expect(json.body[0]).toMatchObject({ label: [1, 4], data_ref: 'https://x/a,b "q"\nline' });
   });
 
+  it("neutralizes cells a spreadsheet would run as formulas in CSV (not in JSON), and keeps plain numbers", async () => {
+    const planted = await createDataset(t, { name: "Planted", modality: "text" });
+    const prisma = t.server.deps.db.prisma;
+    const cases: [dataRef: string, label: string, csvDataRef: string, csvLabel: string][] = [
+      [
+        "+cmd|' /C calc'!A0",
+        '=HYPERLINK("https://evil.example","x")',
+        "'+cmd|' /C calc'!A0",
+        `"'=HYPERLINK(""https://evil.example"",""x"")"`,
+      ],
+      ["@SUM(1+1)", "-2+3", "'@SUM(1+1)", "'-2+3"],
+      ["\tcell", "\rcell", "'\tcell", `"'\rcell"`],
+      ["https://x/1", "-2", "https://x/1", "-2"],
+      ["https://x/2", "+1.5e3", "https://x/2", "+1.5e3"],
+      ["https://x/3", "yes", "https://x/3", "yes"],
+    ];
+    for (const [dataRef, label] of cases) {
+      const item = await prisma.item.create({
+        data: { datasetId: planted.id, dataRef, modality: "text", state: "labeled" },
+      });
+      await prisma.label.create({
+        data: {
+          itemId: item.id,
+          datasetId: planted.id,
+          label,
+          confidence: 0.9,
+          solverCount: 3,
+          voteCount: 3,
+        },
+      });
+    }
+    const expected = cases.map(
+      ([, , csvDataRef, csvLabel]) =>
+        `,${csvDataRef.includes(",") ? `"${csvDataRef}"` : csvDataRef},text,${csvLabel},0.9,3,`,
+    );
+    // The server's export (PostgreSQL's COPY, or the batch encoder on PGlite)...
+    const csv = (await c.dash.get(exportPath(planted.id, "csv"))).text;
+    for (const cell of expected) expect(csv).toContain(cell);
+    // ...and the batch encoder on its own, whichever database this run has: the same rule in both.
+    const rows = cases.map(([dataRef, label], i) => ({
+      itemId: `00000000-0000-4000-8000-00000000000${i}`,
+      dataRef,
+      modality: "text" as const,
+      labelCsv: label,
+      labelJson: JSON.stringify(label),
+      confidence: 0.9,
+      solverCount: 3,
+      createdAt: "2026-01-01T00:00:00.000Z",
+    }));
+    let encoded = "";
+    for await (const chunk of encode(
+      (async function* () {
+        yield rows;
+      })(),
+      "csv",
+    ))
+      encoded += chunk;
+    for (const cell of expected) expect(encoded).toContain(cell);
+
+    // JSON keeps the data exactly as stored.
+    const json = (await c.dash.get(exportPath(planted.id, "json"))).body;
+    expect(json.map((r: { data_ref: string }) => r.data_ref)).toEqual(cases.map(([dataRef]) => dataRef));
+  });
+
   it("exports an empty dataset as a header, [] or nothing", async () => {
     const empty = await createDataset(t, { name: "Empty", modality: "text" });
     expect((await c.dash.get(exportPath(empty.id, "csv"))).text).toBe(

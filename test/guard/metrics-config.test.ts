@@ -25,6 +25,7 @@ describe("GET /dashboard/api/metrics", () => {
       recent_sessions: 0,
       challenges_passed: 0,
       challenges_failed: 0,
+      invalid_submits: 0,
     });
     expect((await call(a, "/dashboard/api/metrics")).status).toBe(401);
   });

@@ -1,7 +1,7 @@
 // ONNX graphs shaped like what scikit-learn's skl2onnx exports for a LogisticRegression with zipmap off:
 // outputs `label` int64 [N] and `probabilities` float [N, 2] (column 1 = class 1 = human).
 import onnxProto from "onnx-proto";
-import type { LogisticModel } from "../../src/modules/guard/ml/logistic.js";
+import type { LogisticModel } from "../../src/modules/guard/risk/logistic.js";
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;

@@ -1,10 +1,10 @@
 // The risk model end to end: synthetic traffic through the real API, training on request, ONNX scoring in
 // the submit path, uploads, and a second instance picking the model up.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FEATURE_COUNT, featureVector, type SessionFeatures } from "../../src/modules/guard/ml/features.js";
-import { predict } from "../../src/modules/guard/ml/logistic.js";
-import { exportLogisticOnnx, OnnxRiskModel } from "../../src/modules/guard/ml/onnx.js";
-import { trainOnRows } from "../../src/modules/guard/ml/service.js";
+import { FEATURE_COUNT, featureVector, type SessionFeatures } from "../../src/modules/guard/risk/features.js";
+import { predict } from "../../src/modules/guard/risk/logistic.js";
+import { exportLogisticOnnx, OnnxRiskModel } from "../../src/modules/guard/risk/onnx.js";
+import { trainOnRows } from "../../src/modules/guard/risk/service.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { runTraffic, setUpTrafficSite, type TrafficSite, visitorProfiles } from "../support/traffic.js";
 import { call, clients } from "./helpers.js";
@@ -227,7 +227,7 @@ describe("risk model", () => {
       method: "POST",
       headers: { authorization: a.dashboardAuth, "content-type": "application/json" },
       body: JSON.stringify({
-        query: "mutation($m: String!) { mlUploadModel(model_base64: $m) { version source } }",
+        query: "mutation($m: String!) { mlUploadModel(input: {model_base64: $m}) { version source } }",
         variables: { m: Buffer.from("not a model").toString("base64") },
       }),
     });

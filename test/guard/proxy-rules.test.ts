@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileRule, normalizePath, patternProblem } from "../../src/modules/guard/proxy-rules/matcher.js";
+import { canonicalPath, compileRule, patternProblem } from "../../src/modules/guard/proxy-rules/matcher.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { call, clients, UNKNOWN_UUID } from "./helpers.js";
+import { call, clients, deleteDefaultProxyRules, UNKNOWN_UUID } from "./helpers.js";
 
 let a: TestServer;
 let b: TestServer;
 beforeAll(async () => {
   a = await startTestServer();
   b = await startTestServer({ sharedWith: a });
+  // These tests read the whole list: start from none (the defaults are tested in proxy/decision.test.ts).
+  await deleteDefaultProxyRules(a);
 });
 afterAll(async () => {
   await b?.close();
@@ -206,10 +208,45 @@ describe("rule matching", () => {
     expect(rule("/v[0-9]/x", "glob").test("/v7/x")).toBe(true);
   });
 
-  it("normalizes the path before matching", () => {
-    expect(normalizePath("/a/./b/../c?q=1#f")).toBe("/a/c");
-    expect(normalizePath("//double")).toBe("/double");
-    expect(normalizePath("no-slash")).toBe("/no-slash");
+  it("matches the percent-decoded path, and only a path every upstream reads the same way", () => {
+    expect(canonicalPath("/public/x.css")).toEqual({ canonical: true, path: "/public/x.css" });
+    expect(canonicalPath("/")).toEqual({ canonical: true, path: "/" });
+    expect(canonicalPath("/blog/")).toEqual({ canonical: true, path: "/blog/" });
+    expect(canonicalPath("/%70ublic/caf%C3%A9")).toEqual({ canonical: true, path: "/public/café" });
+    expect(canonicalPath("/.well-known/security.txt")).toEqual({
+      canonical: true,
+      path: "/.well-known/security.txt",
+    });
+    expect(canonicalPath("/a;jsessionid=1/b")).toEqual({ canonical: true, path: "/a;jsessionid=1/b" });
+    const refused: [string, RegExp][] = [
+      ["/public/..%2fprivate.txt", /encoded \//],
+      ["/public/..%2Fprivate.txt", /encoded \//],
+      ["/public/..%5cprivate.txt", /encoded/],
+      ["/public/%2e%2e/private.txt", /dot segment/],
+      ["/public/%2E./private.txt", /dot segment/],
+      ["/public/../private.txt", /dot segment/],
+      ["/public/./x", /dot segment/],
+      ["/public/.../x", /dot segment/],
+      ["/public/..;/private.txt", /dot segment/],
+      ["/public//../private.txt", /empty segment/],
+      ["//public/x", /empty segment/],
+      ["/public/;x/y", /empty segment/],
+      ["/public/..%252fprivate.txt", /encoded twice/],
+      ["/public/%25%32%65%25%32%65/x", /encoded twice/],
+      ["/public/%c0%af../private.txt", /invalid UTF-8/],
+      ["/public/%e0%80%af", /invalid UTF-8/],
+      ["/public/%zz", /malformed/],
+      ["/public\\..\\private.txt", /backslash/],
+      ["/public/x%00", /control/],
+      ["/public/private.txt.", /dot or space/],
+      ["/public/x%20", /dot or space/],
+      ["/public/x#/../../private.txt", /#/],
+    ];
+    for (const [path, reason] of refused) {
+      const verdict = canonicalPath(path);
+      expect(verdict.canonical, path).toBe(false);
+      if (!verdict.canonical) expect(verdict.reason, path).toMatch(reason);
+    }
   });
 
   it("explains what is wrong with a pattern", () => {

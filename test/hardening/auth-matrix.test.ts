@@ -6,12 +6,18 @@
  *   key with 401 {"detail": "Unauthorized"} + WWW-Authenticate, on REST and on tRPC, and changes nothing;
  * - every route documented with an API key refuses no key, a malformed key, a revoked key and dashboard
  *   credentials with 401 {"detail": "Invalid or missing API key"};
+ * - every siteverify route (its credential is the `secret` in the body) refuses a missing or wrong secret, an API
+ *   key and dashboard credentials in the services' shape (200, `success: false`, `error-codes`), and writes
+ *   nothing;
  * - a key scoped to dataset A never sees dataset B: no GET route answers anything of B, uploads into B are
  *   refused as "not found", challenges never serve B's items, a challenge of B's key cannot be answered with
  *   A's, and A's label export (every format) holds A's labels only.
  */
-import { randomBytes } from "node:crypto";
+import { hkdfSync, randomBytes } from "node:crypto";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listProcedures } from "../../src/trpc/procedures.js";
+import { appRouter } from "../../src/trpc/router.js";
 import { answersFor, configure, type Seeded, seed, visitor } from "../guard/challenge-helpers.js";
 import { call, clients, createDataset, createKey, seedLabels, UNKNOWN_UUID } from "../guard/helpers.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -22,6 +28,8 @@ interface Operation {
   operationId?: string;
   scheme: string | undefined;
   query: string[];
+  /** Documented only for admin routes (bench: "Admin access required"). */
+  forbidden?: string;
 }
 
 let t: TestServer;
@@ -51,6 +59,7 @@ beforeAll(async () => {
           operationId?: string;
           security?: Record<string, unknown>[];
           parameters?: { in: string; name: string }[];
+          responses?: Record<string, { description?: string }>;
         }
       >
     >;
@@ -62,6 +71,7 @@ beforeAll(async () => {
       operationId: op.operationId,
       scheme: Object.keys(op.security?.[0] ?? {})[0],
       query: (op.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name),
+      forbidden: op.responses?.["403"]?.description,
     })),
   );
 
@@ -96,7 +106,8 @@ function concrete(path: string): string {
     .replace("{id}", UNKNOWN_UUID)
     .replace("{project}", "matrix-project")
     .replace("{run}", "matrix-run")
-    .replace("{modality}", "image");
+    .replace("{modality}", "image")
+    .replace(/\{\w+\}/g, UNKNOWN_UUID);
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
@@ -165,12 +176,16 @@ describe("dashboard-credential routes (from /openapi.json)", () => {
     expect(dashboard.some((op) => op.path.startsWith("/dashboard/api/"))).toBe(true);
     expect(dashboard.some((op) => op.path.startsWith("/api/projects"))).toBe(true);
     expect(dashboard.some((op) => op.path.startsWith("/tracker/"))).toBe(true);
-    // Routes without credentials are only these: health, readiness, the widget and the hosted challenge page,
-    // and the dashboard's sign-in, sign-out and "who am I" (test/dashboard/graphql.test.ts covers them).
+    // Routes without header credentials are only these: health, readiness (and the tracker's health check,
+    // which Aspara's remote client probes, as upstream, without credentials), the widget and the hosted
+    // challenge page, the dashboard's sign-in, sign-out and "who am I" (test/dashboard/graphql.test.ts covers
+    // them), siteverify, whose credential is the `secret` field of its body (covered below), and bench's
+    // register/login/refresh/logout (their credential is the body or the refresh cookie: test/bench/auth.test.ts),
+    // /healthz, robots.txt and sitemap.xml.
     const unauthenticated = operations.filter((op) => !op.scheme).map((op) => op.path);
     for (const path of unauthenticated) {
       expect(path).toMatch(
-        /^\/api\/v1\/(health|ready)$|^\/_hiveguard\/|^\/dashboard\/(login|logout|session)$/,
+        /^(\/tracker)?\/api\/v1\/(health|ready)$|^\/_hiveguard\/|^\/dashboard\/(login|logout|session)$|\/siteverify$|^\/api\/auth\/(register|login|refresh|logout)$|^\/(healthz|robots\.txt|sitemap\.xml)$/,
       );
     }
   });
@@ -201,7 +216,12 @@ describe("dashboard-credential routes (from /openapi.json)", () => {
   });
 
   it("tRPC: every dashboard procedure refuses the same way", async () => {
-    const procedures = operations.filter((op) => op.scheme === "dashboardBasic" && op.operationId);
+    // Operations that are procedures (plain routes, streams and files, have no tRPC twin).
+    const procedurePaths = new Set(listProcedures(appRouter).map(({ path }) => path));
+    const procedures = operations.filter(
+      (op) =>
+        op.scheme === "dashboardBasic" && procedurePaths.has(op.operationId?.replaceAll("-", ".") ?? ""),
+    );
     expect(procedures.length).toBeGreaterThan(10);
     const before = await tableCounts();
     for (const op of procedures) {
@@ -270,9 +290,133 @@ describe("dashboard-credential routes (from /openapi.json)", () => {
 
   it("the tracking pages outside the OpenAPI document refuse too", async () => {
     for (const path of ["/", "/projects/matrix-project", "/projects/matrix-project/runs"]) {
-      const res = await call(t, path, { headers: { "x-forwarded-for": freshIp(), accept: "text/html" } });
+      // A client: the documented 401.
+      const res = await call(t, path, { headers: { "x-forwarded-for": freshIp() } });
       expect({ path, status: res.status }).toEqual({ path, status: 401 });
       expect(res.headers.get("www-authenticate")).toMatch(/^Basic/);
+      // A browser: sent to the dashboard's sign-in, with nothing of the page.
+      const browser = await call(t, path, {
+        headers: { "x-forwarded-for": freshIp(), accept: "text/html" },
+        redirect: "manual",
+      });
+      expect({ path, status: browser.status }).toEqual({ path, status: 303 });
+      expect(browser.headers.get("location")).toBe(`/dashboard/?return=${encodeURIComponent(path)}`);
+      expect(browser.text).toBe("");
+    }
+  });
+});
+
+describe("bench user routes (bearer JWT, from /openapi.json)", () => {
+  const userOps = () => operations.filter((op) => op.scheme === "bearer");
+  const jwtKey = (secret: string) =>
+    new Uint8Array(hkdfSync("sha256", secret, "hiveguard:bench", "jwt:v1", 32));
+  let user: { id: string; token: string };
+  let refusals: [string, Record<string, string>][];
+
+  beforeAll(async () => {
+    const register = () =>
+      call(t, "/api/auth/register", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": freshIp() },
+        body: JSON.stringify({
+          email: `matrix-${randomBytes(4).toString("hex")}@example.com`,
+          password: "matrix password",
+        }),
+      });
+    // The first user is admin: the matrix's user is the second, a plain user.
+    expect((await register()).status).toBe(200);
+    const res = await register();
+    expect(res.status).toBe(200);
+    expect(res.body.user.role).toBe("user");
+    user = { id: res.body.user.id, token: res.body.access_token };
+    const [header, payload] = user.token.split(".") as [string, string];
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as Record<string, unknown>;
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (key: Uint8Array, exp: number) =>
+      new SignJWT({ role: "admin", type: "access" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject(user.id)
+        .setIssuer("hiveguard:bench")
+        .setIssuedAt(now - 3600)
+        .setExpirationTime(exp)
+        .sign(key);
+    refusals = [
+      ["no token", {}],
+      ["empty bearer", { authorization: "Bearer " }],
+      ["expired", { authorization: `Bearer ${await signed(jwtKey(t.shared.secretKey), now - 60)}` }],
+      [
+        "forged (another key)",
+        { authorization: `Bearer ${await signed(jwtKey(randomBytes(32).toString("hex")), now + 600)}` },
+      ],
+      [
+        "alg none",
+        { authorization: `Bearer ${b64({ alg: "none", typ: "JWT" })}.${b64({ ...claims, role: "admin" })}.` },
+      ],
+      [
+        "signature of another payload",
+        {
+          authorization: `Bearer ${header}.${b64({ ...claims, role: "admin" })}.${user.token.split(".")[2]}`,
+        },
+      ],
+      ["dashboard credentials", { authorization: t.dashboardAuth }],
+      ["an API key", { "x-hiveguard-key": a.key }],
+    ];
+  });
+
+  it("every one refuses missing, expired, forged and alg-none tokens with 401 {error, detail}, and writes nothing", async () => {
+    expect(userOps().length).toBeGreaterThan(20);
+    const before = await tableCounts();
+    for (const op of userOps()) {
+      for (const [why, headers] of refusals) {
+        const res = await restCall(op, headers);
+        expect({ route: `${op.method} ${op.path}`, why, status: res.status, body: res.body }).toEqual({
+          route: `${op.method} ${op.path}`,
+          why,
+          status: 401,
+          body: { error: "Not authenticated", detail: "Not authenticated" },
+        });
+      }
+    }
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it("tRPC: every bench user procedure refuses the same way", async () => {
+    const procedurePaths = new Set(listProcedures(appRouter).map(({ path }) => path));
+    const procedures = userOps().filter((op) =>
+      procedurePaths.has(op.operationId?.replaceAll("-", ".") ?? ""),
+    );
+    expect(procedures.length).toBeGreaterThan(20);
+    for (const op of procedures) {
+      for (const [why, headers] of refusals.slice(0, 5)) {
+        const res = await trpcCall(op, headers);
+        expect({ procedure: op.operationId, why, status: res.status }).toEqual({
+          procedure: op.operationId,
+          why,
+          status: 401,
+        });
+      }
+    }
+  });
+
+  it("admin routes refuse a signed-in non-admin with 403, and accept the user elsewhere", async () => {
+    const adminOps = userOps().filter((op) => op.forbidden === "Admin access required");
+    expect(adminOps.length).toBeGreaterThanOrEqual(3);
+    const before = await tableCounts();
+    for (const op of adminOps) {
+      const res = await restCall(op, { authorization: `Bearer ${user.token}` });
+      expect({ route: `${op.method} ${op.path}`, status: res.status, body: res.body }).toEqual({
+        route: `${op.method} ${op.path}`,
+        status: 403,
+        body: { error: "Admin access required", detail: "Admin access required" },
+      });
+    }
+    expect(await tableCounts()).toEqual(before);
+    for (const op of userOps().filter((op) => op.method === "GET" && !op.forbidden)) {
+      const res = await restCall(op, { authorization: `Bearer ${user.token}` });
+      expect({ route: `${op.method} ${op.path}`, status: res.status }).not.toMatchObject({
+        status: expect.toSatisfy((s: number) => s === 401 || s === 403 || s >= 500),
+      });
     }
   });
 });
@@ -436,6 +580,106 @@ describe("with TRACKING_AUTH=none (docs/tracking.md)", () => {
       }
     } finally {
       await open.close();
+    }
+  });
+});
+
+describe("siteverify routes (from /openapi.json)", () => {
+  const siteverifyOps = () => operations.filter((op) => op.path.endsWith("/siteverify"));
+
+  it("every one refuses a missing or wrong secret, an API key and dashboard credentials in the services' shape, and writes nothing", async () => {
+    expect(siteverifyOps().length).toBe(7);
+    for (const op of siteverifyOps()) {
+      expect(op.method).toBe("POST");
+      expect(op.scheme).toBeUndefined();
+    }
+    // A real token of A's key, so only the secret decides.
+    const v = visitor(t, a.key);
+    const generated = await v.generate();
+    const token = (await v.submit(answersFor(generated.body, a))).body.token as string;
+    expect(token).toMatch(/^ey/);
+    const before = await tableCounts();
+    const cases: [string, Record<string, string>, Record<string, string>, string[]][] = [
+      ["no secret", {}, { response: token }, ["missing-input-secret"]],
+      ["nothing", {}, {}, ["missing-input-secret", "missing-input-response"]],
+      ["an API key header", { "x-hiveguard-key": a.key }, { response: token }, ["missing-input-secret"]],
+      [
+        "dashboard credentials",
+        { authorization: t.dashboardAuth },
+        { response: token },
+        ["missing-input-secret"],
+      ],
+      ["an API key as the secret", {}, { secret: a.key, response: token }, ["invalid-input-secret"]],
+      ["a revoked key as the secret", {}, { secret: revokedKey, response: token }, ["invalid-input-secret"]],
+      [
+        "a made-up secret",
+        {},
+        { secret: `hgs_${randomBytes(32).toString("base64url")}`, response: token },
+        ["invalid-input-secret"],
+      ],
+      [
+        "the dashboard password as the secret",
+        {},
+        { secret: t.shared.dashboardPassword, response: token },
+        ["invalid-input-secret"],
+      ],
+    ];
+    for (const op of siteverifyOps()) {
+      for (const [why, headers, fields, codes] of cases) {
+        const res = await call(t, op.path, {
+          method: "POST",
+          headers: {
+            "x-forwarded-for": freshIp(),
+            "content-type": "application/x-www-form-urlencoded",
+            ...headers,
+          },
+          body: new URLSearchParams(fields).toString(),
+        });
+        expect({ route: op.path, why, status: res.status, body: res.body }).toEqual({
+          route: op.path,
+          why,
+          status: 200,
+          body: { success: false, "error-codes": codes },
+        });
+      }
+    }
+    expect(await tableCounts()).toEqual(before);
+  });
+});
+
+describe("Prometheus metrics (/_hiveguard/metrics) are the operators'", () => {
+  const TOKEN = "metrics-token-0123456789";
+  let m: TestServer;
+  beforeAll(async () => {
+    // The test client is a trusted proxy, so X-Forwarded-For plays a visitor from elsewhere.
+    m = await startTestServer({ env: { TRUSTED_PROXIES: "loopback", METRICS_TOKEN: TOKEN } });
+  });
+  afterAll(() => m?.close());
+
+  const scrape = (headers: Record<string, string>) => call(m, "/_hiveguard/metrics", { headers });
+  const remote = { "x-forwarded-for": "203.0.113.7" };
+
+  it("refuses a remote client without credentials or with a wrong token, and serves the token, Basic and loopback", async () => {
+    for (const headers of [remote, { ...remote, authorization: "Bearer wrong-token-0123456789" }]) {
+      const refused = await scrape(headers);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      expect(refused.text).not.toContain("hiveguard_");
+    }
+    const wrongBasic = await scrape({
+      ...remote,
+      authorization: "Basic " + Buffer.from("admin:nope").toString("base64"),
+    });
+    expect(wrongBasic.status).toBe(401);
+
+    for (const headers of [
+      { ...remote, authorization: `Bearer ${TOKEN}` },
+      { ...remote, authorization: m.dashboardAuth },
+      {}, // loopback, METRICS_ALLOW_FROM's default
+    ]) {
+      const served = await scrape(headers);
+      expect(served.status).toBe(200);
+      expect(served.text).toContain("hiveguard_proxy_requests_total");
     }
   });
 });

@@ -109,9 +109,11 @@ describe.skipIf(!POSTGRES)(
         expect(result.headers.get("retry-after")).toBe("5");
       }
 
-      const ready = await request("/api/v1/ready");
+      const ready = await request("/api/v1/ready", { headers: { authorization: t.dashboardAuth } });
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual({ detail: "Not ready: database not answering" });
+      const anonymous = await request("/api/v1/ready");
+      expect([anonymous.status, anonymous.body]).toEqual([503, { detail: "Not ready" }]);
 
       const auth = { authorization: t.dashboardAuth };
       const rest = await request("/dashboard/api/item-datasets", { headers: auth });

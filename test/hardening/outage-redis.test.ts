@@ -131,9 +131,11 @@ describe.skipIf(!REDIS)("Redis outage (a redis-server of the test's own)", { tim
           expect(outcome.body.detail).toMatch(/unavailable/i);
         }
       }
-      const ready = await request(a, "/api/v1/ready");
+      const ready = await request(a, "/api/v1/ready", { headers: { authorization: a.dashboardAuth } });
       expect(ready.status).toBe(503);
       expect(ready.body.detail).toMatch(/state store/);
+      // Anyone else learns the status, not which backend failed.
+      expect((await request(a, "/api/v1/ready")).body).toEqual({ detail: "Not ready" });
       // The proxy decides from memory: a visitor holding a token still reaches the site.
       const proxied = await request(a, "/some/page", { headers: holder });
       expect(proxied.status).toBe(200);
@@ -160,7 +162,9 @@ describe.skipIf(!REDIS)("Redis outage (a redis-server of the test's own)", { tim
     expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
     expect(during.every((r) => r.generate === 503 || r.submit === 503)).toBe(true);
     for (const server of [a, b]) {
-      const ready = await request(server, "/api/v1/ready");
+      const ready = await request(server, "/api/v1/ready", {
+        headers: { authorization: server.dashboardAuth },
+      });
       expect(ready.status).toBe(503);
       expect(ready.body).toEqual({ detail: "Not ready: state store not answering" });
       const proxied = await request(server, "/still/served", { headers: holder });

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answersFor, configure, type Seeded, seed } from "../guard/challenge-helpers.js";
 import { call, send } from "../guard/helpers.js";
 import { http } from "../proxy/helpers.js";
+import { FEATURE_COUNT } from "../../src/modules/guard/risk/features.js";
+import { exportLogisticOnnx } from "../../src/modules/guard/risk/onnx.js";
 import { createLogger } from "../../src/platform/logger.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
@@ -173,6 +175,60 @@ describe("cross-site requests with remembered Basic credentials (CSRF)", () => {
     expect(config.body.risk_threshold).not.toBe(0.11);
   });
 
+  it("the model upload takes application/octet-stream only and refuses cross-site browsers", async () => {
+    const d = FEATURE_COUNT;
+    const onnxModel = exportLogisticOnnx({
+      mean: new Array(d).fill(0),
+      scale: new Array(d).fill(1),
+      weights: new Array(d).fill(0),
+      intercept: 8,
+    });
+    const activeVersion = async () =>
+      (await call(t, "/dashboard/api/ml/status", { headers: auth() })).body.model?.version ?? null;
+    const before = await activeVersion();
+    const post = (headers: Record<string, string>, body: BodyInit) =>
+      call(t, "/dashboard/api/ml/models", { method: "POST", headers: { ...auth(), ...headers }, body });
+
+    // What a cross-site HTML form can send: refused before the model is read, whatever it holds.
+    const form = new FormData();
+    form.append("file", new Blob([onnxModel as BlobPart]), "model.onnx");
+    const formPosts: [Record<string, string>, BodyInit][] = [
+      [{}, form],
+      [{ "content-type": "application/x-www-form-urlencoded" }, Buffer.from(onnxModel)],
+      [{ "content-type": "text/plain" }, Buffer.from(onnxModel)],
+    ];
+    for (const [headers, body] of formPosts) {
+      const origins: Record<string, string>[] = [{ origin: "https://evil.example" }, {}];
+      for (const origin of origins) {
+        const res = await post({ ...origin, ...headers }, body);
+        expect([403, 422]).toContain(res.status);
+        // Even without an Origin (an old browser), a form body is not a model upload.
+        if (!("origin" in origin)) expect(res.body.detail[0].loc).toEqual(["body"]);
+      }
+    }
+    // Raw bytes with a cross-site Origin or Sec-Fetch-Site (fetch with no-cors cannot set this type,
+    // but a browser extension or an old client might).
+    const crossSite: Record<string, string>[] = [
+      { origin: "https://evil.example" },
+      { "sec-fetch-site": "cross-site" },
+      { origin: "null" },
+    ];
+    for (const headers of crossSite) {
+      const res = await post(
+        { ...headers, "content-type": "application/octet-stream" },
+        Buffer.from(onnxModel),
+      );
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ detail: "Cross-site upload refused" });
+    }
+    expect(await activeVersion()).toBe(before);
+
+    // The CLI's and a script's upload still works.
+    const ok = await post({ "content-type": "application/octet-stream" }, Buffer.from(onnxModel));
+    expect(ok.status).toBe(201);
+    expect(await activeVersion()).toBe(ok.body.version);
+  });
+
   it("the multipart artifact upload refuses cross-site browsers and still takes the SDK's uploads", async () => {
     expect(
       (await call(t, "/tracker/api/v1/projects/csrf/runs", send("POST", { name: "r" }, auth()))).status,
@@ -205,7 +261,7 @@ describe("open-redirect protection of return=", () => {
   const dataReturn = async (value: string) => {
     const res = await call(t, `/_hiveguard/challenge?return=${encodeURIComponent(value)}`);
     expect(res.status).toBe(200);
-    return /data-return="([^"]*)"/.exec(res.text)![1]!.replaceAll("&#38;", "&");
+    return /data-return="([^"]*)"/.exec(res.text)![1]!.replaceAll(/&amp;|&#38;/g, "&");
   };
 
   it("keeps same-origin paths and turns everything else into /", async () => {
@@ -225,6 +281,13 @@ describe("open-redirect protection of return=", () => {
       "evil.example",
       "http:/evil.example",
       "/%09/evil.example",
+      // Paths that become `//evil.example` only once dot segments are resolved.
+      "/..//evil.example",
+      "/./\\evil.example",
+      "/x/..//evil.example",
+      "/x/../..//evil.example/path?q=1",
+      "/.//evil.example",
+      "/%2e%2e//evil.example",
     ]) {
       const kept = await dataReturn(evil);
       // Whatever is kept must stay on this origin once a browser resolves it.
@@ -352,7 +415,7 @@ describe("secrets in logs", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const log = logLines.join("");
     expect(log.length).toBeGreaterThan(1000); // the run did log (trace level), requests included
-    expect(log).toContain("incoming request");
+    expect(log).toContain('"msg":"request"'); // the per-request line (debug) was written
     for (const secret of secrets) {
       expect({ secret: secret.slice(0, 6), logged: log.includes(secret) }).toEqual({
         secret: secret.slice(0, 6),

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -37,7 +37,11 @@ describe("the server process (npm start)", { timeout: 180_000 }, () => {
     const health = await fetch(`${url}/api/v1/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok" });
-    const ready = await fetch(`${url}/api/v1/ready`);
+    const anonymousReady = await fetch(`${url}/api/v1/ready`);
+    expect(await anonymousReady.json()).toEqual({ status: "ready" });
+    const ready = await fetch(`${url}/api/v1/ready`, {
+      headers: { authorization: basic("admin", password!) },
+    });
     expect(await ready.json()).toMatchObject({
       database: { backend: "pglite", ok: true },
       state: { backend: "memory" },
@@ -154,6 +158,22 @@ describe("the server process (npm start)", { timeout: 180_000 }, () => {
     expect(server.output()).toMatch(/SECRET_KEY must be at least 32 characters/);
     expect(server.output()).toMatch(/DASHBOARD_USERNAME is not set/);
     expect(server.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it("stops at once when its port is taken, before generating secrets or opening the database", async () => {
+    const squatter = createHttpServer((_req, res) => res.end("someone else"));
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    const dataDir = mkdtempSync(join(tmpdir(), "hiveguard-process-"));
+    try {
+      const server = start({ PORT: String(port), HIVEGUARD_DATA_DIR: dataDir });
+      expect(await server.exited).toBe(2);
+      expect(server.output()).toMatch(new RegExp(`PORT ${port} on 127.0.0.1 is already in use`));
+      expect(server.output()).not.toMatch(/dashboard password|\n\s+at /);
+      expect(existsSync(join(dataDir, "dev-secrets.json"))).toBe(false);
+    } finally {
+      squatter.close();
+    }
   });
 
   it("refuses WORKERS > 1 on the embedded database", async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientHasher } from "../../src/modules/guard/challenges/client.js";
 import { TokenService } from "../../src/modules/guard/challenges/token.js";
 import type { Seeded } from "../guard/challenge-helpers.js";
-import { clients } from "../guard/helpers.js";
+import { clients, DEFAULT_RULE_PATTERNS } from "../guard/helpers.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { http, solvedVisitor, startUpstream, type Upstream, withGtPool } from "./helpers.js";
 
@@ -120,7 +120,7 @@ describe("decision", () => {
   it("answers any other client 401 with the challenge URL", async () => {
     const inits: Parameters<typeof http>[1][] = [
       { headers: { accept: "application/json" } },
-      { method: "POST", headers: { ...BROWSER, "content-type": "text/plain" }, body: "x" },
+      { method: "POST", headers: { "user-agent": "curl/8", "content-type": "text/plain" }, body: "x" },
       { headers: {} },
     ];
     for (const init of inits) {
@@ -131,6 +131,15 @@ describe("decision", () => {
         challenge_url: "/_hiveguard/challenge?return=%2Fapi%2Forders%3Fid%3D1",
       });
     }
+    // A browser's form POST gets a page with the challenge link instead (renewal.test.ts has the details).
+    const form = await http(`${t.url}/api/orders?id=1`, {
+      method: "POST",
+      headers: { ...BROWSER, "content-type": "text/plain" },
+      body: "x",
+    });
+    expect(form.status).toBe(401);
+    expect(form.headers["content-type"]).toMatch(/^text\/html/);
+    expect(form.text).toContain('href="/_hiveguard/challenge?return=%2Fapi%2Forders%3Fid%3D1"');
   });
 
   it("exempts paths by exact, prefix and glob rules, only while enabled, and stops at once when deleted", async () => {
@@ -163,6 +172,44 @@ describe("decision", () => {
       expect((await http(`${second.url}/status/ping`)).status).toBe(401);
       await rule({ pattern: "/status/**", match_type: "glob", priority: 10 });
       await expect.poll(async () => (await http(`${second.url}/status/ping`)).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("lets /favicon.ico and /robots.txt through by default: rules the operator deletes like any other, for good", async () => {
+    const rules = (await clients(t).dash.get("/dashboard/api/proxy-rules")).body as {
+      id: string;
+      pattern: string;
+      match_type: string;
+      enabled: boolean;
+    }[];
+    const defaults = rules.filter((r) => DEFAULT_RULE_PATTERNS.includes(r.pattern));
+    expect(defaults.map(({ pattern, match_type, enabled }) => ({ pattern, match_type, enabled }))).toEqual(
+      expect.arrayContaining([
+        { pattern: "/favicon.ico", match_type: "exact", enabled: true },
+        { pattern: "/robots.txt", match_type: "exact", enabled: true },
+      ]),
+    );
+    expect(defaults).toHaveLength(2);
+    // A browser without a token gets them from the site, as it asks for them on its own.
+    for (const path of ["/favicon.ico", "/robots.txt", "/robots.txt?x=1"]) {
+      const res = await http(`${t.url}${path}`, { headers: BROWSER });
+      expect(res.status).toBe(200);
+      expect(res.json.url).toBe(path);
+    }
+    // Exact rules: nothing beside or below them.
+    for (const path of ["/favicon.ico/admin", "/robots.txt.bak", "/favicon.ico/../admin"])
+      expect((await http(`${t.url}${path}`, { headers: BROWSER })).status).toBe(302);
+
+    const favicon = defaults.find((r) => r.pattern === "/favicon.ico")!;
+    expect((await clients(t).dash.del(`/dashboard/api/proxy-rules/${favicon.id}`)).status).toBe(204);
+    expect((await http(`${t.url}/favicon.ico`, { headers: BROWSER })).status).toBe(302);
+    // Another start on the same database does not bring it back.
+    const second = await startTestServer({ env: { TARGET_URL: upstream.url }, sharedWith: t });
+    try {
+      expect((await http(`${second.url}/favicon.ico`, { headers: BROWSER })).status).toBe(302);
+      expect((await http(`${second.url}/robots.txt`, { headers: BROWSER })).status).toBe(200);
     } finally {
       await second.close();
     }

@@ -45,6 +45,8 @@ export async function dropSchema(databaseUrl: string, schema: string): Promise<v
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    // The job queue's own schema beside it (src/platform/jobs.ts).
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE`);
   } finally {
     await client.end();
   }

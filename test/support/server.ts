@@ -61,6 +61,29 @@ export async function startTestServer(
   const databaseUrl = base ? base.databaseUrl : (options.databaseUrl ?? process.env.DATABASE_URL);
   const redisUrl = base ? base.redisUrl : (options.redisUrl ?? process.env.REDIS_URL);
 
+  // The configuration first: a bad setting fails before any database or state store is opened.
+  const dataDir = mkdtempSync(join(tmpdir(), "hiveguard-test-"));
+  const secretKey = base?.secretKey ?? randomBytes(32).toString("hex");
+  const dashboardPassword = base?.dashboardPassword ?? randomBytes(12).toString("hex");
+  let config: Config;
+  try {
+    config = loadConfig({
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      SECRET_KEY: secretKey,
+      DASHBOARD_USERNAME: "admin",
+      DASHBOARD_PASSWORD: dashboardPassword,
+      HIVEGUARD_DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+      ...options.env,
+    });
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+
   let db: Database;
   let dbSchema = base?.dbSchema;
   if (base && databaseUrl) {
@@ -88,22 +111,6 @@ export async function startTestServer(
     statePrefix = opened.prefix;
     cleanups.push(base ? () => opened.store.close() : opened.cleanup);
   }
-
-  const dataDir = mkdtempSync(join(tmpdir(), "hiveguard-test-"));
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const secretKey = base?.secretKey ?? randomBytes(32).toString("hex");
-  const dashboardPassword = base?.dashboardPassword ?? randomBytes(12).toString("hex");
-  const config = loadConfig({
-    NODE_ENV: "test",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    SECRET_KEY: secretKey,
-    DASHBOARD_USERNAME: "admin",
-    DASHBOARD_PASSWORD: dashboardPassword,
-    HIVEGUARD_DATA_DIR: dataDir,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    ...options.env,
-  });
 
   const server = await createServer({ config, log: options.log ?? testLog, db, state });
   const address = await server.app.listen({ host: "127.0.0.1", port: 0 });

@@ -3,7 +3,7 @@
 // because fetch adds Accept-Language and Accept headers of its own and the header signals matter here.
 import { randomBytes } from "node:crypto";
 import { request } from "undici";
-import { seededRandom } from "../../src/modules/guard/ml/logistic.js";
+import { seededRandom } from "../../src/modules/guard/risk/logistic.js";
 
 export const TRAFFIC_CHOICES = ["cat", "dog", "bird", "fish"];
 
@@ -81,7 +81,16 @@ export async function setUpTrafficSite(
     await http(target, "/dashboard/api/config", {
       method: "POST",
       headers: dash,
-      body: { challenge_rate_limit_ip: 1_000_000, challenge_rate_limit_key: 10_000_000 },
+      // One ground-truth item, no escalation (issue 18): every simulated visitor shares 127.0.0.1.
+      body: {
+        challenge_rate_limit_ip: 1_000_000,
+        challenge_rate_limit_key: 10_000_000,
+        max_guess_rate: 1,
+        escalation_factor: 1,
+        escalation_block_after: 1000,
+        vote_hold_failures: 1000,
+        vote_min_risk_score: 0,
+      },
     }),
     200,
     "raise rate limits",

@@ -7,7 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decode } from "@msgpack/msgpack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeRunsMetrics } from "../../clients/ts/tracking/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+
+/** The multi-run read delta-encodes steps and timestamps (as upstream Aspara); the SDK's helper decodes. */
+const undelta = (series: any): any => decodeRunsMetrics({ m: { r: series } }).m!.r!;
 
 const STACK_TRACE = /\n\s+at |node_modules|\.(ts|js|mjs):\d+/;
 let open: TestServer;
@@ -56,7 +60,7 @@ beforeAll(async () => {
       metrics: { loss: 1 / (step + 1) + i, acc: step / 10 },
     }));
     const logged = await post(`/tracker/api/v1/projects/my_project/runs/${run}/metrics`, { records });
-    expect(logged.body).toEqual({ records: 5, points: 10, last_step: 4 });
+    expect(logged.body).toEqual({ status: "ok", records: 5, points: 10, last_step: 4 });
   }
   const form = new FormData();
   form.append("file", new Blob(["weights v1"]), "model.bin");
@@ -155,7 +159,13 @@ describe("documented examples, as written", () => {
     expect(comparison.body.project).toBe("my_project");
     expect(Object.keys(comparison.body.metrics).sort()).toEqual(["acc", "loss"]);
     expect(Object.keys(comparison.body.metrics.loss).sort()).toEqual(["run1", "run2", "run3"]);
+    // On the wire: first value absolute, then differences (upstream's delta encoding)
     expect(comparison.body.metrics.loss.run3).toEqual({
+      steps: [0, 1, 1, 1, 1],
+      values: [3, 2.5, 1 / 3 + 2, 2.25, 2.2],
+      timestamps: [T0 + 2, 1000, 1000, 1000, 1000],
+    });
+    expect(undelta(comparison.body.metrics.loss.run3)).toEqual({
       steps: [0, 1, 2, 3, 4],
       values: [3, 2.5, 1 / 3 + 2, 2.25, 2.2],
       timestamps: [0, 1, 2, 3, 4].map((s) => T0 + s * 1000 + 2),
@@ -178,7 +188,8 @@ describe("documented examples, as written", () => {
     const res = await call(`/api/projects/my_project/runs/metrics?runs=run1,ghost&since=${T0 + 3000}`);
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.metrics.loss)).toEqual(["run1"]);
-    expect(res.body.metrics.loss.run1.steps).toEqual([3, 4]);
+    expect(res.body.metrics.loss.run1.steps).toEqual([3, 1]);
+    expect(undelta(res.body.metrics.loss.run1).steps).toEqual([3, 4]);
   });
 
   it("gets and updates run and project metadata; PUT returns the updated object", async () => {
@@ -225,6 +236,54 @@ describe("documented examples, as written", () => {
     expect(none.body).toEqual({ detail: "No artifacts found for this run" });
   });
 
+  it("keeps artifact names to one plain file name, so the run's ZIP always downloads and unpacks safely", async () => {
+    await post("/tracker/api/v1/projects/names/runs", { name: "r" });
+    // The name goes as the `name` field (as the SDK sends it), exactly as given: a browser's FormData
+    // would escape some characters of a file name.
+    const upload = async (name: string, content: string) => {
+      const form = new FormData();
+      form.append("name", name);
+      form.append("file", new Blob([content]), "upload.bin");
+      return call("/tracker/api/v1/projects/names/runs/r/artifacts", { method: "POST", body: form });
+    };
+    const given: [string, string][] = [
+      ["..\\..\\evil.bat", "evil.bat"],
+      ["C:\\Windows\\win.ini", "win.ini"],
+      ["D:notes.txt", "notes.txt"],
+      ["bell\u0007and\u001bescape.txt", "bell_and_escape.txt"],
+      ["../../etc/passwd", "passwd"],
+      ['what?<is>|"this".txt', "what__is___this_.txt"],
+    ];
+    for (const [name, expected] of given) {
+      const res = await upload(name, `content of ${expected}`);
+      expect(res.status, name).toBe(201);
+      expect(res.body.name, name).toBe(expected);
+    }
+    expect((await upload("..", "x")).status).toBe(422);
+    expect((await upload("\\", "x")).status).toBe(422);
+
+    // A row stored before this rule existed (a name with folders and a control character).
+    const prisma = open.server.deps.db.prisma;
+    const model = await prisma.trackingArtifact.findFirstOrThrow({ where: { name: "evil.bat" } });
+    await prisma.trackingArtifact.update({
+      where: { id: model.id },
+      data: { name: "..\\..\\old\u0001.bat" },
+    });
+
+    const zip = await call("/api/projects/names/runs/r/artifacts/download");
+    expect(zip.status).toBe(200);
+    const dir = mkdtempSync(join(tmpdir(), "hg-zip-names-"));
+    writeFileSync(join(dir, "a.zip"), zip.buffer);
+    execFileSync("unzip", ["-q", join(dir, "a.zip"), "-d", join(dir, "out")]);
+    const listed = execFileSync("unzip", ["-Z1", join(dir, "a.zip")], { encoding: "utf8" })
+      .trim()
+      .split("\n");
+    expect(listed.sort()).toEqual(
+      ["old_.bat", "win.ini", "notes.txt", "bell_and_escape.txt", "passwd", "what__is___this_.txt"].sort(),
+    );
+    expect(readFileSync(join(dir, "out", "old_.bat"), "utf8")).toBe("content of evil.bat");
+  });
+
   it("deletes a run and a project with the documented messages, only with X-Requested-With", async () => {
     await post("/tracker/api/v1/projects/scratch/runs", { name: "a" });
     await post("/tracker/api/v1/projects/scratch/runs", { name: "b" });
@@ -258,7 +317,7 @@ describe("ingestion behaviour", () => {
         { metrics: { loss: 4 } },
       ],
     });
-    expect(first.body).toEqual({ records: 4, points: 4, last_step: 11 });
+    expect(first.body).toEqual({ status: "ok", records: 4, points: 4, last_step: 11 });
     // The same batch again (a retry after a lost response) changes nothing.
     await post("/tracker/api/v1/projects/ingest/runs/steps/metrics", {
       records: [
@@ -285,7 +344,7 @@ describe("ingestion behaviour", () => {
     }));
     expect((await post("/tracker/api/v1/projects/ingest/runs/long/metrics", { records })).status).toBe(200);
     const byDefault = await call("/api/projects/ingest/runs/metrics?runs=long");
-    const series = byDefault.body.metrics.x.long;
+    const series = undelta(byDefault.body.metrics.x.long);
     expect(series.steps).toHaveLength(1_000);
     expect(series.steps[0]).toBe(0);
     expect(series.steps.at(-1)).toBe(4_999);
@@ -330,10 +389,15 @@ describe("ingestion behaviour", () => {
     });
     const runs = await call("/api/projects/ingest/runs");
     expect(runs.body.find((r: any) => r.name === "idle").status).toBe("maybe_failed");
+    // As upstream: an existing name is a 409 unless the client asks to resume
+    const again = await post("/tracker/api/v1/projects/ingest/runs", { name: "idle" });
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual({ detail: "Run already exists" });
     const resumed = await post("/tracker/api/v1/projects/ingest/runs", {
       name: "idle",
       config: { a: 1 },
       tags: ["again"],
+      resume: true,
     });
     expect(resumed.body).toMatchObject({
       resumed: true,
@@ -347,6 +411,15 @@ describe("ingestion behaviour", () => {
     expect(config.body.params).toEqual({ a: 1, b: 2 });
     const tags = await post("/tracker/api/v1/projects/ingest/runs/cfg/tags", { tags: ["x", "y", "x"] });
     expect(tags.body.tags).toEqual(["x", "y"]);
+    // POST tags replaces them (as upstream); `add: true` adds
+    const added = await post("/tracker/api/v1/projects/ingest/runs/cfg/tags", {
+      tags: ["z", "x"],
+      add: true,
+    });
+    expect(added.body.tags).toEqual(["x", "y", "z"]);
+    const replaced = await post("/tracker/api/v1/projects/ingest/runs/cfg/tags", { tags: ["y"] });
+    expect(replaced.body.tags).toEqual(["y"]);
+    await post("/tracker/api/v1/projects/ingest/runs/cfg/tags", { tags: ["x", "y"] });
     const gql = await post("/graphql", { query: '{ trackingRuns(project: "ingest") { name tags } }' });
     expect(gql.body.data.trackingRuns.find((r: any) => r.name === "cfg")).toEqual({
       name: "cfg",
@@ -419,6 +492,16 @@ describe("bad input is a documented 4xx naming the field, never a 500", () => {
     expect(loc(format)).toEqual([["query", "format"]]);
     const since = await call("/api/projects/limits/runs/r/metrics?since=yesterday");
     expect(loc(since)).toEqual([["query", "since"]]);
+    // A present but malformed value says what is wrong with it (not "Field required")
+    const iso = await call("/api/projects/limits/runs/metrics?runs=r&since=2025-01-10T00:00:00Z");
+    expect(iso.status).toBe(422);
+    expect(iso.body.detail).toEqual([
+      {
+        loc: ["query", "since"],
+        msg: 'since must be a UNIX timestamp in milliseconds (an integer ≥ 0), not "2025-01-10T00:00:00Z"',
+        type: "custom",
+      },
+    ]);
 
     expect((await call("/api/projects/nope/runs/metrics?runs=r")).status).toBe(404);
     expect((await call("/api/projects/limits/runs/nope/params")).body).toEqual({

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drainQueue, init, withRun } from "../../clients/ts/tracking/index.js";
-import { inProcessTransport } from "../../src/modules/tracking/in-process.js";
+import { inProcessTransport } from "../support/in-process-transport.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
@@ -135,6 +135,36 @@ describe("offline queue", () => {
       exit_code: 2,
     });
     await port.down();
+  });
+});
+
+describe("credentials", () => {
+  it("wrong credentials are reported as rejected (not as an unreachable server) and the records wait on disk", async () => {
+    const warnings: string[] = [];
+    const options = {
+      project: "auth",
+      name: "wrong-password",
+      url: t.url,
+      queueDir: mkdtempSync(join(tmpdir(), "hg-queue-")),
+      flushIntervalMs: 20,
+      retryInitialMs: 50,
+      finishTimeoutMs: 300,
+      onWarning: (message: string) => warnings.push(message),
+    };
+    const run = init({ ...options, username: "admin", password: "not-the-password" });
+    run.log({ loss: 1 });
+    await run.finish(0);
+    expect(run.pending).toBeGreaterThan(0);
+    expect(warnings.find((w) => w.startsWith("credentials rejected"))).toContain(
+      `${t.url} rejected the dashboard credentials (401): check HIVEGUARD_USERNAME / HIVEGUARD_PASSWORD`,
+    );
+    expect(warnings.join("\n")).not.toContain("not-the-password");
+    expect(warnings.some((w) => w.startsWith("server unreachable"))).toBe(false);
+
+    // With the right credentials the queued run arrives.
+    await drainQueue({ url: t.url, ...credentials(), queueDir: options.queueDir });
+    const runs = await read("/api/projects/auth/runs");
+    expect(runs.body.map((run: { name: string }) => run.name)).toEqual(["wrong-password"]);
   });
 });
 

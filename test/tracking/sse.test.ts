@@ -119,7 +119,7 @@ describe("SSE", () => {
       step: 1,
       metrics: { loss: 0.25, acc: 0.9 },
     });
-    expect(Number(metrics[1]!.id)).toBe(metrics[1]!.data.timestamp_ms);
+    expect(metrics[1]!.id).toBe(`${metrics[1]!.data.timestamp_ms}:r1:1`);
     expect(stream.events.find((e) => e.event === "status")!.data).toMatchObject({
       run: "r1",
       status: "completed",
@@ -170,10 +170,23 @@ describe("SSE", () => {
     ]);
     await stream.close();
 
-    // EventSource's own reconnection: Last-Event-ID works like since.
-    const lastId = stream.events.filter((e) => e.event === "metric")[1]!.id!;
+    // Each record has its own id, increasing along the stream, even where one batch shares a timestamp.
+    const ids = stream.events.filter((e) => e.event === "metric").map((e) => e.id!);
+    expect(new Set(ids).size).toBe(3);
+    const key = (id: string) => {
+      const [ts, run, step] = id.split(":");
+      return [Number(ts), run!, Number(step)] as const;
+    };
+    for (let i = 1; i < ids.length; i++) {
+      const [t0, , s0] = key(ids[i - 1]!);
+      const [t1, , s1] = key(ids[i]!);
+      expect(t1 > t0 || (t1 === t0 && s1 > s0)).toBe(true);
+    }
+    // EventSource's own reconnection: Last-Event-ID resumes right after that record — step 0 shares its
+    // timestamp with step 1 (same batch) and is not sent again.
+    const lastId = ids[1]!;
     const resumed = await fetch(`${a.url}/api/projects/live/runs/resume/stream`, {
-      headers: { "last-event-id": String(Number(lastId) + 1) },
+      headers: { "last-event-id": lastId },
       signal: AbortSignal.timeout(1_000),
     })
       .then(async (r) => {
@@ -186,6 +199,7 @@ describe("SSE", () => {
       .catch(() => "");
     expect(resumed).toContain('"step":2');
     expect(resumed).not.toContain('"step":0');
+    expect(resumed).not.toContain('"step":1,');
   });
 
   it("unknown runs and projects are 404 and bad parameters 422, before any stream starts", async () => {

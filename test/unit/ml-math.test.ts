@@ -1,7 +1,7 @@
 // The risk model's math against answers known in closed form or from scikit-learn's documentation, and the
 // ONNX export against the same model evaluated in TypeScript.
 import { describe, expect, it } from "vitest";
-import { FEATURE_COUNT, FEATURE_NAMES, featureVector } from "../../src/modules/guard/ml/features.js";
+import { FEATURE_COUNT, FEATURE_NAMES, featureVector } from "../../src/modules/guard/risk/features.js";
 import {
   accuracy,
   fitLogistic,
@@ -14,8 +14,8 @@ import {
   solveSpd,
   standardizer,
   trainTestSplit,
-} from "../../src/modules/guard/ml/logistic.js";
-import { exportLogisticOnnx, OnnxRiskModel } from "../../src/modules/guard/ml/onnx.js";
+} from "../../src/modules/guard/risk/logistic.js";
+import { exportLogisticOnnx, OnnxRiskModel } from "../../src/modules/guard/risk/onnx.js";
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
@@ -115,7 +115,7 @@ describe("feature vector", () => {
       "log_client_gt_total",
       "log_client_generates_per_minute",
     ]);
-    expect(FEATURE_COUNT).toBe(15);
+    expect(FEATURE_COUNT).toBe(18);
     const v = featureVector({
       time_to_answer_ms: 3000,
       ms_since_prev_generate: null,
@@ -127,12 +127,32 @@ describe("feature vector", () => {
       has_accept_language: false,
       has_accept: true,
       tier: 2,
+      client_recent_failures: 2,
+      network_recent_failures: 0,
+      client_answer_time_sd: 0.5,
       challenge_type: "grid_select",
     });
     expect(v).toEqual(
-      [Math.log(4), Math.log(3601), 4 / 6, Math.log(5), Math.log(3), 512, 1, 0, 1, 2, 0, 0, 0, 1, 0].map(
-        Math.fround,
-      ),
+      [
+        Math.log(4),
+        Math.log(3601),
+        4 / 6,
+        Math.log(5),
+        Math.log(3),
+        512,
+        1,
+        0,
+        1,
+        2,
+        Math.log(3),
+        0,
+        0.5,
+        0,
+        0,
+        0,
+        1,
+        0,
+      ].map(Math.fround),
     );
   });
 });

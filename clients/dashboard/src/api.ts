@@ -54,6 +54,36 @@ export async function gql<T>(query: string, variables?: Record<string, unknown>)
   return body.data as T;
 }
 
+/**
+ * A GraphQL subscription over SSE (graphql-yoga: GET /graphql with the query in the URL, answered as
+ * `text/event-stream` with `next` and `complete` events). The session cookie goes along; a subscription
+ * only reads, so it needs no X-Requested-With. If the connection drops, EventSource reconnects by itself
+ * and the server starts the subscription again. Returns the function that ends it.
+ */
+export function subscribe<T>(
+  query: string,
+  variables: Record<string, unknown>,
+  onData: (data: T) => void,
+  onError: (error: ApiError) => void,
+): () => void {
+  const params = new URLSearchParams({ query, variables: JSON.stringify(variables) });
+  const source = new EventSource(`/graphql?${params.toString()}`, { withCredentials: true });
+  source.addEventListener("next", (event) => {
+    const body = JSON.parse((event as MessageEvent<string>).data) as {
+      data?: T;
+      errors?: GraphQLErrorShape[];
+    };
+    const error = body.errors?.[0];
+    if (error) {
+      const status = error.extensions?.status ?? 400;
+      if (status === 401) for (const fn of signedOut) fn();
+      onError(new ApiError(detailText(error), status, error.extensions?.detail, error.extensions?.code));
+    } else if (body.data) onData(body.data);
+  });
+  source.addEventListener("complete", () => source.close());
+  return () => source.close();
+}
+
 function detailText(error: GraphQLErrorShape): string {
   const detail = error.extensions?.detail;
   if (typeof detail === "string") return detail;
@@ -95,4 +125,31 @@ export async function login(username: string, password: string): Promise<void> {
 
 export async function logout(): Promise<void> {
   await fetch("/dashboard/logout", { method: "POST", headers: HEADERS, credentials: "same-origin" });
+}
+
+/** Entries per request when the app reads a whole list (the server's largest connection page). */
+export const PAGE_SIZE = 250;
+
+/**
+ * Every node of a list the schema serves as a Relay connection (`datasets`, `apiKeys`, `proxyRules`), read
+ * page by page: `field(first, after) { pageInfo { hasNextPage endCursor } nodes { selection } }`.
+ */
+export async function allNodes<T>(field: string, selection: string): Promise<T[]> {
+  const query = `query All($first: Int, $after: String) {
+    ${field}(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${selection} } }
+  }`;
+  const nodes: T[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const data: Record<string, Connection<T>> = await gql(query, { first: PAGE_SIZE, after });
+    const page = data[field]!;
+    nodes.push(...page.nodes);
+    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return nodes;
+    after = page.pageInfo.endCursor;
+  }
+}
+
+interface Connection<T> {
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  nodes: T[];
 }

@@ -21,6 +21,17 @@ const PAGES: { id: string; title: string; view: () => preact.JSX.Element }[] = [
   { id: "ml", title: "Risk model", view: MlPage },
 ];
 
+/** `?return=` when it is a path on this site (never `//host` or `/\host`), else null. */
+function returnPath(): string | null {
+  const value = new URLSearchParams(location.search).get("return");
+  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return null;
+  const url = new URL(value, location.origin);
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Checked again once resolved: `/..//evil.example` becomes `//evil.example`, another host.
+  if (url.origin !== location.origin || path.startsWith("//") || path.startsWith("/\\")) return null;
+  return path;
+}
+
 function Login(props: { onDone: (username: string) => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -32,6 +43,9 @@ function Login(props: { onDone: (username: string) => void }) {
     setError(null);
     try {
       await login(username, String(form.get("password") ?? ""));
+      // Sent here from a page that needs signing in (e.g. tracking's `/`): go back there.
+      const back = returnPath();
+      if (back) return location.assign(back);
       props.onDone(username);
     } catch (e) {
       setError((e as Error).message);

@@ -51,9 +51,18 @@ export type Operation =
   | { kind: "finish"; project: string; run: string; exit_code: number }
   | { kind: "artifact"; project: string; run: string; path: string; name: string };
 
-/** Thrown by a transport when the operation may succeed later (server down, 5xx, 429, auth not yet right). */
+/**
+ * Thrown by a transport when the operation may succeed later: the server is down or busy (5xx, 429), or it
+ * refused the credentials (401/403; fixed credentials let the queue drain later). `reason` says which.
+ */
 export class RetryableError extends Error {
   override name = "RetryableError";
+  constructor(
+    message: string,
+    readonly reason: "unreachable" | "unavailable" | "rejected" = "unavailable",
+  ) {
+    super(message);
+  }
 }
 
 /** How operations reach a server: over HTTP (default), or in-process (the server logging to itself). */
@@ -65,14 +74,18 @@ export interface Transport {
 export interface HttpTransportOptions {
   /** Server base URL. Default: $HIVEGUARD_URL, else http://localhost:8000. */
   url?: string;
-  /** Dashboard credentials (HTTP Basic). Default: $HIVEGUARD_USERNAME / $HIVEGUARD_PASSWORD. */
+  /**
+   * Dashboard credentials (HTTP Basic; the server's DASHBOARD_USERNAME / DASHBOARD_PASSWORD). Default:
+   * $HIVEGUARD_USERNAME / $HIVEGUARD_PASSWORD, else $HIVEGUARD_DASHBOARD_TOKEN (base64 of user:password), as the
+   * CLI reads them.
+   */
   username?: string;
   password?: string;
   /** Per-request timeout. Default 10 s. */
   requestTimeoutMs?: number;
 }
 
-const RETRYABLE_STATUS = new Set([401, 403, 408, 425, 429]);
+const RETRYABLE_STATUS = new Set([408, 425, 429]);
 
 export class HttpTransport implements Transport {
   readonly url: string;
@@ -83,10 +96,11 @@ export class HttpTransport implements Transport {
     this.url = (options.url ?? process.env.HIVEGUARD_URL ?? "http://localhost:8000").replace(/\/+$/, "");
     const username = options.username ?? process.env.HIVEGUARD_USERNAME;
     const password = options.password ?? process.env.HIVEGUARD_PASSWORD;
-    this.#headers =
+    const token =
       username !== undefined && password !== undefined
-        ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` }
-        : {};
+        ? Buffer.from(`${username}:${password}`).toString("base64")
+        : process.env.HIVEGUARD_DASHBOARD_TOKEN || undefined;
+    this.#headers = token ? { authorization: `Basic ${token}` } : {};
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
   }
 
@@ -95,13 +109,19 @@ export class HttpTransport implements Transport {
     const run = `${base}/${encodeURIComponent(op.run)}`;
     switch (op.kind) {
       case "create":
-        return this.#json("POST", base, { name: op.run, config: op.config, tags: op.tags, notes: op.notes });
+        return this.#json("POST", base, {
+          name: op.run,
+          config: op.config,
+          tags: op.tags,
+          notes: op.notes,
+          resume: true, // init() opens or resumes; a replay after a lost answer must not be a 409
+        });
       case "metrics":
         return this.#json("POST", `${run}/metrics`, { records: op.records });
       case "config":
         return this.#json("PUT", `${run}/config`, { config: op.config });
       case "tags":
-        return this.#json("POST", `${run}/tags`, { tags: op.tags });
+        return this.#json("POST", `${run}/tags`, { tags: op.tags, add: true }); // without `add`, replaces
       case "finish":
         return this.#json("POST", `${run}/finish`, { exit_code: op.exit_code });
       case "artifact": {
@@ -138,11 +158,19 @@ export class HttpTransport implements Transport {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
-      throw new RetryableError(`tracking server unreachable: ${(error as Error).message}`);
+      throw new RetryableError(`tracking server unreachable: ${(error as Error).message}`, "unreachable");
     }
     const text = await response.text().catch(() => "");
     if (response.ok) return;
     const message = `${method} ${new URL(url).pathname} → ${response.status} ${text.slice(0, 300)}`;
+    if (response.status === 401 || response.status === 403) {
+      throw new RetryableError(
+        this.#headers.authorization
+          ? `${this.url} rejected the dashboard credentials (${response.status}): check HIVEGUARD_USERNAME / HIVEGUARD_PASSWORD`
+          : `${this.url} needs credentials (${response.status}): set HIVEGUARD_USERNAME and HIVEGUARD_PASSWORD`,
+        "rejected",
+      );
+    }
     if (response.status >= 500 || RETRYABLE_STATUS.has(response.status)) throw new RetryableError(message);
     throw new Error(message);
   }
@@ -374,9 +402,13 @@ export class Run {
         this.#retryMaxMs,
       );
       this.#retryAt = Date.now() + this.#backoffMs * (0.8 + Math.random() * 0.4);
-      this.#warn(
-        `server unreachable: queued on disk (${this.#queueFile}), retrying with backoff (${error.message})`,
-      );
+      const problem =
+        error.reason === "rejected"
+          ? "credentials rejected"
+          : error.reason === "unreachable"
+            ? "server unreachable"
+            : "server unavailable";
+      this.#warn(`${problem}: queued on disk (${this.#queueFile}), retrying with backoff (${error.message})`);
       if (!this.#finished) this.#schedule(this.#retryAt - Date.now());
     }
   }
@@ -487,3 +519,36 @@ function generateRunName(): string {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// ── reading ─────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface MetricSeries<V = number | null> {
+  steps: number[];
+  values: V[];
+  timestamps: number[];
+}
+
+/**
+ * Decodes the answer of `GET /api/projects/{p}/runs/metrics` (JSON, or msgpack once decoded): its `steps`
+ * and `timestamps` are delta-encoded as upstream Aspara sends them (first value absolute, then differences),
+ * so a running sum gives the absolute steps and UNIX-ms timestamps. Returns `{metric: {run: series}}`.
+ */
+export function decodeRunsMetrics<V = number | null>(
+  metrics: Record<string, Record<string, MetricSeries<V>>>,
+): Record<string, Record<string, MetricSeries<V>>> {
+  const runningSum = (deltas: number[]) => {
+    let sum = 0;
+    return deltas.map((delta) => (sum += delta));
+  };
+  return Object.fromEntries(
+    Object.entries(metrics).map(([metric, runs]) => [
+      metric,
+      Object.fromEntries(
+        Object.entries(runs).map(([run, series]) => [
+          run,
+          { ...series, steps: runningSum(series.steps), timestamps: runningSum(series.timestamps) },
+        ]),
+      ),
+    ]),
+  );
+}

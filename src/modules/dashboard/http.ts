@@ -3,15 +3,15 @@
 // and served from there by this server: no CDN, the product works offline.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { ZodOpenApiPathsObject } from "zod-openapi";
 import { SESSION_COOKIE, SESSION_TTL_SEC, sessionCookie } from "../../platform/auth.js";
-import { ForbiddenError, ValidationError, zodIssuesToDetail } from "../../platform/errors.js";
-import type { AppDeps } from "../../trpc/context.js";
+import { ForbiddenError } from "../../platform/errors.js";
+import { defineRoute, type Route } from "../../platform/http/route.js";
+import type { AppDeps } from "../../platform/module.js";
+import { packagePath } from "../../platform/paths.js";
 
-export const DASHBOARD_DIST = fileURLToPath(new URL("../../../clients/dashboard/dist/", import.meta.url));
+export const DASHBOARD_DIST = packagePath("clients/dashboard/dist") + "/";
 
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
@@ -62,44 +62,106 @@ function cookie(request: FastifyRequest, value: string, maxAge: number): string 
   return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`;
 }
 
-export function registerDashboardHttp(app: FastifyInstance, deps: AppDeps, distDir = DASHBOARD_DIST): void {
+const errorContent = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/HTTPError" } } },
+});
+const tags = ["dashboard"];
+
+/** The session endpoints of the web dashboard and the app itself. */
+export function dashboardRoutes(deps: AppDeps, distDir = DASHBOARD_DIST): Route[] {
   const auth = deps.auth.dashboard;
+  return [
+    defineRoute({
+      method: "POST",
+      path: "/dashboard/login",
+      auth: "public",
+      body: loginSchema,
+      openapi: {
+        operationId: "dashboardLogin",
+        tags,
+        summary: "Sign in to the web dashboard: sets the session cookie (HttpOnly, SameSite=Strict)",
+        description:
+          "Failed attempts count towards the same per-IP limit as HTTP Basic. With the cookie, dashboard " +
+          "mutations also need the X-Requested-With header.",
+        responses: {
+          200: {
+            description: "Signed in",
+            content: {
+              "application/json": { schema: z.object({ username: z.string(), expires_in: z.int() }) },
+            },
+          },
+          401: errorContent("Wrong username or password"),
+          429: errorContent("Too many failed attempts from this IP"),
+        },
+      },
+      handler: async ({ body }, request, reply) => {
+        // Wrong credentials count towards the same per-IP limit as HTTP Basic (429 with Retry-After beyond it).
+        const principal = await auth.login(body.username, body.password, request.ip);
+        const token = await auth.sessions.create((principal as { username: string }).username);
+        return reply
+          .header("set-cookie", cookie(request, token, SESSION_TTL_SEC))
+          .header("cache-control", "no-store")
+          .send({ username: body.username, expires_in: SESSION_TTL_SEC });
+      },
+    }),
 
-  app.post("/dashboard/login", { schema: { hide: true } }, async (request, reply) => {
-    const parsed = loginSchema.safeParse(request.body ?? {});
-    if (!parsed.success)
-      throw new ValidationError(
-        zodIssuesToDetail(parsed.error.issues, (path) => ["body", ...path.map(String)]),
-      );
-    // Wrong credentials count towards the same per-IP limit as HTTP Basic (429 with Retry-After beyond it).
-    const principal = await auth.login(parsed.data.username, parsed.data.password, request.ip);
-    const token = await auth.sessions.create((principal as { username: string }).username);
-    return reply
-      .header("set-cookie", cookie(request, token, SESSION_TTL_SEC))
-      .header("cache-control", "no-store")
-      .send({ username: parsed.data.username, expires_in: SESSION_TTL_SEC });
-  });
+    defineRoute({
+      method: "POST",
+      path: "/dashboard/logout",
+      auth: "public",
+      openapi: {
+        operationId: "dashboardLogout",
+        tags,
+        summary: "Sign out: deletes the session (needs X-Requested-With)",
+        responses: {
+          204: { description: "Signed out" },
+          403: errorContent("X-Requested-With missing"),
+        },
+      },
+      handler: async (_input, request, reply) => {
+        // Signing out is a change too: a cross-site form must not be able to do it.
+        if (!request.headers["x-requested-with"])
+          throw new ForbiddenError("Signing out needs the X-Requested-With header (CSRF protection)");
+        const token = sessionCookie(request.headers.cookie);
+        if (token) await auth.sessions.destroy(token);
+        return reply
+          .header("set-cookie", cookie(request, "", 0))
+          .code(204)
+          .send();
+      },
+    }),
 
-  app.post("/dashboard/logout", { schema: { hide: true } }, async (request, reply) => {
-    // Signing out is a change too: a cross-site form must not be able to do it.
-    if (!request.headers["x-requested-with"])
-      throw new ForbiddenError("Signing out needs the X-Requested-With header (CSRF protection)");
-    const token = sessionCookie(request.headers.cookie);
-    if (token) await auth.sessions.destroy(token);
-    return reply
-      .header("set-cookie", cookie(request, "", 0))
-      .code(204)
-      .send();
-  });
+    defineRoute({
+      method: "GET",
+      path: "/dashboard/session",
+      auth: "public",
+      openapi: {
+        operationId: "dashboardSession",
+        tags,
+        summary: "Who is signed in with the session cookie (`username` null when nobody)",
+        description: 'Always 200: the app asks on start-up, and "not signed in" is an answer, not an error.',
+        responses: {
+          200: {
+            description: "The signed-in user, or null",
+            content: { "application/json": { schema: z.object({ username: z.string().nullable() }) } },
+          },
+        },
+      },
+      handler: async (_input, request, reply) => {
+        const token = sessionCookie(request.headers.cookie);
+        const username = token ? await auth.sessions.lookup(token) : null;
+        reply.header("cache-control", "no-store");
+        return { username };
+      },
+    }),
 
-  app.get("/dashboard/session", { schema: { hide: true } }, async (request, reply) => {
-    const token = sessionCookie(request.headers.cookie);
-    const username = token ? await auth.sessions.lookup(token) : null;
-    reply.header("cache-control", "no-store");
-    // 200 either way: the app asks on start-up, and "not signed in" is an answer, not an error.
-    return { username };
-  });
+    ...appRoutes(distDir),
+  ];
+}
 
+/** The single-page app: its assets, and the same shell for every other path (client-side routing). */
+function appRoutes(distDir: string): Route[] {
   let build: Map<string, Asset> | null | undefined;
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = (request.params as { "*"?: string })["*"] ?? "";
@@ -132,43 +194,13 @@ export function registerDashboardHttp(app: FastifyInstance, deps: AppDeps, distD
       .header("referrer-policy", "same-origin")
       .send(build.get("index.html")!.body);
   };
-  app.get("/dashboard", { schema: { hide: true } }, serve);
-  app.get("/dashboard/*", { schema: { hide: true } }, serve);
+  const route = (path: string) =>
+    defineRoute({
+      method: "GET",
+      path,
+      auth: "public",
+      openapi: false,
+      handler: (_input, request, reply) => serve(request, reply),
+    });
+  return [route("/dashboard"), route("/dashboard/*")];
 }
-
-const errorContent = { "application/json": { schema: { $ref: "#/components/schemas/HTTPError" } } };
-
-/** The session endpoints in the OpenAPI document. */
-export const dashboardExtraPaths: ZodOpenApiPathsObject = {
-  "/dashboard/login": {
-    post: {
-      tags: ["dashboard"],
-      summary: "Sign in to the web dashboard: sets the session cookie (HttpOnly, SameSite=Strict)",
-      description:
-        "Failed attempts count towards the same per-IP limit as HTTP Basic. With the cookie, dashboard " +
-        "mutations also need the X-Requested-With header.",
-      requestBody: { content: { "application/json": { schema: loginSchema } } },
-      responses: {
-        200: {
-          description: "Signed in",
-          content: {
-            "application/json": { schema: z.object({ username: z.string(), expires_in: z.int() }) },
-          },
-        },
-        401: { description: "Wrong username or password", content: errorContent },
-        422: { description: "Malformed body", content: errorContent },
-        429: { description: "Too many failed attempts from this IP", content: errorContent },
-      },
-    },
-  },
-  "/dashboard/logout": {
-    post: {
-      tags: ["dashboard"],
-      summary: "Sign out: deletes the session (needs X-Requested-With)",
-      responses: {
-        204: { description: "Signed out" },
-        403: { description: "X-Requested-With missing", content: errorContent },
-      },
-    },
-  },
-};

@@ -32,3 +32,6 @@ export function challengeTypeFits(type: ChallengeType, modality: Modality): bool
 }
 
 export const isoDate = (date: Date) => date.toISOString();
+
+/** Timestamps on the wire (shared by every module: src/trpc/scalars.ts). */
+export { timestampSchema } from "../../trpc/scalars.js";

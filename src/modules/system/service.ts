@@ -16,13 +16,23 @@ async function check(backend: string, ping: () => Promise<void>): Promise<Depend
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-/** Readiness for load balancers: 200 when the database and the state store answer, 503 naming the one that does not. */
-export async function checkReadiness(deps: { db: Database; state: StateStore }) {
+/**
+ * Readiness for load balancers: 200 when the database and the state store answer, 503 otherwise. Only an
+ * operator (`detailed`) learns which backends answered, how fast, and which one does not: anyone else gets
+ * the status alone, so the answer maps nothing of the deployment.
+ */
+export async function checkReadiness(
+  deps: { db: Database; state: StateStore },
+  options: { detailed: boolean },
+) {
   const [database, state] = await Promise.all([
     check(deps.db.kind, () => deps.db.ping()),
     check(deps.state.kind, () => deps.state.ping()),
   ]);
   const failing = [database.ok ? null : "database", state.ok ? null : "state store"].filter(Boolean);
-  if (failing.length > 0) throw new UnavailableError(`Not ready: ${failing.join(" and ")} not answering`);
-  return { status: "ready" as const, database, state };
+  if (failing.length > 0)
+    throw new UnavailableError(
+      options.detailed ? `Not ready: ${failing.join(" and ")} not answering` : "Not ready",
+    );
+  return options.detailed ? { status: "ready" as const, database, state } : { status: "ready" as const };
 }

@@ -19,8 +19,8 @@ export const dependencyCheck = z
 export const readinessOutput = z
   .object({
     status: z.literal("ready"),
-    database: dependencyCheck,
-    state: dependencyCheck,
+    database: dependencyCheck.optional().describe("Only with the dashboard credentials"),
+    state: dependencyCheck.optional().describe("Only with the dashboard credentials"),
   })
   .meta({ id: "Readiness" });
 

@@ -1,281 +1,378 @@
 // The tracking routes JSON procedures cannot carry: the multi-run metrics read (JSON or msgpack), SSE
-// streams, the artifacts ZIP, the multipart artifact upload, and the HTML pages with their static assets.
-// Each one validates, authorizes, and calls the same TrackingService as the procedures.
-import { basename } from "node:path";
+// streams, the artifacts ZIP and the multipart artifact upload. Each one is declared with platform/http/route.ts
+// and calls the same TrackingService as the procedures.
 import fastifyMultipart from "@fastify/multipart";
 import { Encoder } from "@msgpack/msgpack";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import yazl from "yazl";
 import { z } from "zod";
-import { ForbiddenError, NotFoundError, ValidationError, zodIssuesToDetail } from "../../platform/errors.js";
-import type { AppDeps } from "../../trpc/context.js";
+import { ForbiddenError, NotFoundError, ValidationError } from "../../platform/errors.js";
+import { isCrossSite } from "../../platform/http/cross-site.js";
+import { defineRoute, type Route, type RouteAuth } from "../../platform/http/route.js";
+import type { AppDeps } from "../../platform/module.js";
+import { type EventStream, resumeFrom, serveEventStream } from "../../platform/sse.js";
+import { sanitizeArtifactName, zipEntryNames } from "./artifact-names.js";
+import { deltaSeries } from "./delta.js";
 import type { MetricEvent, StatusEvent, TrackingEvent } from "./events.js";
-import { registerTrackingPages } from "./pages.js";
 import { runsListParam } from "./router.js";
-import { jsonSeries } from "./service.js";
-import { projectName, runName, sinceParam, thresholdParam } from "./tracking.schema.js";
+import { jsonSeries, type RawSeries } from "./service.js";
+import { ARTIFACT_CATEGORIES, projectName, runName, sinceParam, thresholdParam } from "./tracking.schema.js";
 
 /** Upstream's limit on the size of one artifacts ZIP. */
 export const MAX_ZIP_BYTES = 1024 ** 3;
 
 const msgpack = new Encoder({ forceFloat32: true, ignoreUndefined: true });
 
-/** Parses one part of the request (path or query) with zod, answering 422 with `loc` like the procedures. */
-export function parse<T extends z.ZodType>(schema: T, value: unknown, where: "path" | "query"): z.infer<T> {
-  const result = schema.safeParse(value);
-  if (!result.success)
-    throw new ValidationError(zodIssuesToDetail(result.error.issues, (path) => [where, ...path.map(String)]));
-  return result.data;
-}
-
-/** A request a browser sent on behalf of another site (Sec-Fetch-Site, else an Origin of another host). */
-export function isCrossSite(request: FastifyRequest): boolean {
-  const site = request.headers["sec-fetch-site"];
-  if (site === "cross-site" || site === "same-site") return true;
-  const origin = request.headers.origin;
-  if (typeof origin !== "string" || origin === "") return false;
-  if (origin === "null") return true;
-  try {
-    return new URL(origin).host !== request.headers.host;
-  } catch {
-    return true;
-  }
-}
-
-export function trackingAuthorizer(deps: AppDeps) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (deps.config.tracking.auth === "none") return;
-    await deps.auth.dashboard.authenticateRequest(request.headers, request.ip, {
-      write: request.method !== "GET" && request.method !== "HEAD",
-    });
-  };
+/** TRACKING_AUTH=none opens the tracking surface (upstream's default); otherwise the dashboard credentials. */
+export function trackingAuth(deps: AppDeps): RouteAuth {
+  return deps.config.tracking.auth === "none" ? "public" : "dashboard";
 }
 
 const runParams = z.object({ project: projectName, run: runName });
 const projectParams = z.object({ project: projectName });
+const tags = ["tracking"];
+const errorContent = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/HTTPError" } } },
+});
+const sseDescription =
+  "Server-Sent Events: `event: metric` (one logged record: project, run, step, timestamp, timestamp_ms, metrics), " +
+  "`event: status` (project, run, status, is_finished, exit_code, timestamp), `event: heartbeat` every 15 s. " +
+  "Each metric event has a unique, increasing `id:` (`{timestamp_ms}:{run}:{step}`): an EventSource that " +
+  "reconnects sends it back as Last-Event-ID and receives exactly what followed it; `since` (UNIX ms) " +
+  "resends everything from that time.";
+const eventStream = { description: "Event stream", content: { "text/event-stream": { schema: z.string() } } };
 
-export async function registerTrackingRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+/** The multipart parser, in the tracking module's own scope only. */
+export async function trackingPlugin(scope: FastifyInstance, deps: AppDeps): Promise<void> {
+  await scope.register(fastifyMultipart, {
+    limits: { fileSize: deps.config.tracking.maxArtifactBytes, files: 1, fields: 4, fieldSize: 1024 },
+  });
+}
+
+export function trackingRoutes(deps: AppDeps): Route[] {
   const tracking = deps.services.tracking;
-  const authorize = trackingAuthorizer(deps);
-  const streams = new Set<() => void>();
-  // SSE responses never become idle: end them so a graceful shutdown does not wait for the clients.
-  app.addHook("preClose", async () => {
-    for (const end of streams) end();
-  });
+  const auth = trackingAuth(deps);
 
-  // ── multi-run metrics: JSON or msgpack ─────────────────────────────────────────────────────────────
-  app.get("/api/projects/:project/runs/metrics", async (request, reply) => {
-    await authorize(request);
-    const { project } = parse(projectParams, request.params, "path");
-    const query = parse(
-      z.object({
-        runs: runsListParam,
-        format: z.enum(["json", "msgpack"]).default("json"),
-        since: sinceParam,
-        threshold: thresholdParam,
-      }),
-      request.query,
-      "query",
-    );
-    const metrics = await tracking.runsMetrics(project, query.runs, query);
-    if (query.format === "msgpack") {
-      return reply.type("application/x-msgpack").send(Buffer.from(msgpack.encode({ project, metrics })));
-    }
-    const json = Object.fromEntries(
-      Object.entries(metrics).map(([name, runs]) => [
-        name,
-        Object.fromEntries(Object.entries(runs).map(([run, series]) => [run, jsonSeries(series)])),
-      ]),
-    );
-    return reply.type("application/json").send({ project, metrics: json });
-  });
-
-  // ── SSE ────────────────────────────────────────────────────────────────────────────────────────────
-  const streamQuery = z.object({ since: sinceParam });
-
-  app.get("/api/projects/:project/runs/:run/stream", async (request, reply) => {
-    await authorize(request);
-    const { project, run } = parse(runParams, request.params, "path");
-    const { since } = parse(streamQuery, request.query, "query");
-    await tracking.getRun(project, run); // 404 before the stream starts
-    await serveStream(request, reply, project, [run], resumeFrom(request, since));
-  });
-
-  app.get("/api/projects/:project/runs/stream", async (request, reply) => {
-    await authorize(request);
-    const { project } = parse(projectParams, request.params, "path");
-    const query = parse(z.object({ runs: runsListParam, since: sinceParam }), request.query, "query");
-    if (!(await tracking.projectExists(project))) throw new NotFoundError(`Project '${project}' not found`);
-    await serveStream(request, reply, project, query.runs, resumeFrom(request, query.since));
-  });
-
-  async function serveStream(
-    request: FastifyRequest,
-    reply: FastifyReply,
+  /** Metric events of the watched runs, each once, after the back-fill of what the client missed. */
+  function serveRunsStream(
+    request: Parameters<Route["handler"]>[1],
+    reply: Parameters<Route["handler"]>[2],
     project: string,
     runs: string[],
-    since: number | undefined,
-  ): Promise<void> {
+    querySince: number | undefined,
+  ) {
+    const { since, after } = resumePoint(request, querySince);
     const watched = new Set(runs);
     const sent = new Set<string>();
     let backfillUntil = -1;
-    let live = false;
-    const pending: TrackingEvent[] = [];
-    const raw = reply.raw;
-
-    const write = (event: string, data: unknown, id?: number) => {
-      if (raw.writableEnded) return;
-      raw.write(`${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const sendMetric = (record: MetricEvent, stream: EventStream) => {
+      const id = eventId(record);
+      if (after && compareRecords(record, after) <= 0) return; // the client has it (resumed by id)
+      if (record.timestamp_ms <= backfillUntil && sent.has(id)) return;
+      if (record.timestamp_ms <= backfillUntil) sent.add(id);
+      stream.send("metric", metricData(record), id);
     };
-    const sendMetric = (record: MetricEvent) => {
-      const key = `${record.run}:${record.step}:${record.timestamp_ms}`;
-      if (record.timestamp_ms <= backfillUntil && sent.has(key)) return;
-      if (record.timestamp_ms <= backfillUntil) sent.add(key);
-      write("metric", metricData(record), record.timestamp_ms);
-    };
-    const deliver = (event: TrackingEvent) => {
-      if (event.kind === "metric") {
-        for (const record of event.records) if (watched.has(record.run)) sendMetric(record);
-      } else if (watched.has(event.status.run)) {
-        write("status", statusData(event.status));
-      }
-    };
-
-    // Subscribe first and hold live events while the gap is read, so nothing falls between the two.
-    const unsubscribe = await tracking.events.subscribe(project, (event) => {
-      if (live) deliver(event);
-      else pending.push(event);
-    });
-
-    reply.hijack();
-    raw.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-      "x-request-id": request.id,
-    });
-    raw.write(`retry: 3000\n: connected to ${project}\n\n`);
-
-    const heartbeat = setInterval(
-      () => write("heartbeat", { timestamp: new Date().toISOString() }),
-      deps.config.tracking.sseHeartbeatMs,
-    );
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      clearInterval(heartbeat);
-      streams.delete(end);
-      void unsubscribe().catch(() => {});
-      if (!raw.writableEnded) raw.end();
-    };
-    streams.add(end);
-    request.raw.on("close", end);
-    raw.on("error", end);
-
-    try {
-      if (since !== undefined) {
-        const missed = await tracking.recordsSince(project, runs, since);
-        for (const record of missed) {
-          sent.add(`${record.run}:${record.step}:${record.timestamp_ms}`);
+    return serveEventStream<TrackingEvent>(request, reply, {
+      streams: deps.sse,
+      heartbeatMs: deps.config.tracking.sseHeartbeatMs,
+      greeting: `connected to ${project}`,
+      subscribe: (listener) => tracking.events.subscribe(project, listener),
+      backfill: async (stream) => {
+        if (since === undefined) return;
+        for (const record of await tracking.recordsSince(project, runs, since)) {
+          if (after && compareRecords(record, after) <= 0) continue;
+          sent.add(eventId(record));
           backfillUntil = Math.max(backfillUntil, record.timestamp_ms);
-          write("metric", metricData(record), record.timestamp_ms);
+          stream.send("metric", metricData(record), eventId(record));
         }
-      }
-      live = true;
-      for (const event of pending.splice(0)) deliver(event);
-    } catch (err) {
-      request.log.error({ err }, "tracking stream backfill failed");
-      write("error", { detail: "Could not read the missed records; reconnect to retry" });
-      end();
-    }
+      },
+      deliver: (event, stream) => {
+        if (event.kind === "metric") {
+          const records = event.records.filter((record) => watched.has(record.run)).sort(compareRecords);
+          for (const record of records) sendMetric(record, stream);
+        } else if (watched.has(event.status.run)) {
+          stream.send("status", statusData(event.status));
+        }
+      },
+      onBackfillError: (err, stream) => {
+        request.log.error({ err }, "tracking stream backfill failed");
+        stream.send("error", { detail: "Could not read the missed records; reconnect to retry" });
+      },
+    });
   }
 
-  // ── artifacts ──────────────────────────────────────────────────────────────────────────────────────
-  app.get("/api/projects/:project/runs/:run/artifacts/download", async (request, reply) => {
-    await authorize(request);
-    const { project, run } = parse(runParams, request.params, "path");
-    const artifacts = await tracking.listArtifacts(project, run);
-    if (artifacts.length === 0) throw new NotFoundError("No artifacts found for this run");
-    const total = artifacts.reduce((sum, a) => sum + a.size, 0);
-    if (total > MAX_ZIP_BYTES)
-      throw ValidationError.field(
-        ["path", "run"],
-        `Total artifacts size (${total} bytes) exceeds the ZIP limit (${MAX_ZIP_BYTES} bytes)`,
-        "limit_exceeded",
-      );
-    const zip = new yazl.ZipFile();
-    for (const artifact of artifacts) {
-      zip.addReadStreamLazy(
-        artifact.name,
-        { mtime: new Date(artifact.created_at), size: artifact.size },
-        (cb) => cb(null, tracking.artifacts.open(artifact.storageKey)),
-      );
-    }
-    zip.end();
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 15);
-    const filename = `${project}_${run}_artifacts_${stamp}.zip`;
-    return reply
-      .type("application/zip")
-      .header(
-        "content-disposition",
-        `attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
-      )
-      .send(zip.outputStream);
-  });
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/api/projects/{project}/runs/metrics",
+      auth,
+      params: projectParams,
+      query: z.object({
+        runs: runsListParam.describe("Comma-separated run names (at most 100)"),
+        format: z.enum(["json", "msgpack"]).default("json").describe("json (default) or msgpack"),
+        since: sinceParam,
+        threshold: thresholdParam,
+      }),
+      openapi: {
+        operationId: "getRunsMetrics",
+        tags,
+        summary: "Get metrics for multiple runs (metric-first; JSON or msgpack with float32 values)",
+        description:
+          "`{project, metrics: {metric: {run: {steps, values, timestamps}}}}` with `steps` and `timestamps` " +
+          "delta-encoded as upstream Aspara sends them (the first value absolute, then the differences: decode " +
+          "with a running sum). Series longer than the threshold " +
+          "(default 1,000) are LTTB-downsampled, keeping the steps and timestamps of the kept points. Unknown run " +
+          "names are left out. In JSON, NaN/±Infinity values are null; msgpack keeps them.",
+        responses: {
+          200: {
+            description: "Metrics of the runs",
+            content: {
+              "application/json": {
+                schema: z.object({ project: z.string(), metrics: z.record(z.string(), z.unknown()) }),
+              },
+              "application/x-msgpack": { schema: z.string().meta({ format: "binary" }) },
+            },
+          },
+        },
+      },
+      handler: async ({ params: { project }, query }, _request, reply) => {
+        const metrics = await tracking.runsMetrics(project, query.runs, query);
+        // Steps and timestamps delta-encoded, as upstream sends them and its frontend decodes them.
+        const encode = (toSeries: (series: RawSeries) => RawSeries | ReturnType<typeof jsonSeries>) =>
+          Object.fromEntries(
+            Object.entries(metrics).map(([name, runs]) => [
+              name,
+              Object.fromEntries(
+                Object.entries(runs).map(([run, series]) => [run, deltaSeries(toSeries(series))]),
+              ),
+            ]),
+          );
+        if (query.format === "msgpack") {
+          return reply
+            .type("application/x-msgpack")
+            .send(Buffer.from(msgpack.encode({ project, metrics: encode((series) => series) })));
+        }
+        const json = encode(jsonSeries);
+        return reply.type("application/json").send({ project, metrics: json });
+      },
+    }),
 
-  await app.register(async (scope) => {
-    await scope.register(fastifyMultipart, {
-      limits: { fileSize: deps.config.tracking.maxArtifactBytes, files: 1, fields: 4, fieldSize: 1024 },
-    });
-    scope.post("/tracker/api/v1/projects/:project/runs/:run/artifacts", async (request, reply) => {
-      await authorize(request);
-      // The one mutation a plain HTML form can send (multipart is a "simple" content type, so no CORS
-      // preflight stops it), with the Basic credentials a browser remembers: refuse cross-site senders.
-      // Browsers always send Origin (and Sec-Fetch-Site) on cross-origin POSTs; the SDK sends neither.
-      if (isCrossSite(request)) throw new ForbiddenError("Cross-site upload refused");
-      const { project, run } = parse(runParams, request.params, "path");
-      if (!request.isMultipart())
-        throw ValidationError.field(
-          ["body"],
-          "Send the file as multipart/form-data (field `file`)",
-          "content_type",
+    defineRoute({
+      method: "GET",
+      path: "/api/projects/{project}/runs/{run}/stream",
+      auth,
+      params: runParams,
+      query: z.object({ since: sinceParam }),
+      openapi: {
+        operationId: "streamRun",
+        tags,
+        summary: "SSE stream for a run",
+        description: sseDescription,
+        responses: { 200: eventStream },
+      },
+      handler: async ({ params: { project, run }, query }, request, reply) => {
+        await tracking.getRun(project, run); // 404 before the stream starts
+        await serveRunsStream(request, reply, project, [run], query.since);
+      },
+    }),
+
+    defineRoute({
+      method: "GET",
+      path: "/api/projects/{project}/runs/stream",
+      auth,
+      params: projectParams,
+      query: z.object({
+        runs: runsListParam.describe("Comma-separated run names (at most 100)"),
+        since: sinceParam,
+      }),
+      openapi: {
+        operationId: "streamRuns",
+        tags,
+        summary: "SSE stream for multiple runs",
+        description: sseDescription,
+        responses: { 200: eventStream },
+      },
+      handler: async ({ params: { project }, query }, request, reply) => {
+        if (!(await tracking.projectExists(project)))
+          throw new NotFoundError(`Project '${project}' not found`);
+        await serveRunsStream(request, reply, project, query.runs, query.since);
+      },
+    }),
+
+    defineRoute({
+      method: "GET",
+      path: "/api/projects/{project}/runs/{run}/artifacts/download",
+      auth,
+      params: runParams,
+      openapi: {
+        operationId: "downloadRunArtifacts",
+        tags,
+        summary: "Download artifacts as ZIP (streamed; named {project}_{run}_artifacts_{timestamp}.zip)",
+        responses: {
+          200: {
+            description: "ZIP archive",
+            content: { "application/zip": { schema: z.string().meta({ format: "binary" }) } },
+          },
+        },
+      },
+      handler: async ({ params: { project, run } }, _request, reply) => {
+        const artifacts = await tracking.listArtifacts(project, run);
+        if (artifacts.length === 0) throw new NotFoundError("No artifacts found for this run");
+        const total = artifacts.reduce((sum, a) => sum + a.size, 0);
+        if (total > MAX_ZIP_BYTES)
+          throw ValidationError.field(
+            ["path", "run"],
+            `Total artifacts size (${total} bytes) exceeds the ZIP limit (${MAX_ZIP_BYTES} bytes)`,
+            "limit_exceeded",
+          );
+        const zip = new yazl.ZipFile();
+        const entryNames = zipEntryNames(artifacts.map((artifact) => artifact.name));
+        for (const [index, artifact] of artifacts.entries()) {
+          zip.addReadStreamLazy(
+            entryNames[index]!,
+            { mtime: new Date(artifact.created_at), size: artifact.size },
+            (cb) => cb(null, tracking.artifacts.open(artifact.storageKey)),
+          );
+        }
+        zip.end();
+        const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 15);
+        const filename = `${project}_${run}_artifacts_${stamp}.zip`;
+        return reply
+          .type("application/zip")
+          .header(
+            "content-disposition",
+            `attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+          )
+          .send(zip.outputStream);
+      },
+    }),
+
+    defineRoute({
+      method: "POST",
+      path: "/tracker/api/v1/projects/{project}/runs/{run}/artifacts",
+      auth,
+      params: runParams,
+      openapi: {
+        operationId: "uploadRunArtifact",
+        tags: ["tracking ingestion"],
+        summary:
+          "Upload an artifact (multipart field `file`; optional fields `name`, `description`, `category`; " +
+          "≤ 100 MB by default)",
+        requestBody: {
+          required: true,
+          content: {
+            "multipart/form-data": {
+              schema: z.object({
+                name: z.string().optional(),
+                description: z.string().max(1000).optional(),
+                category: z.enum(ARTIFACT_CATEGORIES).optional(),
+                file: z.string().meta({ format: "binary" }),
+              }),
+            },
+          },
+        },
+        responses: {
+          201: {
+            description:
+              "Stored artifact: name, size, content_type, created_at, description, category, and upstream's " +
+              "status, artifact_name, file_size",
+            content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+          },
+          403: errorContent(
+            "Sent by a browser on behalf of another site (Origin / Sec-Fetch-Site): cross-site uploads are refused",
+          ),
+          413: errorContent("Artifact larger than TRACKING_MAX_ARTIFACT_MB"),
+        },
+      },
+      handler: async ({ params: { project, run } }, request, reply) => {
+        // The one mutation a plain HTML form can send (multipart is a "simple" content type, so no CORS
+        // preflight stops it), with the Basic credentials a browser remembers: refuse cross-site senders.
+        // Browsers always send Origin (and Sec-Fetch-Site) on cross-origin POSTs; the SDK sends neither.
+        if (isCrossSite(request)) throw new ForbiddenError("Cross-site upload refused");
+        if (!request.isMultipart())
+          throw ValidationError.field(
+            ["body"],
+            "Send the file as multipart/form-data (field `file`)",
+            "content_type",
+          );
+        // A body that is not valid multipart (no boundary, truncated) is bad input, not a server error.
+        const file = await request.file().catch(() => {
+          throw ValidationError.field(["body"], "Malformed multipart/form-data body", "multipart");
+        });
+        if (!file) throw ValidationError.field(["body", "file"], "Field required", "missing");
+        const field = (key: string): string | undefined => {
+          const value = file.fields[key];
+          return value && !Array.isArray(value) && value.type === "field" ? String(value.value) : undefined;
+        };
+        const given = field("name") || file.filename;
+        const description = field("description") || null;
+        const category = field("category") || null;
+        if (category !== null && !(ARTIFACT_CATEGORIES as readonly string[]).includes(category)) {
+          file.file.resume();
+          throw ValidationError.field(
+            ["body", "category"],
+            `Invalid category: ${category}. Must be one of: ${ARTIFACT_CATEGORIES.join(", ")}`,
+          );
+        }
+        if (description !== null && description.length > 1000) {
+          file.file.resume();
+          throw ValidationError.field(["body", "description"], "At most 1,000 characters");
+        }
+        const name = sanitizeArtifactName(given ?? "");
+        if (!name || name.length > 255) {
+          file.file.resume();
+          throw ValidationError.field(["body", "file"], "The file needs a name (1 to 255 characters)");
+        }
+        const artifact = await tracking.addArtifact(
+          project,
+          run,
+          name,
+          file.mimetype || "application/octet-stream",
+          file.file,
+          { description, category },
         );
-      // A body that is not valid multipart (no boundary, truncated) is bad input, not a server error.
-      const file = await request.file().catch(() => {
-        throw ValidationError.field(["body"], "Malformed multipart/form-data body", "multipart");
-      });
-      if (!file) throw ValidationError.field(["body", "file"], "Field required", "missing");
-      const nameField = file.fields.name;
-      const given =
-        nameField && !Array.isArray(nameField) && nameField.type === "field"
-          ? String(nameField.value)
-          : file.filename;
-      const name = basename(given ?? "").trim();
-      if (!name || name === "." || name === ".." || name.length > 255) {
-        file.file.resume();
-        throw ValidationError.field(["body", "file"], "The file needs a name (1 to 255 characters)");
-      }
-      const artifact = await tracking.addArtifact(
-        project,
-        run,
-        name,
-        file.mimetype || "application/octet-stream",
-        file.file,
-      );
-      return reply.code(201).send(artifact);
-    });
-  });
-
-  await registerTrackingPages(app, deps, authorize);
+        // Ours (name, size, content_type, created_at, description, category) and upstream's answer's fields.
+        return reply
+          .code(201)
+          .send({ status: "ok", artifact_name: artifact.name, file_size: artifact.size, ...artifact });
+      },
+    }),
+  ];
 }
 
-/** `since` from the query, else the `Last-Event-ID` an EventSource sends when it reconnects. */
-function resumeFrom(request: FastifyRequest, since: number | undefined): number | undefined {
-  if (since !== undefined) return since;
-  const lastId = Number(request.headers["last-event-id"]);
-  return Number.isSafeInteger(lastId) && lastId >= 0 ? lastId : undefined;
+/** A logged record's place in a stream: timestamp, then run name, then step (the back-fill's SQL order). */
+type RecordKey = Pick<MetricEvent, "timestamp_ms" | "run" | "step">;
+
+export function compareRecords(a: RecordKey, b: RecordKey): number {
+  return a.timestamp_ms - b.timestamp_ms || (a.run < b.run ? -1 : a.run > b.run ? 1 : 0) || a.step - b.step;
+}
+
+/**
+ * The SSE `id` of a metric event, `{timestamp_ms}:{run}:{step}`: unique per record (a record is one run and
+ * step) and increasing along the stream, so that resuming after it skips exactly what the client has, even
+ * when a batch's records share one timestamp. `:` never occurs in a run name.
+ */
+export function eventId(record: RecordKey): string {
+  return `${record.timestamp_ms}:${record.run}:${record.step}`;
+}
+
+/**
+ * Where a stream starts: `since` from the query; else the `Last-Event-ID` an EventSource sends when it
+ * reconnects — one of our ids (resume strictly after that record) or a bare UNIX-ms number (as `since`).
+ */
+function resumePoint(
+  request: Parameters<Route["handler"]>[1],
+  since: number | undefined,
+): { since: number | undefined; after?: RecordKey } {
+  if (since !== undefined) return { since };
+  const lastId = request.headers["last-event-id"];
+  const match = typeof lastId === "string" ? /^(\d{1,16}):([^:]+):(\d{1,10})$/.exec(lastId) : null;
+  if (match) {
+    const after = { timestamp_ms: Number(match[1]), run: match[2]!, step: Number(match[3]) };
+    return { since: after.timestamp_ms, after };
+  }
+  return { since: resumeFrom(request, undefined) };
 }
 
 function metricData(record: MetricEvent) {

@@ -2,10 +2,12 @@
 // the charts with uPlot, served from node_modules by this server (no CDN: the product works offline).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply } from "fastify";
 import { z } from "zod";
-import type { AppDeps } from "../../trpc/context.js";
-import { parse } from "./http.js";
+import { escapeHtml, htmlPage, sendHtml } from "../../platform/html.js";
+import { defineRoute, type Route } from "../../platform/http/route.js";
+import type { AppDeps } from "../../platform/module.js";
+import { trackingAuth } from "./http.js";
 import type { RunWire } from "./tracking.schema.js";
 import { projectName, runName } from "./tracking.schema.js";
 
@@ -31,11 +33,8 @@ function loadAssets(): Map<string, Asset> {
   ]);
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
-  );
+/** Where a browser that is not signed in goes (the web dashboard's sign-in), coming back here after. */
+const SIGN_IN_PAGE = "/dashboard/";
 
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'";
@@ -59,24 +58,18 @@ function layout(options: PageOptions): string {
         : `<span>${escapeHtml(c.label)}</span>`,
     )
     .join(' <span class="sep">/</span> ');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(options.title)} · HiveGuard tracking</title>
-<link rel="stylesheet" href="/tracker/static/uPlot.min.css">
-<link rel="stylesheet" href="/tracker/static/tracking.css">
-</head>
-<body data-page="${options.page}"${data}>
-<header class="top"><a class="brand" href="/">HiveGuard <small>tracking</small></a><nav class="crumbs">${crumbs}</nav></header>
+  return htmlPage({
+    title: `${options.title} · HiveGuard tracking`,
+    head: `<link rel="stylesheet" href="/tracker/static/uPlot.min.css">
+<link rel="stylesheet" href="/tracker/static/tracking.css">`,
+    bodyAttributes: `data-page="${options.page}"${data}`,
+    body: `<header class="top"><a class="brand" href="/">HiveGuard <small>tracking</small></a><nav class="crumbs">${crumbs}</nav></header>
 <main>
 ${options.body}
 </main>
 <script src="/tracker/static/uPlot.iife.min.js"></script>
-<script src="/tracker/static/tracking.js"></script>
-</body>
-</html>`;
+<script src="/tracker/static/tracking.js"></script>`,
+  });
 }
 
 const tagList = (tags: string[]) => tags.map((t) => `<span class="tag">${escapeHtml(t)}</span>`).join(" ");
@@ -111,42 +104,54 @@ const chartControls = `
 </div>
 <div id="charts" class="charts"></div>`;
 
-export async function registerTrackingPages(
-  app: FastifyInstance,
-  deps: AppDeps,
-  authorize: (request: FastifyRequest) => Promise<void>,
-): Promise<void> {
+/** The pages (HTML, not in the API document except the run page's JSON answer) and their assets. */
+export function trackingPageRoutes(deps: AppDeps): Route[] {
   const tracking = deps.services.tracking;
-  const assets = loadAssets();
+  const auth = trackingAuth(deps);
+  let assets: Map<string, Asset> | undefined;
+  const projectParams = z.object({ project: projectName });
 
-  app.get("/tracker/static/:file", async (request, reply) => {
-    const asset = assets.get((request.params as { file: string }).file);
-    if (!asset) return reply.code(404).send({ detail: "Not found" });
-    return reply.type(asset.type).header("cache-control", "public, max-age=3600").send(asset.body);
-  });
+  const html = (body: string) => (reply: FastifyReply) => sendHtml(reply, body, { csp: CSP });
 
-  const html = (body: string) => (reply: FastifyReply) =>
-    reply.type("text/html; charset=utf-8").header("content-security-policy", CSP).send(body);
+  return [
+    defineRoute({
+      method: "GET",
+      path: "/tracker/static/{file}",
+      auth: "public",
+      params: z.object({ file: z.string() }),
+      openapi: false,
+      handler: async ({ params }, _request, reply) => {
+        assets ??= loadAssets();
+        const asset = assets.get(params.file);
+        if (!asset) return reply.code(404).send({ detail: "Not found" });
+        return reply.type(asset.type).header("cache-control", "public, max-age=3600").send(asset.body);
+      },
+    }),
 
-  app.get("/", async (request, reply) => {
-    await authorize(request);
-    const { q } = parse(z.object({ q: z.string().max(200).optional() }), request.query, "query");
-    const projects = await tracking.listProjects(q);
-    const rows = projects
-      .map(
-        (
-          p,
-        ) => `<tr data-name="${escapeHtml(p.name.toLowerCase())}" data-tags="${escapeHtml(p.tags.join(" ").toLowerCase())}">
+    defineRoute({
+      method: "GET",
+      path: "/",
+      auth,
+      signInPage: SIGN_IN_PAGE,
+      query: z.object({ q: z.string().max(200).optional() }),
+      openapi: false,
+      handler: async ({ query: { q } }, _request, reply) => {
+        const projects = await tracking.listProjects(q);
+        const rows = projects
+          .map(
+            (
+              p,
+            ) => `<tr data-name="${escapeHtml(p.name.toLowerCase())}" data-tags="${escapeHtml(p.tags.join(" ").toLowerCase())}">
   <td><a href="/projects/${encodeURIComponent(p.name)}">${escapeHtml(p.name)}</a></td>
   <td>${tagList(p.tags)}</td><td class="num">${p.run_count}</td><td>${when(p.last_update)}</td></tr>`,
-      )
-      .join("\n");
-    return html(
-      layout({
-        title: "Projects",
-        page: "projects",
-        crumbs: [{ label: "Projects" }],
-        body: `<h1>Projects</h1>
+          )
+          .join("\n");
+        return html(
+          layout({
+            title: "Projects",
+            page: "projects",
+            crumbs: [{ label: "Projects" }],
+            body: `<h1>Projects</h1>
 <form class="search" method="get" action="/"><input type="search" id="project-search" name="q" value="${escapeHtml(q ?? "")}" placeholder="Search by name or tag" autocomplete="off"></form>
 ${
   projects.length === 0
@@ -155,117 +160,158 @@ ${
 ${rows}
 </tbody></table>`
 }`,
-      }),
-    )(reply);
-  });
+          }),
+        )(reply);
+      },
+    }),
 
-  app.get("/projects/:project", async (request, reply) => {
-    await authorize(request);
-    const { project } = parse(z.object({ project: projectName }), request.params, "path");
-    const runs = await tracking.listRuns(project);
-    const selector = runs
-      .map(
-        (
-          r,
-          i,
-        ) => `<label class="run-choice"><input type="checkbox" name="run" value="${escapeHtml(r.name)}"${i < 10 ? " checked" : ""}>
+    defineRoute({
+      method: "GET",
+      path: "/projects/{project}",
+      auth,
+      signInPage: SIGN_IN_PAGE,
+      params: projectParams,
+      openapi: false,
+      handler: async ({ params: { project } }, _request, reply) => {
+        const runs = await tracking.listRuns(project);
+        const selector = runs
+          .map(
+            (
+              r,
+              i,
+            ) => `<label class="run-choice"><input type="checkbox" name="run" value="${escapeHtml(r.name)}"${i < 10 ? " checked" : ""}>
   <span class="swatch"></span> ${escapeHtml(r.name)} <span class="status status-${r.status}">${r.status}</span></label>`,
-      )
-      .join("\n");
-    return html(
-      layout({
-        title: project,
-        page: "project",
-        data: { project },
-        crumbs: [{ label: "Projects", href: "/" }, { label: project }],
-        body: `<h1>${escapeHtml(project)}</h1>
+          )
+          .join("\n");
+        return html(
+          layout({
+            title: project,
+            page: "project",
+            data: { project },
+            crumbs: [{ label: "Projects", href: "/" }, { label: project }],
+            body: `<h1>${escapeHtml(project)}</h1>
 <p><a href="/projects/${encodeURIComponent(project)}/runs">All runs (${runs.length})</a></p>
 <div class="layout"><aside class="runs" id="run-selector"><h2>Runs</h2>${selector || '<p class="empty">No runs yet.</p>'}</aside>
 <section class="main">${chartControls}</section></div>
 ${metadataEditor("project")}`,
-      }),
-    )(reply);
-  });
+          }),
+        )(reply);
+      },
+    }),
 
-  app.get("/projects/:project/runs", async (request, reply) => {
-    await authorize(request);
-    const { project } = parse(z.object({ project: projectName }), request.params, "path");
-    const runs = await tracking.listRuns(project);
-    const rows = runs
-      .map(
-        (
-          r,
-        ) => `<tr data-run="${escapeHtml(r.name)}"><td><a href="/projects/${encodeURIComponent(project)}/runs/${encodeURIComponent(r.name)}">${escapeHtml(r.name)}</a></td>
+    defineRoute({
+      method: "GET",
+      path: "/projects/{project}/runs",
+      auth,
+      signInPage: SIGN_IN_PAGE,
+      params: projectParams,
+      openapi: false,
+      handler: async ({ params: { project } }, _request, reply) => {
+        const runs = await tracking.listRuns(project);
+        const rows = runs
+          .map(
+            (
+              r,
+            ) => `<tr data-run="${escapeHtml(r.name)}"><td><a href="/projects/${encodeURIComponent(project)}/runs/${encodeURIComponent(r.name)}">${escapeHtml(r.name)}</a></td>
   <td><span class="status status-${r.status}">${r.status}</span></td><td>${tagList(r.tags)}</td>
   <td>${when(r.start_time)}</td><td>${duration(r)}</td><td class="num">${r.last_step ?? "—"}</td></tr>`,
-      )
-      .join("\n");
-    return html(
-      layout({
-        title: `${project} runs`,
-        page: "runs",
-        data: { project },
-        crumbs: [
-          { label: "Projects", href: "/" },
-          { label: project, href: `/projects/${encodeURIComponent(project)}` },
-          { label: "Runs" },
-        ],
-        body: `<h1>Runs of ${escapeHtml(project)}</h1>
+          )
+          .join("\n");
+        return html(
+          layout({
+            title: `${project} runs`,
+            page: "runs",
+            data: { project },
+            crumbs: [
+              { label: "Projects", href: "/" },
+              { label: project, href: `/projects/${encodeURIComponent(project)}` },
+              { label: "Runs" },
+            ],
+            body: `<h1>Runs of ${escapeHtml(project)}</h1>
 <table class="list" id="runs"><thead><tr><th>Run</th><th>Status</th><th>Tags</th><th>Started</th><th>Duration</th><th>Last step</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`,
-      }),
-    )(reply);
-  });
+          }),
+        )(reply);
+      },
+    }),
 
-  app.get("/projects/:project/runs/:run", async (request, reply) => {
-    await authorize(request);
-    const { project, run } = parse(z.object({ project: projectName, run: runName }), request.params, "path");
-    const accept = request.headers.accept ?? "";
-    const wantsJson = accept.includes("application/json") && !accept.includes("text/html");
-    if (wantsJson) return reply.type("application/json").send(await tracking.runDetail(project, run));
+    defineRoute({
+      method: "GET",
+      path: "/projects/{project}/runs/{run}",
+      auth,
+      signInPage: SIGN_IN_PAGE,
+      params: z.object({ project: projectName, run: runName }),
+      openapi: {
+        operationId: "runPage",
+        tags: ["tracking pages"],
+        summary: "Run detail page; with `Accept: application/json`, the run as JSON",
+        responses: {
+          200: {
+            description: "HTML page, or the run (RunDetail) as JSON",
+            content: {
+              "text/html": { schema: z.string() },
+              "application/json": { schema: z.record(z.string(), z.unknown()) },
+            },
+          },
+        },
+      },
+      handler: async ({ params: { project, run } }, request, reply) => {
+        const accept = request.headers.accept ?? "";
+        const wantsJson = accept.includes("application/json") && !accept.includes("text/html");
+        if (wantsJson) return reply.type("application/json").send(await tracking.runDetail(project, run));
 
-    const detail = await tracking.runDetail(project, run);
-    const params = Object.entries(detail.params)
-      .map(
-        ([k, v]) =>
-          `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`,
-      )
-      .join("");
-    const latest = Object.entries(detail.latest_metrics)
-      .map(
-        ([k, v]) =>
-          `<tr><th>${escapeHtml(k)}</th><td class="num">${v === null ? "NaN" : v.toPrecision(6)}</td></tr>`,
-      )
-      .join("");
-    const artifacts = detail.artifacts
-      .map((a) => `<li>${escapeHtml(a.name)} <small>(${a.size} bytes)</small></li>`)
-      .join("");
-    const base = `/projects/${encodeURIComponent(project)}`;
-    return html(
-      layout({
-        title: `${run} · ${project}`,
-        page: "run",
-        data: { project, run },
-        crumbs: [
-          { label: "Projects", href: "/" },
-          { label: project, href: base },
-          { label: "Runs", href: `${base}/runs` },
-          { label: run },
-        ],
-        body: `<h1>${escapeHtml(run)} <span class="status status-${detail.status}" id="run-status">${detail.status}</span></h1>
+        const detail = await tracking.runDetail(project, run);
+        const keyValues = (object: Record<string, unknown>) =>
+          Object.entries(object)
+            .map(
+              ([k, v]) =>
+                `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHtml(JSON.stringify(v))}</code></td></tr>`,
+            )
+            .join("");
+        const params = keyValues(detail.params);
+        const summary = keyValues(detail.summary);
+        const latest = Object.entries(detail.latest_metrics)
+          .map(
+            ([k, v]) =>
+              `<tr><th>${escapeHtml(k)}</th><td class="num">${v === null ? "NaN" : v.toPrecision(6)}</td></tr>`,
+          )
+          .join("");
+        const artifacts = detail.artifacts
+          .map(
+            (a) =>
+              `<li>${escapeHtml(a.name)} <small>(${a.size} bytes${a.category ? `, ${escapeHtml(a.category)}` : ""})</small>` +
+              `${a.description ? ` — ${escapeHtml(a.description)}` : ""}</li>`,
+          )
+          .join("");
+        const base = `/projects/${encodeURIComponent(project)}`;
+        return html(
+          layout({
+            title: `${run} · ${project}`,
+            page: "run",
+            data: { project, run },
+            crumbs: [
+              { label: "Projects", href: "/" },
+              { label: project, href: base },
+              { label: "Runs", href: `${base}/runs` },
+              { label: run },
+            ],
+            body: `<h1>${escapeHtml(run)} <span class="status status-${detail.status}" id="run-status">${detail.status}</span></h1>
 <dl class="facts"><dt>Started</dt><dd>${when(detail.start_time)}</dd><dt>Duration</dt><dd>${duration(detail)}</dd>
 <dt>Exit code</dt><dd>${detail.exit_code ?? "—"}</dd><dt>Last step</dt><dd>${detail.last_step ?? "—"}</dd></dl>
 <div class="grid2"><section><h2>Params</h2>${params ? `<table class="kv">${params}</table>` : '<p class="empty">No params.</p>'}</section>
 <section><h2>Latest metrics</h2>${latest ? `<table class="kv">${latest}</table>` : '<p class="empty">No metrics yet.</p>'}</section></div>
+${summary ? `<section><h2>Summary</h2><table class="kv">${summary}</table></section>` : ""}
 <section><h2>Charts</h2>${chartControls}</section>
 <section><h2>Artifacts</h2>${
-          artifacts
-            ? `<ul>${artifacts}</ul><a class="button" href="/api/projects/${encodeURIComponent(project)}/runs/${encodeURIComponent(run)}/artifacts/download">Download all (ZIP)</a>`
-            : '<p class="empty">No artifacts.</p>'
-        }</section>
+              artifacts
+                ? `<ul>${artifacts}</ul><a class="button" href="/api/projects/${encodeURIComponent(project)}/runs/${encodeURIComponent(run)}/artifacts/download">Download all (ZIP)</a>`
+                : '<p class="empty">No artifacts.</p>'
+            }</section>
 ${metadataEditor("run")}`,
-      }),
-    )(reply);
-  });
+          }),
+        )(reply);
+      },
+    }),
+  ];
 }

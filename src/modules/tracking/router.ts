@@ -12,6 +12,7 @@ import {
   metadataSchema,
   metadataUpdate,
   metricRecordInput,
+  metricsOfRecord,
   notesSchema,
   projectName,
   projectSchema,
@@ -23,6 +24,7 @@ import {
   sinceParam,
   tagsSchema,
   thresholdParam,
+  timestampInput,
 } from "./tracking.schema.js";
 
 /**
@@ -77,7 +79,22 @@ export const runsListParam = z
   );
 
 export const trackingRouter = router({
-  // ── ingestion ──────────────────────────────────────────────────────────────────────────────────────
+  // ── ingestion (upstream Aspara's tracker protocol, which its Python RemoteRun speaks, plus our batches) ──
+  /** Upstream's `GET {tracker_uri}/api/v1/health`: the remote client probes it. No credentials needed. */
+  trackerHealth: publicProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/tracker/api/v1/health",
+        tags: ingestTags,
+        summary: 'Tracker health check (upstream\'s `{status: "ok"}`); needs no credentials',
+      },
+      graphql: { hidden: true },
+    })
+    .input(z.void())
+    .output(z.object({ status: z.literal("ok") }))
+    .query(() => ({ status: "ok" as const })),
+
   createRun: trackingProcedure
     .meta({
       openapi: {
@@ -85,7 +102,9 @@ export const trackingRouter = router({
         path: "/tracker/api/v1/projects/{project}/runs",
         tags: ingestTags,
         summary:
-          "Create a run, or resume it when one of that name exists (the project is created on first use)",
+          "Create a run (the project is created on first use); an existing name is resumed with `resume: true`, " +
+          "409 otherwise (as upstream)",
+        errorResponses: { 409: "Run already exists (send resume: true to resume it)" },
       },
       httpStatus: 201,
     })
@@ -96,10 +115,27 @@ export const trackingRouter = router({
         config: configSchema.optional(),
         tags: tagsSchema.optional(),
         notes: notesSchema.optional(),
+        resume: z.boolean().optional().describe("Resume a run of that name instead of answering 409"),
+        project_tags: tagsSchema
+          .nullable()
+          .optional()
+          .describe("Added to the project's tags (upstream's RemoteRun sends them)"),
       }),
     )
-    .output(z.object({ run: runSchema, resumed: z.boolean() }))
-    .mutation(({ ctx, input }) => ctx.deps.services.tracking.createOrResumeRun(input.project, input)),
+    .output(
+      z.object({
+        status: z.literal("ok"),
+        project: z.string(),
+        name: z.string(),
+        run_id: z.string().describe("Upstream's opaque run id (16 hex characters)"),
+        run: runSchema,
+        resumed: z.boolean(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const created = await ctx.deps.services.tracking.createOrResumeRun(input.project, input);
+      return { status: "ok" as const, project: input.project, name: created.run.name, ...created };
+    }),
 
   logMetrics: trackingProcedure
     .meta({
@@ -107,37 +143,92 @@ export const trackingRouter = router({
         method: "POST",
         path: `${ingestRunPath}/metrics`,
         tags: ingestTags,
-        summary: "Log a batch of metric records (at most 10,000 points, written with one multi-row insert)",
+        summary:
+          "Log metric records: a batch `{records: [...]}` (at most 10,000 points, one multi-row insert), or one " +
+          "record `{metrics, step?, timestamp?}` as upstream's client sends it",
       },
     })
     .input(
-      z.object({
-        ...projectRun,
-        records: z
-          .array(metricRecordInput)
-          .min(1)
-          .superRefine((records, check) => {
-            const points = records.reduce((sum, r) => sum + Object.keys(r.metrics).length, 0);
-            if (points > LIMITS.pointsPerBatch)
-              check.addIssue({
-                code: "too_big",
-                maximum: LIMITS.pointsPerBatch,
-                origin: "array",
-                inclusive: true,
-                message: `At most ${LIMITS.pointsPerBatch} points per request (got ${points})`,
-              });
-          }),
-      }),
+      z
+        .object({
+          ...projectRun,
+          records: z
+            .array(metricRecordInput)
+            .min(1)
+            .superRefine((records, check) => {
+              const points = records.reduce((sum, r) => sum + Object.keys(r.metrics).length, 0);
+              if (points > LIMITS.pointsPerBatch)
+                check.addIssue({
+                  code: "too_big",
+                  maximum: LIMITS.pointsPerBatch,
+                  origin: "array",
+                  inclusive: true,
+                  message: `At most ${LIMITS.pointsPerBatch} points per request (got ${points})`,
+                });
+            })
+            .optional()
+            .describe("A batch of records (ours)"),
+          metrics: metricsOfRecord.optional().describe("One record's metrics (upstream's form)"),
+          step: metricRecordInput.shape.step,
+          timestamp: timestampInput.optional().describe("UNIX ms or ISO 8601 (upstream's form)"),
+        })
+        .superRefine((body, check) => {
+          if ((body.records === undefined) === (body.metrics === undefined))
+            check.addIssue({
+              code: "custom",
+              path: [body.records === undefined ? "records" : "metrics"],
+              message:
+                body.records === undefined
+                  ? "Send `records` (a batch) or `metrics` (one record)"
+                  : "Send either `records` or `metrics`, not both",
+            });
+        }),
     )
     .output(
       z.object({
+        status: z.literal("ok"),
         records: z.number().int(),
         points: z.number().int(),
         last_step: z.number().int().nullable(),
       }),
     )
+    .mutation(async ({ ctx, input }) => {
+      const records = input.records ?? [
+        { metrics: input.metrics!, step: input.step, timestamp: input.timestamp },
+      ];
+      const written = await ctx.deps.services.tracking.logMetrics(input.project, input.run, records);
+      return { status: "ok" as const, ...written };
+    }),
+
+  /** Upstream's `POST .../config` (RemoteRun syncs its whole config on each change): merged. */
+  postConfig: trackingProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: `${ingestRunPath}/config`,
+        tags: ingestTags,
+        summary: "Set config keys, merged into the run's config (upstream's method; PUT does the same)",
+      },
+    })
+    .input(z.object({ ...projectRun, config: configSchema.default({}) }))
+    .output(runSchema)
     .mutation(({ ctx, input }) =>
-      ctx.deps.services.tracking.logMetrics(input.project, input.run, input.records),
+      ctx.deps.services.tracking.setConfig(input.project, input.run, input.config),
+    ),
+
+  setSummary: trackingProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: `${ingestRunPath}/summary`,
+        tags: ingestTags,
+        summary: "Replace the run's summary (final values; upstream's client sends the whole summary)",
+      },
+    })
+    .input(z.object({ ...projectRun, summary: configSchema.default({}) }))
+    .output(runSchema)
+    .mutation(({ ctx, input }) =>
+      ctx.deps.services.tracking.setSummary(input.project, input.run, input.summary),
     ),
 
   setConfig: trackingProcedure
@@ -161,12 +252,16 @@ export const trackingRouter = router({
         method: "POST",
         path: `${ingestRunPath}/tags`,
         tags: ingestTags,
-        summary: "Add tags to a run",
+        summary: "Replace the run's tags (as upstream); with `add: true`, add them to the run's tags",
       },
     })
-    .input(z.object({ ...projectRun, tags: tagsSchema.min(1) }))
+    .input(z.object({ ...projectRun, tags: tagsSchema, add: z.boolean().optional() }))
     .output(runSchema)
-    .mutation(({ ctx, input }) => ctx.deps.services.tracking.addTags(input.project, input.run, input.tags)),
+    .mutation(({ ctx, input }) =>
+      input.add
+        ? ctx.deps.services.tracking.addTags(input.project, input.run, input.tags)
+        : ctx.deps.services.tracking.setTags(input.project, input.run, input.tags),
+    ),
 
   finishRun: trackingProcedure
     .meta({
@@ -241,7 +336,10 @@ export const trackingRouter = router({
       metrics: jsonMetrics(await ctx.deps.services.tracking.runMetrics(input.project, input.run, input)),
     })),
 
-  /** JSON twin of GET /api/projects/{project}/runs/metrics (that route is plain Fastify: it also speaks msgpack). */
+  /**
+   * GET /api/projects/{project}/runs/metrics for tRPC and GraphQL (the REST route is plain Fastify: it also
+   * speaks msgpack). Here steps and timestamps are absolute; the REST route delta-encodes them as upstream does.
+   */
   runsMetrics: trackingProcedure
     .meta({ graphql: { name: "trackingRunsMetrics" } })
     .input(

@@ -1,6 +1,7 @@
 // The wire contract of the tracking module: ingestion (/tracker/api/v1/...) and the dashboard API
 // (/api/projects/...), snake_case as documented in shared/specs/tracking-dashboard-api.md.
 import { z } from "zod";
+import { timestampSchema } from "../../trpc/scalars.js";
 
 /** Project and run names travel in URL paths: letters, digits, `.`, `_`, `-`; 1 to 128 characters. */
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -35,7 +36,12 @@ export const notesSchema = z
 export const configSchema = z.record(z.string(), z.unknown());
 
 /** A metric value: a number, or NaN / ±Infinity spelled as strings (JSON has no literal for them). */
-export const metricValue = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"])]);
+export const metricValue = z.union([
+  z.number(),
+  z.enum(["NaN", "Infinity", "-Infinity"]),
+  // Python's bool is an int: upstream's client sends `True` as `true`
+  z.boolean().transform((value) => (value ? 1 : 0)),
+]);
 const metricName = z
   .string()
   .min(1)
@@ -49,10 +55,13 @@ export const timestampInput = z.union([
   z.iso.datetime({ offset: true, local: true }),
 ]);
 
+/** One record's metrics: `{name: value}`, at least one. */
+export const metricsOfRecord = z.record(metricName, metricValue).refine((m) => Object.keys(m).length > 0, {
+  message: "At least one metric",
+});
+
 export const metricRecordInput = z.object({
-  metrics: z.record(metricName, metricValue).refine((m) => Object.keys(m).length > 0, {
-    message: "At least one metric",
-  }),
+  metrics: metricsOfRecord,
   step: z.number().int().min(0).max(2_147_483_647).optional().describe("Auto-increments when omitted"),
   timestamp: timestampInput.optional().describe("UNIX ms or ISO 8601; the server's clock when omitted"),
 });
@@ -70,19 +79,30 @@ export const runSchema = z
     notes: z.string(),
     params: configSchema.describe("The run's config (hyper-parameters)"),
     param_count: z.number().int(),
+    summary: configSchema.describe("Final values reported by the training script (upstream's run summary)"),
     metric_names: z.array(z.string()),
     artifact_count: z.number().int(),
     last_step: z.number().int().nullable(),
     start_time: z.string().describe("ISO 8601"),
     finish_time: z.string().nullable(),
     last_update: z.string().describe("Last logged point or status change"),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: timestampSchema,
+    updated_at: timestampSchema,
   })
   .meta({ id: "Run" });
 
+/** Upstream's artifact categories. */
+export const ARTIFACT_CATEGORIES = ["code", "model", "config", "data", "other"] as const;
+
 export const artifactSchema = z
-  .object({ name: z.string(), size: z.number().int(), content_type: z.string(), created_at: z.string() })
+  .object({
+    name: z.string(),
+    size: z.number().int(),
+    content_type: z.string(),
+    created_at: timestampSchema,
+    description: z.string().nullable(),
+    category: z.string().nullable().describe("code, model, config, data or other"),
+  })
   .meta({ id: "Artifact" });
 
 export const runDetailSchema = runSchema
@@ -107,8 +127,8 @@ export const projectSchema = z
     tags: z.array(z.string()),
     run_count: z.number().int(),
     last_update: z.string().nullable(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: timestampSchema,
+    updated_at: timestampSchema,
   })
   .meta({ id: "TrackingProject" });
 
@@ -116,8 +136,8 @@ export const metadataSchema = z
   .object({
     notes: z.string(),
     tags: z.array(z.string()),
-    created_at: z.string().nullable(),
-    updated_at: z.string().nullable(),
+    created_at: timestampSchema.nullable(),
+    updated_at: timestampSchema.nullable(),
   })
   .meta({ id: "Metadata" });
 
@@ -140,11 +160,19 @@ export const metadataUpdate = z
 export const messageSchema = z.object({ message: z.string() }).meta({ id: "Message" });
 
 /** Query parameters shared by the metric reads. */
-export const sinceParam = z.coerce
-  .number()
-  .int()
-  .min(0)
+export const sinceParam = z
+  .union([z.string(), z.number()])
   .optional()
+  .transform((value, check) => {
+    if (value === undefined) return undefined;
+    const n = typeof value === "number" ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= 0) return n;
+    check.addIssue({
+      code: "custom",
+      message: `since must be a UNIX timestamp in milliseconds (an integer ≥ 0), not ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  })
   .describe("Only points with timestamp ≥ since (UNIX ms)");
 export const thresholdParam = z.coerce
   .number()

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { ApiError, gql } from "../api.js";
+import { allNodes, ApiError, gql } from "../api.js";
 import { usePoll } from "../router.js";
 import { ConfirmDialog, fmtDate, Notice } from "../ui.js";
 
@@ -11,19 +11,32 @@ interface ApiKey {
   sample_rate: number;
   scopes: string[];
   created_at: string;
+  hostnames: string[];
+  secret_prefix: string | null;
+  previous_secret_expires_at: string | null;
 }
 
+/** GraphQL enum `ApiKeyScope` → the scope's name on the wire (REST, docs). */
 const SCOPES = [
-  { value: "challenge", label: "challenge: generate and submit challenges" },
-  { value: "data:read", label: "data:read: list items and labels" },
-  { value: "data:write", label: "data:write: upload items" },
+  { value: "CHALLENGE", wire: "challenge", label: "challenge: generate and submit challenges" },
+  { value: "DATA_READ", wire: "data:read", label: "data:read: list items and labels" },
+  { value: "DATA_WRITE", wire: "data:write", label: "data:write: upload items" },
 ];
+const wireScope = (value: string) => SCOPES.find((s) => s.value === value)?.wire ?? value;
 
-const LIST = `{ apiKeys { id label key_prefix datasets sample_rate scopes created_at } datasets { id name } }`;
-const CREATE = `mutation Create($label: String!, $datasets: [String!], $sample_rate: Float, $scopes: [String!]) {
-  createApiKey(label: $label, datasets: $datasets, sample_rate: $sample_rate, scopes: $scopes) { id label key_prefix raw_key }
-}`;
-const REVOKE = `mutation Revoke($id: String!) { revokeApiKey(id: $id) { id } }`;
+const CREATE = `mutation Create($input: CreateApiKeyInput!) { createApiKey(input: $input) { id label key_prefix raw_key } }`;
+const REVOKE = `mutation Revoke($id: ID!) { revokeApiKey(id: $id) { id } }`;
+const ROTATE = `mutation Rotate($input: RotateApiKeySecretInput!) { rotateApiKeySecret(input: $input) { id secret previous_secret_expires_at } }`;
+const REMOVE_SECRET = `mutation RemoveSecret($id: ID!) { removeApiKeySecret(id: $id) { id } }`;
+const FIELDS =
+  "id label key_prefix datasets sample_rate scopes created_at hostnames secret_prefix previous_secret_expires_at";
+
+/** Hostnames typed as "a.com, b.org" or one per line. */
+const hostnameList = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .map((h) => h.trim())
+    .filter(Boolean);
 
 export function ApiKeysPage() {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
@@ -33,11 +46,16 @@ export function ApiKeysPage() {
   const [created, setCreated] = useState<{ label: string; raw_key: string } | null>(null);
   const [copied, setCopied] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const [secret, setSecret] = useState<{ label: string; secret: string; until: string | null } | null>(null);
+  const [removing, setRemoving] = useState<ApiKey | null>(null);
   const load = () =>
-    void gql<{ apiKeys: ApiKey[]; datasets: { id: string; name: string }[] }>(LIST)
-      .then((d) => {
-        setKeys(d.apiKeys);
-        setDatasets(d.datasets);
+    void Promise.all([
+      allNodes<ApiKey>("apiKeys", FIELDS),
+      allNodes<{ id: string; name: string }>("datasets", "id name"),
+    ])
+      .then(([apiKeys, datasets]) => {
+        setKeys(apiKeys);
+        setDatasets(datasets);
       })
       .catch((e: Error) => setError(e.message));
   usePoll(load, 10000);
@@ -49,10 +67,13 @@ export function ApiKeysPage() {
     const form = new FormData(formEl);
     try {
       const { createApiKey } = await gql<{ createApiKey: { label: string; raw_key: string } }>(CREATE, {
-        label: String(form.get("label") ?? ""),
-        datasets: form.getAll("datasets").map(String),
-        sample_rate: Number(form.get("sample_rate") ?? 1),
-        scopes: form.getAll("scopes").map(String),
+        input: {
+          label: String(form.get("label") ?? ""),
+          datasets: form.getAll("datasets").map(String),
+          sample_rate: Number(form.get("sample_rate") ?? 1),
+          scopes: form.getAll("scopes").map(String),
+          hostnames: hostnameList(String(form.get("hostnames") ?? "")),
+        },
       });
       setCreated(createApiKey);
       setCopied(false);
@@ -102,6 +123,11 @@ export function ApiKeysPage() {
             ))}
             {fieldErrors.scopes && <span class="field-error">{fieldErrors.scopes}</span>}
           </fieldset>
+          <label>
+            Hostnames, as a site key (comma-separated; subdomains included; empty = any)
+            <input name="hostnames" placeholder="example.com, shop.example.org" />
+            {fieldErrors.hostnames && <span class="field-error">{fieldErrors.hostnames}</span>}
+          </label>
         </div>
         <button type="submit">Create key</button>
         <Notice error={error} />
@@ -140,6 +166,28 @@ export function ApiKeysPage() {
         </section>
       )}
 
+      {secret && (
+        <section class="panel secret" aria-labelledby="secret-title">
+          <h2 id="secret-title">Siteverify secret of “{secret.label}”</h2>
+          <p>
+            Copy it now into your site's server configuration: it is shown only this once.
+            {secret.until && ` The previous secret keeps working until ${fmtDate(secret.until)}.`}
+          </p>
+          <div class="row">
+            <input
+              readOnly
+              value={secret.secret}
+              aria-label="The new siteverify secret"
+              class="mono"
+              onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+            />
+            <button type="button" class="link" onClick={() => setSecret(null)}>
+              Done
+            </button>
+          </div>
+        </section>
+      )}
+
       <div class="table-wrap">
         <table>
           <thead>
@@ -149,6 +197,7 @@ export function ApiKeysPage() {
               <th scope="col">Datasets</th>
               <th scope="col">Sample rate</th>
               <th scope="col">Scopes</th>
+              <th scope="col">Siteverify</th>
               <th scope="col">Created</th>
               <th scope="col">
                 <span class="sr-only">Actions</span>
@@ -166,9 +215,49 @@ export function ApiKeysPage() {
                     : k.datasets.map((id) => names.get(id) ?? id.slice(0, 8)).join(", ")}
                 </td>
                 <td>{k.sample_rate}</td>
-                <td>{k.scopes.join(", ")}</td>
+                <td>{k.scopes.map(wireScope).join(", ")}</td>
+                <td data-siteverify>
+                  {k.secret_prefix ? <span class="mono">{k.secret_prefix}…</span> : "no secret"}
+                  {k.previous_secret_expires_at &&
+                    ` (previous until ${fmtDate(k.previous_secret_expires_at)})`}
+                  {k.hostnames.length > 0 && <div>on {k.hostnames.join(", ")}</div>}
+                </td>
                 <td>{fmtDate(k.created_at)}</td>
-                <td>
+                <td class="actions">
+                  {k.scopes.length === 1 && wireScope(k.scopes[0]!) === "challenge" && (
+                    <button
+                      type="button"
+                      onClick={async () => {
+                        try {
+                          const { rotateApiKeySecret } = await gql<{
+                            rotateApiKeySecret: { secret: string; previous_secret_expires_at: string | null };
+                          }>(ROTATE, { input: { id: k.id } });
+                          setSecret({
+                            label: k.label,
+                            secret: rotateApiKeySecret.secret,
+                            until: rotateApiKeySecret.previous_secret_expires_at,
+                          });
+                          setError(null);
+                        } catch (e) {
+                          setError((e as Error).message);
+                        }
+                        load();
+                      }}
+                      aria-label={`${k.secret_prefix ? "Rotate the siteverify secret of" : "Create a siteverify secret for"} ${k.label}`}
+                    >
+                      {k.secret_prefix ? "Rotate secret" : "Create secret"}
+                    </button>
+                  )}
+                  {k.secret_prefix && (
+                    <button
+                      type="button"
+                      class="danger"
+                      onClick={() => setRemoving(k)}
+                      aria-label={`Remove the siteverify secret of ${k.label}`}
+                    >
+                      Remove secret…
+                    </button>
+                  )}
                   <button
                     type="button"
                     class="danger"
@@ -201,6 +290,24 @@ export function ApiKeysPage() {
         }}
       >
         <p>“{revoking?.label}” stops working at once, on every instance.</p>
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={removing !== null}
+        title="Remove siteverify secret?"
+        confirmLabel="Remove secret"
+        onCancel={() => setRemoving(null)}
+        onConfirm={async () => {
+          const target = removing!;
+          setRemoving(null);
+          try {
+            await gql(REMOVE_SECRET, { id: target.id });
+          } catch (e) {
+            setError((e as Error).message);
+          }
+          load();
+        }}
+      >
+        <p>Siteverify refuses the current and the previous secret of “{removing?.label}” at once.</p>
       </ConfirmDialog>
     </>
   );

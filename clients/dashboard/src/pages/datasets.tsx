@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { ApiError, gql } from "../api.js";
+import { allNodes, ApiError, gql } from "../api.js";
 import { type ItemRow, parseItemsFile } from "../items-file.js";
 import { usePoll } from "../router.js";
 import { ConfirmDialog, fmtDate, Notice, Progress } from "../ui.js";
@@ -23,13 +23,11 @@ interface Dataset {
   progress: DatasetProgress | null;
 }
 
-const LIST = `{ datasets { id name modality item_count created_at challenge_type choices
-  progress { ground_truth unlabeled labeled revalidating graduated needs_review } } }`;
-const CREATE = `mutation Create($name: String!, $modality: Modality!, $prompt: String, $challenge_type: ChallengeType, $choices: [String!]) {
-  createDataset(name: $name, modality: $modality, prompt: $prompt, challenge_type: $challenge_type, choices: $choices) { id name }
-}`;
-const UPLOAD = `mutation Upload($id: String!, $items: [DatasetItemUploadInput!]!) { uploadDatasetItems(id: $id, items: $items) { created } }`;
-const DELETE = `mutation Delete($id: String!) { deleteDataset(id: $id) { id } }`;
+const FIELDS = `id name modality item_count created_at challenge_type choices
+  progress { ground_truth unlabeled labeled revalidating graduated needs_review }`;
+const CREATE = `mutation Create($input: CreateDatasetInput!) { createDataset(input: $input) { id name } }`;
+const UPLOAD = `mutation Upload($input: UploadDatasetItemsInput!) { uploadDatasetItems(input: $input) { created } }`;
+const DELETE = `mutation Delete($id: ID!) { deleteDataset(id: $id) { id } }`;
 const BATCH = 1000;
 const STATES: (keyof DatasetProgress)[] = [
   "unlabeled",
@@ -62,11 +60,13 @@ function CreateForm(props: { onCreated: () => void }) {
     const type = String(form.get("challenge_type") ?? "");
     try {
       const { createDataset } = await gql<{ createDataset: { name: string } }>(CREATE, {
-        name: String(form.get("name") ?? ""),
-        modality,
-        prompt: String(form.get("prompt") ?? "").trim() || null,
-        challenge_type: type || null,
-        choices: choices.length > 0 ? choices : null,
+        input: {
+          name: String(form.get("name") ?? ""),
+          modality,
+          prompt: String(form.get("prompt") ?? "").trim() || null,
+          challenge_type: type || null,
+          choices: choices.length > 0 ? choices : null,
+        },
       });
       setErrors({});
       setMessage(`Dataset “${createDataset.name}” created`);
@@ -147,7 +147,7 @@ function Upload(props: { dataset: Dataset; onDone: () => void }) {
     try {
       // Batches of 1,000 (each all or nothing), one after the other, so the bar moves as they commit.
       for (let start = 0; start < items.length; start += BATCH) {
-        await gql(UPLOAD, { id: props.dataset.id, items: items.slice(start, start + BATCH) });
+        await gql(UPLOAD, { input: { id: props.dataset.id, items: items.slice(start, start + BATCH) } });
         setProgress({ sent: Math.min(start + BATCH, items.length), total: items.length });
       }
       setDone(`${items.length.toLocaleString()} items uploaded from ${file.name}`);
@@ -179,7 +179,7 @@ function LabelingProgress(props: { progress: DatasetProgress | null }) {
   return (
     <div class="states">
       <div class="stack" aria-hidden="true">
-        {STATES.map((s) => (
+        {(["ground_truth", ...STATES] as const).map((s) => (
           <span key={s} class={`s-${s}`} style={{ flexGrow: p[s] }} />
         ))}
       </div>
@@ -201,9 +201,9 @@ export function DatasetsPage() {
   const [error, setError] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<Dataset | null>(null);
   const load = () =>
-    void gql<{ datasets: Dataset[] }>(LIST)
+    void allNodes<Dataset>("datasets", FIELDS)
       .then((d) => {
-        setDatasets(d.datasets);
+        setDatasets(d);
         setError(null);
       })
       .catch((e: Error) => setError(e.message));
@@ -219,7 +219,9 @@ export function DatasetsPage() {
           <article class="panel dataset" key={d.id} data-dataset={d.name} aria-labelledby={`ds-${d.id}`}>
             <header>
               <h2 id={`ds-${d.id}`}>{d.name}</h2>
-              <span class="tag">{d.modality}</span> <span class="tag">{d.challenge_type}</span>
+              <span class="tag">{d.modality}</span>
+              {/* "image image" says nothing twice: the challenge type only when it differs. */}
+              {d.challenge_type !== d.modality && <span class="tag">{d.challenge_type}</span>}
             </header>
             <p>
               <strong class="item-count">{d.item_count.toLocaleString()}</strong> items · created{" "}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { gql } from "../api.js";
+import { allNodes, gql } from "../api.js";
 import { usePoll } from "../router.js";
 import { fmtDate, Notice } from "../ui.js";
 
@@ -13,18 +13,19 @@ interface LabelRow {
   dataset_id: string;
   state: string;
 }
-interface LabelPage {
-  total: number;
-  limit: number;
-  offset: number;
-  labels: LabelRow[];
+interface LabelConnection {
+  totalCount: number;
+  pageInfo: { startCursor: string | null; endCursor: string | null };
+  nodes: LabelRow[];
 }
+/** Which page to ask for: Relay connection arguments (forward from a cursor, or back from one). */
+type PageArgs = { first: number; after?: string } | { last: number; before: string };
 
-const QUERY = `query Labels($dataset_id: String, $min_confidence: Float, $limit: Int, $offset: Int) {
-  labelPage(dataset_id: $dataset_id, min_confidence: $min_confidence, limit: $limit, offset: $offset) {
-    total limit offset labels { item_id data_ref label confidence solver_count created_at dataset_id state }
+const QUERY = `query Labels($dataset_id: ID, $min_confidence: Float, $first: Int, $after: String, $last: Int, $before: String) {
+  labels(dataset_id: $dataset_id, min_confidence: $min_confidence, first: $first, after: $after, last: $last, before: $before) {
+    totalCount pageInfo { startCursor endCursor }
+    nodes { item_id data_ref label confidence solver_count created_at dataset_id state }
   }
-  datasets { id name }
 }`;
 const PAGE_SIZE = 25;
 
@@ -32,30 +33,36 @@ export function LabelsPage() {
   const [datasetId, setDatasetId] = useState("");
   const [minConfidence, setMinConfidence] = useState(0);
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<LabelPage | null>(null);
+  const [pageArgs, setPageArgs] = useState<PageArgs>({ first: PAGE_SIZE });
+  const [page, setPage] = useState<LabelConnection | null>(null);
   const [datasets, setDatasets] = useState<{ id: string; name: string }[]>([]);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => setOffset(0), [datasetId, minConfidence]);
+  useEffect(() => {
+    setOffset(0);
+    setPageArgs({ first: PAGE_SIZE });
+  }, [datasetId, minConfidence]);
   usePoll(
     () =>
-      void gql<{ labelPage: LabelPage; datasets: { id: string; name: string }[] }>(QUERY, {
-        dataset_id: datasetId || null,
-        min_confidence: minConfidence > 0 ? minConfidence : null,
-        limit: PAGE_SIZE,
-        offset,
-      })
-        .then((d) => {
-          setPage(d.labelPage);
-          setDatasets(d.datasets);
+      void Promise.all([
+        gql<{ labels: LabelConnection }>(QUERY, {
+          dataset_id: datasetId || null,
+          min_confidence: minConfidence > 0 ? minConfidence : null,
+          ...pageArgs,
+        }),
+        allNodes<{ id: string; name: string }>("datasets", "id name"),
+      ])
+        .then(([d, all]) => {
+          setPage(d.labels);
+          setDatasets(all);
           setError(null);
         })
         .catch((e: Error) => setError(e.message)),
     5000,
-    [datasetId, minConfidence, offset],
+    [datasetId, minConfidence, pageArgs],
   );
   const names = new Map(datasets.map((d) => [d.id, d.name]));
-  const total = page?.total ?? 0;
+  const total = page?.totalCount ?? 0;
   const last = Math.min(offset + PAGE_SIZE, total);
 
   return (
@@ -106,7 +113,7 @@ export function LabelsPage() {
             </tr>
           </thead>
           <tbody>
-            {page?.labels.map((l) => (
+            {page?.nodes.map((l) => (
               <tr key={l.item_id}>
                 <td class="ref" title={l.item_id}>
                   {l.data_ref}
@@ -126,11 +133,23 @@ export function LabelsPage() {
         <button
           type="button"
           disabled={offset === 0}
-          onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}
+          onClick={() => {
+            setOffset(Math.max(0, offset - PAGE_SIZE));
+            const before = page?.pageInfo.startCursor;
+            setPageArgs(before && offset > PAGE_SIZE ? { last: PAGE_SIZE, before } : { first: PAGE_SIZE });
+          }}
         >
           Previous
         </button>
-        <button type="button" disabled={last >= total} onClick={() => setOffset(offset + PAGE_SIZE)}>
+        <button
+          type="button"
+          disabled={last >= total}
+          onClick={() => {
+            setOffset(offset + PAGE_SIZE);
+            const after = page?.pageInfo.endCursor;
+            if (after) setPageArgs({ first: PAGE_SIZE, after });
+          }}
+        >
           Next
         </button>
       </nav>

@@ -1,6 +1,5 @@
-import { useMemo, useState } from "preact/hooks";
-import { gql } from "../api.js";
-import { usePoll } from "../router.js";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { subscribe } from "../api.js";
 import { Chart, Notice } from "../ui.js";
 
 interface Point {
@@ -22,10 +21,13 @@ interface OverviewData {
   tierDistribution: { tier: number; served: number }[];
 }
 
-const QUERY = `query Overview($resolution: SeriesResolution, $buckets: Int) {
-  metrics { total_challenges total_items solve_rate_pct recent_sessions challenges_passed challenges_failed }
-  timeseries(resolution: $resolution, buckets: $buckets) { resolution points { start served passed failed } }
-  tierDistribution { tier served }
+/** Live: the server pushes a new snapshot whenever the counters change (on any instance); no polling. */
+const SUBSCRIPTION = `subscription Overview($resolution: SeriesResolution, $buckets: Int) {
+  liveMetrics(resolution: $resolution, buckets: $buckets) {
+    metrics { total_challenges total_items solve_rate_pct recent_sessions challenges_passed challenges_failed }
+    timeseries { resolution points { start served passed failed } }
+    tierDistribution { tier served }
+  }
 }`;
 
 const TIER_NAMES: Record<number, string> = {
@@ -39,15 +41,17 @@ export function OverviewPage() {
   const [data, setData] = useState<OverviewData | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  usePoll(
+  useEffect(
     () =>
-      void gql<OverviewData>(QUERY, { resolution, buckets: resolution === "minute" ? 60 : 48 })
-        .then((d) => {
-          setData(d);
+      subscribe<{ liveMetrics: OverviewData }>(
+        SUBSCRIPTION,
+        { resolution, buckets: resolution === "minute" ? 60 : 48 },
+        (d) => {
+          setData(d.liveMetrics);
           setError(null);
-        })
-        .catch((e: Error) => setError(e.message)),
-    5000,
+        },
+        (e) => setError(e.message),
+      ),
     [resolution],
   );
 

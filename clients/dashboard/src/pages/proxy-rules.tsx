@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { ApiError, gql } from "../api.js";
+import { allNodes, ApiError, gql } from "../api.js";
 import { usePoll } from "../router.js";
 import { ConfirmDialog, Notice } from "../ui.js";
 
@@ -12,18 +12,17 @@ interface Rule {
 }
 interface Match {
   path: string;
+  canonical: boolean;
+  reason: string | null;
   exempt: boolean;
   rule: Rule | null;
 }
 
 const FIELDS = "id pattern match_type priority enabled";
-const LIST = `{ proxyRules { ${FIELDS} } }`;
-const CREATE = `mutation Create($pattern: String!, $match_type: MatchType, $priority: Int, $enabled: Boolean) {
-  createProxyRule(pattern: $pattern, match_type: $match_type, priority: $priority, enabled: $enabled) { ${FIELDS} } }`;
-const UPDATE = `mutation Update($id: String!, $pattern: String, $match_type: MatchType, $priority: Int, $enabled: Boolean) {
-  updateProxyRule(id: $id, pattern: $pattern, match_type: $match_type, priority: $priority, enabled: $enabled) { ${FIELDS} } }`;
-const DELETE = `mutation Delete($id: String!) { deleteProxyRule(id: $id) { id } }`;
-const MATCH = `query Match($path: String!) { proxyRuleMatch(path: $path) { path exempt rule { ${FIELDS} } } }`;
+const CREATE = `mutation Create($input: CreateProxyRuleInput!) { createProxyRule(input: $input) { ${FIELDS} } }`;
+const UPDATE = `mutation Update($input: UpdateProxyRuleInput!) { updateProxyRule(input: $input) { ${FIELDS} } }`;
+const DELETE = `mutation Delete($id: ID!) { deleteProxyRule(id: $id) { id } }`;
+const MATCH = `query Match($path: String!) { proxyRuleMatch(path: $path) { path canonical reason exempt rule { ${FIELDS} } } }`;
 
 function RuleForm(props: { rule?: Rule; onSaved: () => void; onCancel?: () => void }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -41,8 +40,8 @@ function RuleForm(props: { rule?: Rule; onSaved: () => void; onCancel?: () => vo
       enabled,
     };
     try {
-      if (editing) await gql(UPDATE, { id: editing.id, ...values });
-      else await gql(CREATE, values);
+      if (editing) await gql(UPDATE, { input: { id: editing.id, ...values } });
+      else await gql(CREATE, { input: values });
       setErrors({});
       if (!editing) {
         formEl.reset();
@@ -123,8 +122,8 @@ export function ProxyRulesPage() {
   const [match, setMatch] = useState<Match | null>(null);
   const [matchError, setMatchError] = useState<string | null>(null);
   const load = () =>
-    void gql<{ proxyRules: Rule[] }>(LIST)
-      .then((d) => setRules(d.proxyRules))
+    void allNodes<Rule>("proxyRules", FIELDS)
+      .then(setRules)
       .catch((e: Error) => setError(e.message));
   usePoll(load, 10000);
 
@@ -154,7 +153,9 @@ export function ProxyRulesPage() {
           {match &&
             (match.rule
               ? `${match.path}: exempt by rule ${match.rule.pattern} (${match.rule.match_type}, priority ${match.rule.priority})`
-              : `${match.path}: no rule matches — visitors get a challenge`)}
+              : match.canonical
+                ? `${match.path}: no rule matches — visitors get a challenge`
+                : `${match.path}: never exempt, the path ${match.reason ?? "is not canonical"} — visitors get a challenge`)}
         </p>
         <Notice error={matchError} />
       </form>

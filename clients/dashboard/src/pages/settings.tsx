@@ -84,6 +84,81 @@ const FIELDS: FieldSpec[] = [
     help: "Generate and submit calls per API key per minute",
   },
   {
+    key: "siteverify_rate_limit_ip",
+    label: "Siteverify limit per IP (/min)",
+    kind: "int",
+    min: 1,
+    max: 10000000,
+    help: "Siteverify calls per calling IP (a site's servers) per minute",
+  },
+  {
+    key: "max_guess_rate",
+    label: "Max guess rate",
+    kind: "float",
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+    help: "Highest chance that random answers pass a challenge (ground-truth items are added until met)",
+  },
+  {
+    key: "max_gt_items",
+    label: "Max ground-truth items",
+    kind: "int",
+    min: 1,
+    max: 8,
+    help: "Most ground-truth items in one challenge",
+  },
+  {
+    key: "escalation_factor",
+    label: "Escalation factor",
+    kind: "float",
+    min: 1,
+    max: 1000,
+    help: "The allowed guess rate is divided by this per recent failure (1 = off)",
+  },
+  {
+    key: "escalation_window",
+    label: "Escalation window (s)",
+    kind: "int",
+    min: 10,
+    max: 604800,
+    help: "Seconds over which a failure fades out",
+  },
+  {
+    key: "escalation_network_share",
+    label: "Network share of failures",
+    kind: "float",
+    min: 0,
+    max: 1,
+    help: "Weight of each recent failure of the client's /24 or /64",
+  },
+  {
+    key: "escalation_block_after",
+    label: "Refuse after failures",
+    kind: "float",
+    min: 0,
+    exclusiveMin: true,
+    max: 1000,
+    help: "Recent failures at which generate answers 429 with Retry-After",
+  },
+  {
+    key: "vote_hold_failures",
+    label: "Hold votes after failures",
+    kind: "float",
+    min: 0,
+    exclusiveMin: true,
+    max: 1000,
+    help: "A right answer is not counted as a vote after this many recent failures",
+  },
+  {
+    key: "vote_min_risk_score",
+    label: "Minimum risk score of a vote",
+    kind: "float",
+    min: 0,
+    max: 1,
+    help: "A right answer scoring below this is not counted as a vote",
+  },
+  {
     key: "fail_mode",
     label: "Fail mode",
     kind: "enum",
@@ -147,16 +222,9 @@ const FIELDS: FieldSpec[] = [
 ];
 
 const QUERY = `{ runtimeConfig { ${FIELDS.map((f) => f.key).join(" ")} } }`;
-const MUTATION = `mutation Update(${FIELDS.map((f) => `$${f.key}: ${gqlType(f)}`).join(", ")}) {
-  updateRuntimeConfig(${FIELDS.map((f) => `${f.key}: $${f.key}`).join(", ")}) { ${FIELDS.map((f) => f.key).join(" ")} }
+const MUTATION = `mutation Update($input: UpdateRuntimeConfigInput!) {
+  updateRuntimeConfig(input: $input) { ${FIELDS.map((f) => f.key).join(" ")} }
 }`;
-
-function gqlType(f: FieldSpec): string {
-  if (f.kind === "float") return "Float";
-  if (f.kind === "int") return "Int";
-  if (f.kind === "bool") return "Boolean";
-  return f.key === "log_level" ? "RuntimeConfigLogLevel" : "RuntimeConfigFailMode";
-}
 
 function check(f: FieldSpec, raw: string): { value?: Value; error?: string } {
   if (f.kind === "bool") return { value: raw === "true" };
@@ -212,10 +280,9 @@ export function SettingsPage() {
       return;
     }
     try {
-      const { updateRuntimeConfig } = await gql<{ updateRuntimeConfig: Record<string, Value> }>(
-        MUTATION,
-        changes,
-      );
+      const { updateRuntimeConfig } = await gql<{ updateRuntimeConfig: Record<string, Value> }>(MUTATION, {
+        input: changes,
+      });
       adopt(updateRuntimeConfig);
       setError(null);
       setMessage(`Saved: ${Object.keys(changes).join(", ")} (applies on every instance)`);

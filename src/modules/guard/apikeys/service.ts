@@ -2,10 +2,18 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
 import type { PrismaClient } from "../../../generated/prisma/client.js";
 import { API_KEY_SCOPES, type ApiKeyPrincipal, type ApiKeyScope } from "../../../platform/auth.js";
-import { NotFoundError, ValidationError } from "../../../platform/errors.js";
+import { ConflictError, NotFoundError, ValidationError } from "../../../platform/errors.js";
+import { LiveSnapshot } from "../../../platform/live.js";
 import type { StateStore } from "../../../platform/state/index.js";
+import { type ListPage, type Paged, pageArgs } from "../../../trpc/paging.js";
 import { isoDate } from "../shared.schema.js";
-import type { ApiKeyOut, CreateApiKeyInput, CreatedApiKey } from "./apikeys.schema.js";
+import {
+  type ApiKeyOut,
+  type CreateApiKeyInput,
+  type CreatedApiKey,
+  type CreatedSecret,
+  DEFAULT_SECRET_OVERLAP_SEC,
+} from "./apikeys.schema.js";
 
 export const KEY_PREFIX = "hg_";
 /** 32 random bytes (256 bits), base64url: 43 characters after the prefix. */
@@ -14,6 +22,10 @@ const KEY_PATTERN = /^hg_[A-Za-z0-9_-]{43}$/;
 /** Shown in lists: "hg_" plus 6 characters (36 of the 256 bits). */
 const DISPLAY_CHARS = 9;
 const REVOKED_CHANNEL = "apikeys:revoked";
+/** Siteverify secrets (issue 19): "hgs_" + 32 random bytes, base64url; stored as SHA-256 like the keys. */
+export const SECRET_PREFIX = "hgs_";
+const SECRET_PATTERN = /^hgs_[A-Za-z0-9_-]{43}$/;
+const SECRET_DISPLAY_CHARS = 10;
 
 /** A verified key stays cached this long at most; revocations evict it everywhere at once via pub/sub. */
 const POSITIVE_TTL_MS = 60_000;
@@ -45,7 +57,19 @@ function toOut(row: KeyRow): ApiKeyOut {
     sample_rate: row.sampleRate,
     scopes: knownScopes(row.scopes),
     created_at: isoDate(row.createdAt),
+    hostnames: row.hostnames,
+    secret_prefix: row.secretPrefix,
+    secret_created_at: row.secretCreatedAt ? isoDate(row.secretCreatedAt) : null,
+    previous_secret_expires_at: row.previousSecretExpiresAt ? isoDate(row.previousSecretExpiresAt) : null,
   };
+}
+
+/** The site a siteverify secret belongs to. */
+export interface SiteOfSecret {
+  keyId: string;
+  /** Hex SHA-256 of the site key (the API key), to compare with a `sitekey` parameter. */
+  keyHash: string;
+  hostnames: string[];
 }
 
 /**
@@ -54,31 +78,40 @@ function toOut(row: KeyRow): ApiKeyOut {
  * key's hash, and every instance drops it from its cache before answering its next request.
  */
 export class ApiKeyService {
-  private readonly cache = new Map<string, CacheEntry>();
-  /** Bumped on every revocation message; a lookup that started before one must not fill the cache. */
+  /**
+   * Verified keys by hash. A revocation message evicts its key; after a lost pub/sub connection a revocation
+   * may have been missed, so a resync replaces the whole cache with an empty one.
+   */
+  private readonly cache: LiveSnapshot<Map<string, CacheEntry>>;
+  /** Bumped on every eviction; a lookup that started before one must not fill the cache. */
   private generation = 0;
-  private unsubscribe: (() => Promise<void>) | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly state: StateStore,
+    state: StateStore,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
-
-  async start(): Promise<void> {
-    // After a lost pub/sub connection a revocation may have been missed: forget every cached key.
-    this.unsubscribe = await this.state.subscribe(REVOKED_CHANNEL, (keyHash) => this.evict(keyHash), {
-      onResync: () => {
+  ) {
+    this.cache = new LiveSnapshot({
+      state,
+      channel: REVOKED_CHANNEL,
+      initial: new Map<string, CacheEntry>(),
+      load: async () => {
         this.generation++;
-        this.cache.clear();
+        return new Map<string, CacheEntry>();
       },
+      onLoadError: () => {}, // making an empty map cannot fail
+      onMessage: (keyHash) => this.evict(keyHash),
     });
   }
 
+  start(): Promise<void> {
+    return this.cache.start();
+  }
+
   async stop(): Promise<void> {
-    await this.unsubscribe?.();
-    this.cache.clear();
+    await this.cache.stop();
+    this.cache.value.clear();
   }
 
   async create(input: CreateApiKeyInput): Promise<CreatedApiKey> {
@@ -108,18 +141,24 @@ export class ApiKeyService {
         datasets,
         sampleRate: input.sample_rate,
         scopes: [...new Set(input.scopes ?? API_KEY_SCOPES)],
+        hostnames: [...new Set(input.hostnames ?? [])],
       },
     });
     this.log.info({ apiKeyId: row.id, keyPrefix: row.keyPrefix }, "API key created");
     return { ...toOut(row), raw_key: rawKey };
   }
 
-  async list(): Promise<ApiKeyOut[]> {
-    const rows = await this.prisma.apiKey.findMany({
-      where: { revokedAt: null },
-      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-    });
-    return rows.map(toOut);
+  async list(page?: ListPage): Promise<Paged<ApiKeyOut>> {
+    const where = { revokedAt: null };
+    const [rows, total] = await Promise.all([
+      this.prisma.apiKey.findMany({
+        where,
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+        ...pageArgs(page),
+      }),
+      this.prisma.apiKey.count({ where }),
+    ]);
+    return { rows: rows.map(toOut), total };
   }
 
   async revoke(id: string): Promise<void> {
@@ -133,13 +172,121 @@ export class ApiKeyService {
       data: { revokedAt: new Date(this.now()) },
     });
     if (count === 0) throw new NotFoundError("API key not found");
-    this.evict(row.keyHash);
-    // The database is the truth: if the state store is away, the revocation still stands; other instances
-    // drop their caches when their pub/sub connection comes back (resync), or when the entry expires (60 s).
-    await this.state.publish(REVOKED_CHANNEL, row.keyHash).catch((error: unknown) => {
-      this.log.warn({ err: error, apiKeyId: id }, "revocation not published (state store unavailable)");
-    });
+    await this.broadcastEviction(row.keyHash, id);
     this.log.info({ apiKeyId: id }, "API key revoked");
+  }
+
+  /** Drops the key from every instance's cache (revoked, or its hostnames changed). */
+  private async broadcastEviction(keyHash: string, id: string): Promise<void> {
+    this.evict(keyHash);
+    // The database is the truth: if the state store is away, the change still stands; other instances
+    // drop their caches when their pub/sub connection comes back (resync), or when the entry expires (60 s).
+    await this.cache.publish(keyHash).catch((error: unknown) => {
+      this.log.warn({ err: error, apiKeyId: id }, "key change not published (state store unavailable)");
+    });
+  }
+
+  /** Changes the hostnames a key may be used on; every instance forgets its cached copy at once. */
+  async update(id: string, changes: { hostnames?: string[] }): Promise<ApiKeyOut> {
+    const row = await this.prisma.apiKey.findFirst({ where: { id, revokedAt: null } });
+    if (!row) throw new NotFoundError("API key not found");
+    if (changes.hostnames === undefined) return toOut(row);
+    const updated = await this.prisma.apiKey.update({
+      where: { id },
+      data: { hostnames: [...new Set(changes.hostnames)] },
+    });
+    await this.broadcastEviction(row.keyHash, id);
+    this.log.info({ apiKeyId: id }, "API key hostnames changed");
+    return toOut(updated);
+  }
+
+  /**
+   * Creates the key's siteverify secret, or rotates it: the current one becomes the previous one, accepted
+   * for `overlapSec` more seconds (0 = refused at once). Only a key holding the `challenge` scope alone may
+   * have one: a site key is public (it is in the page), so it must not open anything but challenges.
+   */
+  async rotateSecret(id: string, overlapSec = DEFAULT_SECRET_OVERLAP_SEC): Promise<CreatedSecret> {
+    const row = await this.prisma.apiKey.findFirst({ where: { id, revokedAt: null } });
+    if (!row) throw new NotFoundError("API key not found");
+    const scopes = knownScopes(row.scopes);
+    if (scopes.length !== 1 || scopes[0] !== "challenge")
+      throw ValidationError.field(
+        ["path", "id"],
+        'A site key is public: only a key with the "challenge" scope alone may have a siteverify secret',
+        "value_error",
+      );
+    const secret = `${SECRET_PREFIX}${randomBytes(KEY_BYTES).toString("base64url")}`;
+    const now = new Date(this.now());
+    const keepPrevious = row.secretHash !== null && overlapSec > 0;
+    const previousExpiresAt = keepPrevious ? new Date(now.getTime() + overlapSec * 1000) : null;
+    // Conditional on the secret read above, so two concurrent rotations cannot both keep "their" previous.
+    const { count } = await this.prisma.apiKey.updateMany({
+      where: { id, revokedAt: null, secretHash: row.secretHash },
+      data: {
+        secretHash: hashKey(secret),
+        secretPrefix: secret.slice(0, SECRET_DISPLAY_CHARS),
+        secretCreatedAt: now,
+        previousSecretHash: keepPrevious ? row.secretHash : null,
+        previousSecretExpiresAt: previousExpiresAt,
+      },
+    });
+    if (count === 0) throw new ConflictError("The secret was rotated by another request; try again");
+    this.log.info(
+      {
+        apiKeyId: id,
+        secretPrefix: secret.slice(0, SECRET_DISPLAY_CHARS),
+        overlapSec: keepPrevious ? overlapSec : 0,
+      },
+      row.secretHash ? "siteverify secret rotated" : "siteverify secret created",
+    );
+    return {
+      id,
+      secret,
+      secret_prefix: secret.slice(0, SECRET_DISPLAY_CHARS),
+      secret_created_at: isoDate(now),
+      previous_secret_expires_at: previousExpiresAt ? isoDate(previousExpiresAt) : null,
+    };
+  }
+
+  /** Removes the key's siteverify secrets (current and previous): siteverify refuses them at once. */
+  async removeSecret(id: string): Promise<void> {
+    const { count } = await this.prisma.apiKey.updateMany({
+      where: { id, revokedAt: null },
+      data: {
+        secretHash: null,
+        secretPrefix: null,
+        secretCreatedAt: null,
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+      },
+    });
+    if (count === 0) throw new NotFoundError("API key not found");
+    this.log.info({ apiKeyId: id }, "siteverify secret removed");
+  }
+
+  /**
+   * The site a siteverify secret belongs to: its current secret, or the previous one within the overlap
+   * window, of a key that is not revoked. One indexed lookup (the hash is unique), then a constant-time
+   * comparison of the hashes; null when the secret is malformed, unknown, expired or its key revoked.
+   */
+  async siteForSecret(rawSecret: string): Promise<SiteOfSecret | null> {
+    if (!SECRET_PATTERN.test(rawSecret)) return null;
+    const secretHash = hashKey(rawSecret);
+    const now = new Date(this.now());
+    const row = await this.prisma.apiKey.findFirst({
+      where: {
+        revokedAt: null,
+        OR: [{ secretHash }, { previousSecretHash: secretHash, previousSecretExpiresAt: { gt: now } }],
+      },
+      select: { id: true, keyHash: true, hostnames: true, secretHash: true, previousSecretHash: true },
+    });
+    if (!row) return null;
+    const given = Buffer.from(secretHash, "hex");
+    const current = row.secretHash !== null && timingSafeEqual(Buffer.from(row.secretHash, "hex"), given);
+    const previous =
+      row.previousSecretHash !== null && timingSafeEqual(Buffer.from(row.previousSecretHash, "hex"), given);
+    if (!current && !previous) return null;
+    return { keyId: row.id, keyHash: row.keyHash, hostnames: row.hostnames };
   }
 
   /** The `X-HiveGuard-Key` check: the key's principal, or null when it is malformed, unknown or revoked. */
@@ -147,7 +294,7 @@ export class ApiKeyService {
     if (!KEY_PATTERN.test(rawKey)) return null;
     const keyHash = hashKey(rawKey);
     const now = this.now();
-    const cached = this.cache.get(keyHash);
+    const cached = this.cache.value.get(keyHash);
     if (cached && cached.expiresAt > now) return cached.principal;
 
     const generation = this.generation;
@@ -164,11 +311,13 @@ export class ApiKeyService {
           datasets: row.datasets,
           sampleRate: row.sampleRate,
           scopes: knownScopes(row.scopes),
+          ...(row.hostnames.length > 0 && { hostnames: row.hostnames }),
         }
       : null;
     if (generation === this.generation) {
-      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(keyHash, {
+      const cache = this.cache.value;
+      if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+      cache.set(keyHash, {
         principal,
         expiresAt: now + (principal ? POSITIVE_TTL_MS : NEGATIVE_TTL_MS),
       });
@@ -178,6 +327,6 @@ export class ApiKeyService {
 
   private evict(keyHash: string): void {
     this.generation++;
-    this.cache.delete(keyHash);
+    this.cache.value.delete(keyHash);
   }
 }

@@ -1,12 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { StateStore } from "../../../platform/state/index.js";
 import type { ChallengeType, Modality } from "../shared.schema.js";
+import type { Slot } from "./challenge.schema.js";
+import type { FailureState } from "./escalation.js";
 
 /** One item of a served challenge as the server remembers it (never sent to the client as such). */
 export interface StoredItem {
   /** The opaque per-challenge id the client saw. */
   publicId: string;
-  slot: "a" | "b";
+  slot: Slot;
   itemId: string;
   role: "gt" | "unknown";
   type: ChallengeType;
@@ -22,6 +24,14 @@ export interface StoredChallenge {
   msSincePrevGenerate?: number | null;
   /** The client's ground-truth record when it was served (absent in older states: read as none). */
   solver?: { gtCorrect: number; gtTotal: number };
+  /** Product of the ground-truth items' guess rates (absent in older states). */
+  guessRate?: number;
+  /** The guess rate allowed for this client when it was served (max_guess_rate after escalation). */
+  allowedGuessRate?: number;
+  /** The client's and its network's recent failures when it was served (escalation.ts). */
+  failures?: FailureState;
+  /** The client's earlier answer times (ln seconds): count, mean, sum of squared deviations (Welford). */
+  answerTimes?: AnswerTimes;
   /** API key that generated it (null for the hosted page). */
   keyId: string | null;
   client: string;
@@ -30,6 +40,12 @@ export interface StoredChallenge {
   issuedAt: number;
   expiresAt: number;
   items: StoredItem[];
+}
+
+export interface AnswerTimes {
+  n: number;
+  mean: number;
+  m2: number;
 }
 
 const PREFIX = "challenge:";

@@ -6,6 +6,13 @@ export const GRID_ROWS = 3;
 export const GRID_COLS = 3;
 export const GRID_CELLS = GRID_ROWS * GRID_COLS;
 
+/**
+ * Slots by position. A challenge holds its ground-truth items (one or more, composed under max_guess_rate)
+ * and at most one unknown item: at most MAX_GT_ITEMS + 1 = 9 items.
+ */
+export const SLOTS = ["a", "b", "c", "d", "e", "f", "g", "h", "i"] as const;
+export type Slot = (typeof SLOTS)[number];
+
 export const BYPASS_HEADER = "X-HiveGuard-Bypass";
 
 export const generateQuerySchema = z
@@ -25,7 +32,7 @@ export const generatePathSchema = z
 export const challengeItemSchema = z
   .object({
     id: z.string().describe("Opaque id of the item in this challenge only (not the database id)"),
-    slot: z.enum(["a", "b"]).describe("Position of the item in the challenge; submit accepts it as item_id"),
+    slot: z.enum(SLOTS).describe("Position of the item in the challenge; submit accepts it as item_id"),
     data_ref: z.string(),
     modality: modalitySchema,
     prompt: z.string().nullable(),
@@ -43,7 +50,11 @@ export const challengeItemSchema = z
 export const challengeSchema = z
   .object({
     challenge_id: z.string(),
-    items: z.array(challengeItemSchema).describe("In random order; which one is ground truth is never said"),
+    items: z
+      .array(challengeItemSchema)
+      .describe(
+        "In random order; which ones are ground truth is never said (one or more ground-truth items, at most one unknown item)",
+      ),
     expires_at: z.string().describe("ISO 8601; a submit after this fails"),
   })
   .meta({ id: "Challenge" });
@@ -75,7 +86,7 @@ export const submitSchema = z
           .strict(),
       )
       .min(1)
-      .max(2),
+      .max(SLOTS.length),
   })
   .strict()
   .meta({ id: "ChallengeSubmit" });

@@ -29,6 +29,17 @@ export class ClientHasher {
     return this.keys.map((key) => this.hashWith(key, client));
   }
 
+  /**
+   * Keyed hashes of an IP address alone (current secret first): the token's `iph` claim, which siteverify
+   * compares with `remoteip`. IPv4-mapped IPv6 addresses count as their IPv4 address.
+   */
+  ipHashes(ip: string): string[] {
+    const normal = normalizeIp(ip);
+    return this.keys.map((key) =>
+      createHmac("sha256", key).update("ip\0").update(normal).digest("base64url").slice(0, 22),
+    );
+  }
+
   private hashWith(key: Buffer, client: ClientInfo): string {
     return createHmac("sha256", key)
       .update(client.ip)
@@ -37,4 +48,10 @@ export class ClientHasher {
       .digest("base64url")
       .slice(0, 32);
   }
+}
+
+/** Lower case, without an IPv4-mapped IPv6 prefix or an IPv6 zone. */
+export function normalizeIp(ip: string): string {
+  const lower = ip.trim().toLowerCase().replace(/%.*$/, "");
+  return lower.startsWith("::ffff:") && lower.includes(".") ? lower.slice(7) : lower;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { PrismaClient } from "../../../generated/prisma/client.js";
+import { LiveSnapshot } from "../../../platform/live.js";
 import type { StateStore } from "../../../platform/state/index.js";
 import { ITEMS_CHANGED_CHANNEL } from "../metrics/service.js";
 
@@ -12,48 +13,36 @@ const REFRESH_MS = 5_000;
  * any instance (pub/sub), and every few seconds in the background.
  */
 export class GtPoolMonitor {
-  private present = false;
-  private timer: NodeJS.Timeout | null = null;
-  private unsubscribe: (() => Promise<void>) | null = null;
-  private loading: Promise<void> = Promise.resolve();
+  private readonly present: LiveSnapshot<boolean>;
 
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly state: StateStore,
-    private readonly log: Logger,
-    private readonly refreshMs = REFRESH_MS,
-  ) {}
-
-  async start(): Promise<void> {
-    this.unsubscribe = await this.state.subscribe(ITEMS_CHANGED_CHANNEL, () => void this.refresh(), {
-      onResync: () => void this.refresh(),
+  constructor(prisma: PrismaClient, state: StateStore, log: Logger, refreshMs = REFRESH_MS) {
+    this.present = new LiveSnapshot({
+      state,
+      channel: ITEMS_CHANGED_CHANNEL,
+      initial: false,
+      load: async () =>
+        (await prisma.item.findFirst({ where: { isGt: true }, select: { id: true } })) !== null,
+      onLoadError: (error) =>
+        log.warn({ err: error }, "checking the ground-truth pool failed; keeping the previous answer"),
+      refreshMs,
     });
-    await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
-    this.timer.unref();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.unsubscribe?.();
+  start(): Promise<void> {
+    return this.present.start();
+  }
+
+  stop(): Promise<void> {
+    return this.present.stop();
   }
 
   /** True when at least one GT item exists (as of the last refresh). */
   hasGtPool(): boolean {
-    return this.present;
+    return this.present.value;
   }
 
   /** Re-reads the answer now (serialized; a failed read keeps the previous answer). */
   refresh(): Promise<void> {
-    this.loading = this.loading.then(async () => {
-      try {
-        const row = await this.prisma.item.findFirst({ where: { isGt: true }, select: { id: true } });
-        this.present = row !== null;
-      } catch (error) {
-        this.log.warn({ err: error }, "checking the ground-truth pool failed; keeping the previous answer");
-      }
-    });
-    return this.loading;
+    return this.present.refresh();
   }
 }

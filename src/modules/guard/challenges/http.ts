@@ -1,46 +1,23 @@
-// The non-JSON side of the challenge engine: the widget script, the hosted challenge page with its own
-// generate/submit routes (they set the token cookie), and CORS for sites that embed the widget.
-import { fileURLToPath } from "node:url";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+// The non-JSON side of the challenge engine: the widget script and the hosted challenge page with its own
+// generate/submit routes (they set the token cookie).
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import type { ZodOpenApiPathsObject } from "zod-openapi";
-import { ValidationError, zodIssuesToDetail } from "../../../platform/errors.js";
-import type { AppDeps } from "../../../trpc/context.js";
+import { escapeHtml, htmlPage, sendHtml } from "../../../platform/html.js";
+import { defineRoute, type Route } from "../../../platform/http/route.js";
+import type { AppDeps } from "../../../platform/module.js";
+import { bundleScript, widgetSource } from "./bundle.js";
 import { BYPASS_HEADER, challengeSchema, submitResultSchema, submitSchema } from "./challenge.schema.js";
 import type { Requester } from "./service.js";
-import { TOKEN_COOKIE } from "./token.js";
+import { tokenCookie } from "./token.js";
 
 export const WIDGET_PATH = "/_hiveguard/widget.js";
 export const HOSTED_PAGE = "/_hiveguard/challenge";
 const HOSTED_GENERATE = "/_hiveguard/challenge/generate";
 const HOSTED_SUBMIT = "/_hiveguard/challenge/submit";
-const WIDGET_SOURCE = fileURLToPath(new URL("../../../../clients/widget/widget.ts", import.meta.url));
 
-let widgetBundle: Promise<string> | null = null;
-
-/**
- * The widget, bundled and minified by esbuild on first request and kept in memory: nothing generated is
- * committed and `npm start` needs no build step.
- */
+/** The widget, bundled on first request (challenges/bundle.ts). */
 export function widgetScript(): Promise<string> {
-  widgetBundle ??= import("esbuild")
-    .then((esbuild) =>
-      esbuild.build({
-        entryPoints: [WIDGET_SOURCE],
-        bundle: true,
-        minify: true,
-        format: "iife",
-        target: "es2019",
-        write: false,
-        legalComments: "none",
-      }),
-    )
-    .then((result) => result.outputFiles[0]!.text)
-    .catch((error: unknown) => {
-      widgetBundle = null; // try again on the next request
-      throw error;
-    });
-  return widgetBundle;
+  return bundleScript(widgetSource("widget.ts"));
 }
 
 /** A same-origin path (`/...`, not `//host` nor `/\host`), else "/". */
@@ -55,7 +32,10 @@ export function safeReturnPath(value: unknown): string {
   try {
     const url = new URL(value, "http://hiveguard.invalid");
     if (url.origin !== "http://hiveguard.invalid") return "/";
-    return `${url.pathname}${url.search}${url.hash}`;
+    const path = `${url.pathname}${url.search}${url.hash}`;
+    // The check that counts is on the final, normalised value: `/..//evil.example` resolves to
+    // `//evil.example`, which a browser reads as another host.
+    return path.startsWith("//") || path.startsWith("/\\") ? "/" : path;
   } catch {
     return "/";
   }
@@ -77,151 +57,157 @@ function hostedRequester(request: FastifyRequest): Requester {
 
 async function setTokenCookie(deps: AppDeps, request: FastifyRequest, reply: FastifyReply, token: string) {
   const ttl = (await deps.services.runtimeConfig.get()).challenge_token_ttl;
-  const secure = request.protocol === "https" ? "; Secure" : "";
-  reply.header(
-    "set-cookie",
-    `${TOKEN_COOKIE}=${token}; Path=/; Max-Age=${ttl}; HttpOnly; SameSite=Lax${secure}`,
-  );
+  reply.header("set-cookie", tokenCookie(token, ttl, request.protocol === "https"));
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+// The page around the widget: centred on a quiet background, one column that fits a 320 px screen.
+const HOSTED_STYLE = `<style>
+html{background:#f1f3f4;color-scheme:light}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f1f1f}
+main{box-sizing:border-box;max-width:440px;margin:0 auto;padding:48px 16px 24px}
+h1{font-size:1.4em;line-height:1.3;margin:0 0 8px}
+main>p{margin:0 0 20px;color:#444746}
+.hg{margin:0 auto}
+@media (max-width:480px){main{padding-top:24px}h1{font-size:1.25em}}
+</style>`;
 
-function hostedHtml(returnPath: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Verification</title><meta name="robots" content="noindex"></head>
-<body style="font-family:system-ui,sans-serif;display:flex;justify-content:center;padding:40px 12px">
-<main><h1 style="font-size:1.3em">One moment: please verify you are human</h1>
+function hostedHtml(returnPath: string, host: string): string {
+  const site = host ? `<strong>${escapeHtml(host)}</strong>` : "This site";
+  return htmlPage({
+    title: "Verification",
+    head: `<meta name="robots" content="noindex">\n${HOSTED_STYLE}`,
+    body: `<main><h1>One moment: please verify you are human</h1>
+<p>${site} checks that visitors are people before letting them in. Answer the question below to continue.</p>
 <div data-hiveguard data-api="${HOSTED_PAGE}" data-return="${escapeHtml(returnPath)}"></div>
-<noscript>This check needs JavaScript.</noscript></main>
-<script src="${WIDGET_PATH}"></script></body></html>`;
+<noscript><p>This check needs JavaScript. Please turn it on and reload the page.</p></noscript></main>
+<script src="${WIDGET_PATH}"></script>`,
+  });
 }
 
 const CSP =
   "default-src 'none'; script-src 'self'; connect-src 'self'; img-src * data: blob:; media-src * data: blob:; " +
   "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-export function registerChallengeHttp(app: FastifyInstance, deps: AppDeps): void {
-  const challenges = deps.services.challenges;
-
-  // CORS: the widget calls generate/submit from the site's own origin; the API key is public by design.
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.url.startsWith("/api/v1/challenge/")) return;
-    reply.header("access-control-allow-origin", "*");
-    reply.header("access-control-expose-headers", `${BYPASS_HEADER}, Retry-After`);
-  });
-  app.options("/api/v1/challenge/*", { schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .code(204)
-      .header("access-control-allow-methods", "GET, POST")
-      .header("access-control-allow-headers", "Content-Type, X-HiveGuard-Key")
-      .header("access-control-max-age", "600")
-      .send(),
-  );
-
-  app.get(WIDGET_PATH, { schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .type("application/javascript; charset=utf-8")
-      .header("cache-control", "public, max-age=300")
-      .header("access-control-allow-origin", "*")
-      .send(await widgetScript()),
-  );
-
-  app.get(HOSTED_PAGE, { schema: { hide: true } }, async (request, reply) => {
-    const returnPath = safeReturnPath((request.query as Record<string, unknown>).return);
-    return reply
-      .type("text/html; charset=utf-8")
-      .header("content-security-policy", CSP)
-      .header("cache-control", "no-store")
-      .header("x-content-type-options", "nosniff")
-      .header("referrer-policy", "same-origin")
-      .send(hostedHtml(returnPath));
-  });
-
-  app.get(HOSTED_GENERATE, { schema: { hide: true } }, async (request, reply) => {
-    const result = await challenges.generate(hostedRequester(request));
-    reply.header("cache-control", "no-store");
-    if (result.kind === "challenge") return reply.send(result.challenge);
-    // Fail-open with an empty pool: the visitor is let through, with a token saying why.
-    await setTokenCookie(
-      deps,
-      request,
-      reply,
-      await challenges.bypassToken(hostedRequester(request).client, result.reason),
-    );
-    return reply.code(204).header(BYPASS_HEADER, result.reason).send();
-  });
-
-  app.post(HOSTED_SUBMIT, { schema: { hide: true } }, async (request, reply) => {
-    const parsed = submitSchema.safeParse(request.body);
-    if (!parsed.success) throw new ValidationError(zodIssuesToDetail(parsed.error.issues));
-    const result = await challenges.submit(hostedRequester(request), parsed.data);
-    reply.header("cache-control", "no-store");
-    if (!result.passed || !result.token) return reply.send({ passed: false, token: null });
-    await setTokenCookie(deps, request, reply, result.token);
-    // The token travels in the HttpOnly cookie only: the page's script never sees it.
-    return reply.send({ passed: true, token: null });
-  });
-}
-
+const tags = ["challenge: widget"];
 const errorContent = { "application/json": { schema: { $ref: "#/components/schemas/HTTPError" } } };
-const validationContent = {
-  "application/json": { schema: { $ref: "#/components/schemas/HTTPValidationError" } },
-};
 
-export const challengeExtraPaths: ZodOpenApiPathsObject = {
-  [WIDGET_PATH]: {
-    get: {
-      tags: ["challenge: widget"],
-      summary: "The embeddable widget script (< 15 KB gzipped)",
-      description:
-        'Include with `<script src="/_hiveguard/widget.js">` and place `<div data-hiveguard-key="..." ' +
-        'data-callback="fn">`; the token is passed to `window.fn(token)`.',
-      responses: {
-        200: { description: "JavaScript", content: { "application/javascript": { schema: z.string() } } },
-      },
-    },
-  },
-  [HOSTED_PAGE]: {
-    get: {
-      tags: ["challenge: widget"],
-      summary: "Hosted challenge page; on success sets the hiveguard_token cookie and returns to `return`",
-      requestParams: {
-        query: z.object({
-          return: z.string().optional().describe("Same-origin path to go back to (anything else becomes /)"),
-        }),
-      },
-      responses: { 200: { description: "HTML page", content: { "text/html": { schema: z.string() } } } },
-    },
-  },
-  [HOSTED_GENERATE]: {
-    get: {
-      tags: ["challenge: widget"],
-      summary: "Generate for the hosted page (no API key; every dataset)",
-      responses: {
-        200: { description: "A challenge", content: { "application/json": { schema: challengeSchema } } },
-        204: {
-          description: "Empty pool, fail-open: a bypass token is set as the cookie",
-          headers: z.object({ [BYPASS_HEADER]: z.string() }),
+/**
+ * The widget script and the hosted challenge page with its own generate/submit (they set the token cookie).
+ * CORS of the API-key challenge procedures is declared on the procedures (`cors` meta).
+ */
+export function challengeRoutes(deps: AppDeps): Route[] {
+  const challenges = deps.services.challenges;
+  return [
+    defineRoute({
+      method: "GET",
+      path: WIDGET_PATH,
+      auth: "public",
+      openapi: {
+        operationId: "widgetScript",
+        tags,
+        summary: "The embeddable widget script (< 15 KB gzipped)",
+        description:
+          "Load this script on the page and place a `div` with `data-hiveguard-key` (the site's API key) and " +
+          '`data-callback="fn"`; the token is passed to `window.fn(token)` (docs/challenges.md shows the markup).',
+        responses: {
+          200: { description: "JavaScript", content: { "application/javascript": { schema: z.string() } } },
         },
-        429: { description: "Too many generate requests (Retry-After)", content: errorContent },
-        503: { description: "Challenge pool empty and fail_mode is closed", content: errorContent },
       },
-    },
-  },
-  [HOSTED_SUBMIT]: {
-    post: {
-      tags: ["challenge: widget"],
-      summary: "Submit for the hosted page; on success sets the hiveguard_token cookie (HttpOnly)",
-      requestBody: { content: { "application/json": { schema: submitSchema } } },
-      responses: {
-        200: {
-          description: "Result (the token is in the cookie, never in the body)",
-          content: { "application/json": { schema: submitResultSchema } },
+      handler: async (_input, _request, reply) =>
+        reply
+          .type("application/javascript; charset=utf-8")
+          .header("cache-control", "public, max-age=300")
+          .header("access-control-allow-origin", "*")
+          .send(await widgetScript()),
+    }),
+
+    defineRoute({
+      method: "GET",
+      path: HOSTED_PAGE,
+      auth: "public",
+      // Any `return` is accepted: what is not a same-origin path becomes "/".
+      openapi: {
+        operationId: "hostedChallengePage",
+        tags,
+        summary: "Hosted challenge page; on success sets the hiveguard_token cookie and returns to `return`",
+        requestParams: {
+          query: z.object({
+            return: z
+              .string()
+              .optional()
+              .describe("Same-origin path to go back to (anything else becomes /)"),
+          }),
         },
-        422: { description: "Validation error", content: validationContent },
-        429: { description: "Too many submit requests (Retry-After)", content: errorContent },
+        responses: { 200: { description: "HTML page", content: { "text/html": { schema: z.string() } } } },
       },
-    },
-  },
-};
+      handler: async (_input, request, reply) => {
+        const returnPath = safeReturnPath((request.query as Record<string, unknown>).return);
+        reply.header("x-content-type-options", "nosniff").header("referrer-policy", "same-origin");
+        return sendHtml(reply, hostedHtml(returnPath, request.hostname), {
+          csp: CSP,
+          cacheControl: "no-store",
+        });
+      },
+    }),
+
+    defineRoute({
+      method: "GET",
+      path: HOSTED_GENERATE,
+      auth: "public",
+      openapi: {
+        operationId: "hostedChallengeGenerate",
+        tags,
+        summary: "Generate for the hosted page (no API key; every dataset)",
+        responses: {
+          200: { description: "A challenge", content: { "application/json": { schema: challengeSchema } } },
+          204: {
+            description: "Empty pool, fail-open: a bypass token is set as the cookie",
+            headers: z.object({ [BYPASS_HEADER]: z.string() }),
+          },
+          429: { description: "Too many generate requests (Retry-After)", content: errorContent },
+          503: { description: "Challenge pool empty and fail_mode is closed", content: errorContent },
+        },
+      },
+      handler: async (_input, request, reply) => {
+        const result = await challenges.generate(hostedRequester(request));
+        reply.header("cache-control", "no-store");
+        if (result.kind === "challenge") return reply.send(result.challenge);
+        // Fail-open with an empty pool: the visitor is let through, with a token saying why.
+        await setTokenCookie(
+          deps,
+          request,
+          reply,
+          await challenges.bypassToken(hostedRequester(request).client, result.reason),
+        );
+        return reply.code(204).header(BYPASS_HEADER, result.reason).send();
+      },
+    }),
+
+    defineRoute({
+      method: "POST",
+      path: HOSTED_SUBMIT,
+      auth: "public",
+      body: submitSchema,
+      openapi: {
+        operationId: "hostedChallengeSubmit",
+        tags,
+        summary: "Submit for the hosted page; on success sets the hiveguard_token cookie (HttpOnly)",
+        responses: {
+          200: {
+            description: "Result (the token is in the cookie, never in the body)",
+            content: { "application/json": { schema: submitResultSchema } },
+          },
+          429: { description: "Too many submit requests (Retry-After)", content: errorContent },
+        },
+      },
+      handler: async ({ body }, request, reply) => {
+        const result = await challenges.submit(hostedRequester(request), body);
+        reply.header("cache-control", "no-store");
+        if (!result.passed || !result.token) return reply.send({ passed: false, token: null });
+        await setTokenCookie(deps, request, reply, result.token);
+        // The token travels in the HttpOnly cookie only: the page's script never sees it.
+        return reply.send({ passed: true, token: null });
+      },
+    }),
+  ];
+}

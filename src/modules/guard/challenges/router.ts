@@ -12,6 +12,7 @@ import {
   submitSchema,
 } from "./challenge.schema.js";
 import type { Requester } from "./service.js";
+import { TOKEN_HEADER } from "./token.js";
 
 const tags = ["challenge"];
 
@@ -26,14 +27,38 @@ export function requesterOf(ctx: Context, principal: ApiKeyPrincipal): Requester
       acceptLanguage: headerValue(ctx.req.headers, "accept-language"),
       accept: headerValue(ctx.req.headers, "accept"),
     },
+    hostname: pageHostname(ctx.req.headers),
+    allowedHostnames: principal.hostnames ?? [],
   };
 }
 
+/** The hostname of the page making the request: its Origin, else its Referer; null when neither names one. */
+export function pageHostname(headers: Context["req"]["headers"]): string | null {
+  for (const name of ["origin", "referer"]) {
+    const value = headerValue(headers, name);
+    if (!value || value === "null") continue;
+    try {
+      const host = new URL(value).hostname.toLowerCase();
+      if (host) return host.replace(/^\[|\]$/g, "");
+    } catch {
+      // not a URL: try the next header
+    }
+  }
+  return null;
+}
+
 async function generate(ctx: Context, principal: ApiKeyPrincipal, modality: Modality | undefined) {
-  const result = await ctx.deps.services.challenges.generate(requesterOf(ctx, principal), modality);
+  const who = requesterOf(ctx, principal);
+  const result = await ctx.deps.services.challenges.generate(who, modality);
   if (result.kind === "challenge") return result.challenge;
   ctx.response.status = 204;
   ctx.response.headers[BYPASS_HEADER] = result.reason;
+  // The visitor is let through: a token saying why, so a site that checks tokens with siteverify agrees.
+  ctx.response.headers[TOKEN_HEADER] = await ctx.deps.services.challenges.bypassToken(
+    who.client,
+    result.reason,
+    who,
+  );
   return null;
 }
 
@@ -43,11 +68,17 @@ const generateDocs = {
       description:
         "No challenge: the key's sample_rate skipped this call (`sampled`) or there is no ground truth " +
         "to build one (`no-gt-pool`, fail-open). The visitor is let through.",
-      headers: { [BYPASS_HEADER]: "`sampled` or `no-gt-pool`" },
+      headers: {
+        [BYPASS_HEADER]: "`sampled` or `no-gt-pool`",
+        [TOKEN_HEADER]:
+          "A token for the visitor let through (claim `bypass`), to hand to the site like a solved one: siteverify accepts it",
+      },
     },
   },
   graphql: { hidden: true },
 } as const;
+/** The widget calls these from the site's own origin; the API key is public by design. */
+const cors = { exposeHeaders: [BYPASS_HEADER, TOKEN_HEADER, "Retry-After"] };
 const generateErrors = {
   429: "Too many generate requests from this IP or key (Retry-After)",
   503: "Challenge pool empty and fail_mode is closed",
@@ -57,6 +88,7 @@ export const challengesRouter = router({
   generate: apiKeyProcedure
     .meta({
       scope: "challenge",
+      cors,
       openapi: {
         method: "GET",
         path: "/api/v1/challenge/generate",
@@ -77,6 +109,7 @@ export const challengesRouter = router({
   generateFor: apiKeyProcedure
     .meta({
       scope: "challenge",
+      cors,
       openapi: {
         method: "GET",
         path: "/api/v1/challenge/generate/{modality}",
@@ -93,6 +126,7 @@ export const challengesRouter = router({
   submit: apiKeyProcedure
     .meta({
       scope: "challenge",
+      cors,
       openapi: {
         method: "POST",
         path: "/api/v1/challenge/submit",

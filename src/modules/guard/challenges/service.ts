@@ -2,7 +2,12 @@ import { randomInt, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { PrismaClient } from "../../../generated/prisma/client.js";
 import type { Database } from "../../../platform/db.js";
-import { UnavailableError, type ValidationIssue } from "../../../platform/errors.js";
+import {
+  ForbiddenError,
+  TooManyRequestsError,
+  UnavailableError,
+  type ValidationIssue,
+} from "../../../platform/errors.js";
 import type { StateStore } from "../../../platform/state/index.js";
 import type { MetricsService } from "../metrics/service.js";
 import type { RuntimeConfig } from "../runtime-config/runtime-config.schema.js";
@@ -14,12 +19,20 @@ import {
   type ChallengeOut,
   GRID_COLS,
   GRID_ROWS,
+  SLOTS,
   type SubmitInput,
   type SubmitResult,
 } from "./challenge.schema.js";
-import { ChallengeStateStore, opaqueId, type StoredChallenge, type StoredItem } from "./challenge-state.js";
+import {
+  type AnswerTimes,
+  ChallengeStateStore,
+  opaqueId,
+  type StoredChallenge,
+  type StoredItem,
+} from "./challenge-state.js";
 import type { ClientHasher, ClientInfo } from "./client.js";
 import type { ConsensusService, VoteInput } from "./consensus.js";
+import { allowedGuessRate, Escalation } from "./escalation.js";
 import type { ChallengeRateLimits } from "./rate-limits.js";
 import { ChallengeSelector, type PickedItem, shuffle } from "./selection.js";
 import type { TokenService } from "./token.js";
@@ -35,6 +48,34 @@ export interface Requester {
   client: ClientInfo;
   /** Request headers the risk model looks at (never stored raw). */
   headers: { acceptLanguage?: string; accept?: string };
+  /**
+   * Hostname of the page the widget runs on (the request's Origin, else its Referer); null when it names
+   * none. Goes into the token for siteverify (issue 19).
+   */
+  hostname?: string | null;
+  /** Hostnames the key may be used on as a site key (subdomains included); empty or absent = any. */
+  allowedHostnames?: string[];
+}
+
+/** `hostname` is one of `allowed` or a subdomain of one (an empty list allows any). */
+export function hostnameAllowed(hostname: string | null | undefined, allowed: readonly string[]): boolean {
+  if (allowed.length === 0) return true;
+  if (!hostname) return false;
+  const host = hostname.toLowerCase();
+  return allowed.some((entry) => host === entry || host.endsWith(`.${entry}`));
+}
+
+/** Refuses a site key used on a page whose hostname is not among the key's (when the request names one). */
+function checkHostname(who: Requester, required: boolean): void {
+  const allowed = who.allowedHostnames ?? [];
+  if (allowed.length === 0) return;
+  if (!who.hostname && !required) return;
+  if (!hostnameAllowed(who.hostname, allowed))
+    throw new ForbiddenError(
+      who.hostname
+        ? `This site key may not be used on ${who.hostname}`
+        : "This site key needs the page's Origin or Referer",
+    );
 }
 
 export type BypassReason = "sampled" | "no-gt-pool";
@@ -83,8 +124,10 @@ export class ChallengeService {
   private readonly selector: ChallengeSelector;
   private readonly now: () => number;
   private readonly risk: RiskScorer;
+  private readonly escalation: Escalation;
 
   constructor(private readonly deps: ChallengeServiceDeps) {
+    this.escalation = new Escalation(deps.state);
     this.prisma = deps.prisma;
     this.challenges = new ChallengeStateStore(deps.state);
     this.selector = new ChallengeSelector(deps.db);
@@ -98,19 +141,37 @@ export class ChallengeService {
   }
 
   async generate(who: Requester, modality?: Modality): Promise<GenerateResult> {
+    checkHostname(who, false);
     const config = await this.deps.runtimeConfig.get();
     const client = this.deps.clients.hash(who.client);
-    // The served-items read runs beside the rate-limit check (it changes nothing if the check refuses).
-    const [, exclude, previousGenerate] = await Promise.all([
+    const now = this.now();
+    // The served-items, failure and answer-time reads run beside the rate-limit check (they change nothing
+    // if the check refuses); on Redis they share its round trip.
+    const [, exclude, previousGenerate, failures, answerTimes] = await Promise.all([
       this.deps.rateLimits.check("generate", { ip: who.client.ip, keyId: who.keyId ?? HOSTED_KEY }, config),
       this.challenges.servedTo(client),
       this.deps.state.get(lastGenerateKey(client)),
+      this.escalation.read(client, who.client.ip, config, now),
+      this.deps.state.get(answerTimesKey(client)),
     ]);
+    // Escalation: past the threshold of recent failures (client + share of its network), no challenge at all.
+    const wait = this.escalation.retryAfter(config, now, failures);
+    if (wait !== null) {
+      throw new TooManyRequestsError(wait, `Too many failed challenges; retry in ${wait} s`);
+    }
     if (who.sampleRate < 1 && randomInt(0, 1_000_000) >= who.sampleRate * 1_000_000) {
       return { kind: "bypass", reason: "sampled" };
     }
 
-    const selection = await this.selector.select({ modality, scope: who.scope, client, exclude });
+    const allowed = allowedGuessRate(config, failures.failures);
+    const selection = await this.selector.select({
+      modality,
+      scope: who.scope,
+      client,
+      exclude,
+      maxGuessRate: allowed,
+      maxGtItems: config.max_gt_items,
+    });
     if (selection.tier === 4) {
       if (config.fail_mode === "closed") throw new UnavailableError("Challenge pool empty");
       return { kind: "bypass", reason: "no-gt-pool" };
@@ -120,17 +181,13 @@ export class ChallengeService {
     const sessionId = randomUUID();
     const issuedAt = this.now();
     const expiresAt = issuedAt + config.challenge_lifetime * 1000;
-    const picked = shuffle(
-      selection.unknown
-        ? [
-            { item: selection.gt, role: "gt" as const },
-            { item: selection.unknown, role: "unknown" as const },
-          ]
-        : [{ item: selection.gt, role: "gt" as const }],
-    );
+    const picked = shuffle([
+      ...selection.gts.map((item) => ({ item, role: "gt" as const })),
+      ...(selection.unknown ? [{ item: selection.unknown, role: "unknown" as const }] : []),
+    ]);
     const stored: StoredItem[] = picked.map(({ item, role }, index) => ({
       publicId: opaqueId("itm_"),
-      slot: index === 0 ? "a" : "b",
+      slot: SLOTS[index]!,
       itemId: item.id,
       role,
       type: item.challengeType,
@@ -147,6 +204,10 @@ export class ChallengeService {
       msSincePrevGenerate:
         previousAt !== null && Number.isFinite(previousAt) ? Math.max(0, issuedAt - previousAt) : null,
       solver: selection.solver,
+      guessRate: selection.guessRate,
+      allowedGuessRate: allowed,
+      failures,
+      answerTimes: parseAnswerTimes(answerTimes),
       keyId: who.keyId,
       client,
       sessionId,
@@ -165,6 +226,7 @@ export class ChallengeService {
       ]),
       this.deps.state.set(lastGenerateKey(client), String(issuedAt), { ttlMs: LAST_GENERATE_TTL_MS }),
     ]);
+    this.deps.metrics.notifyChanged();
 
     return {
       kind: "challenge",
@@ -182,6 +244,8 @@ export class ChallengeService {
    * form): 422 naming the field, and the challenge stays usable.
    */
   async submit(who: Requester, input: SubmitInput): Promise<SubmitResult> {
+    // A browser sends Origin with every POST: a site key limited to hostnames needs one of them here.
+    checkHostname(who, true);
     const config = await this.deps.runtimeConfig.get();
     const client = this.deps.clients.hash(who.client);
     // The peek (a read) runs beside the rate-limit check; nothing is spent before the check passes.
@@ -193,9 +257,15 @@ export class ChallengeService {
       await this.deps.metrics.recordChallengeResult(false);
       return { passed: false, token: null };
     };
+    // A challenge_id this client was never served (made up, someone else's, already answered) is not a
+    // failed challenge: it has its own counter, so it cannot drag the solve rate down.
+    const invalid = async (): Promise<SubmitResult> => {
+      await this.deps.metrics.recordInvalidSubmit();
+      return { passed: false, token: null };
+    };
 
     // Someone else's challenge is not spent by a stranger's attempt.
-    if (!peeked || peeked.client !== client || peeked.keyId !== who.keyId) return failed();
+    if (!peeked || peeked.client !== client || peeked.keyId !== who.keyId) return invalid();
     const answers = matchResponses(peeked, input);
 
     const submittedAt = this.now();
@@ -204,7 +274,7 @@ export class ChallengeService {
       this.challenges.take(input.challenge_id),
       this.deps.state.get(rateKey(client, submittedAt)),
     ]);
-    if (!challenge) return failed(); // answered by a concurrent request a moment ago
+    if (!challenge) return invalid(); // answered (and counted) by a concurrent request a moment ago
     if (submittedAt > challenge.expiresAt) {
       await this.recordSession(input.challenge_id, challenge, {
         outcome: "expired",
@@ -215,22 +285,33 @@ export class ChallengeService {
       return failed();
     }
 
-    const gtItem = challenge.items.find((item) => item.role === "gt")!;
     const unknown = challenge.items.find((item) => item.role === "unknown");
-    const gtAnswer = answers.get(gtItem.publicId)!;
-    // Always one constant-time comparison, whatever the answer.
-    const gtCorrect = sameAnswer(gtAnswer, gtItem.gt ?? "\0no ground truth");
+    // Every ground-truth item compared (constant time each, no early exit): all must be right.
+    let gtCorrect = true;
+    for (const item of challenge.items) {
+      if (item.role !== "gt") continue;
+      const right = sameAnswer(answers.get(item.publicId)!, item.gt ?? "\0no ground truth");
+      gtCorrect = gtCorrect && right;
+    }
 
+    const answerTimes = nextAnswerTimes(challenge.answerTimes, submittedAt - challenge.issuedAt);
     const features = {
       ...this.submitFeatures(challenge, who, submittedAt, minute),
       gt_correct: gtCorrect,
       solver_gt_correct: challenge.solver?.gtCorrect ?? 0,
       solver_gt_total: challenge.solver?.gtTotal ?? 0,
+      client_recent_failures: round3(challenge.failures?.client ?? 0),
+      network_recent_failures: round3(challenge.failures?.network ?? 0),
+      client_answer_time_sd: round3(answerTimeSd(answerTimes)),
+      gt_items: challenge.items.filter((item) => item.role === "gt").length,
+      guess_rate: challenge.guessRate ?? null,
     };
     const riskScore = gtCorrect ? await this.risk.score(features) : 0;
     const passed = gtCorrect && riskScore >= config.risk_threshold;
+    // Votes from suspicious sessions are held back: not counted (see docs/challenges.md, "Bots").
+    const held = gtCorrect && unknown ? holdReason(challenge, riskScore, config) : null;
     const vote: VoteInput | null =
-      gtCorrect && unknown
+      gtCorrect && unknown && !held
         ? {
             itemId: unknown.itemId,
             solverId: client,
@@ -246,7 +327,7 @@ export class ChallengeService {
       submittedAt,
       gtCorrect,
       riskScore,
-      features,
+      features: { ...features, vote_held: held },
       vote: vote ? { answer: vote.answer, config } : undefined,
     });
 
@@ -254,8 +335,18 @@ export class ChallengeService {
       vote ? this.deps.consensus.settleVote(vote, tried, config) : null,
       this.deps.metrics.recordChallengeResult(passed),
       passed
-        ? this.deps.tokens.sign({ client, ttlSec: config.challenge_token_ttl, tier: challenge.tier })
+        ? this.deps.tokens.sign({
+            client,
+            ttlSec: config.challenge_token_ttl,
+            tier: challenge.tier,
+            ...this.siteClaims(who),
+            ...(who.keyId !== null && { score: round3(riskScore) }),
+          })
         : null,
+      this.recordEscalation(client, challenge, passed),
+      this.deps.state.set(answerTimesKey(client), JSON.stringify(answerTimes), {
+        ttlMs: ANSWER_TIMES_TTL_MS,
+      }),
     ]);
     if (settled && !settled.recorded) {
       this.deps.log.debug({ sessionId: challenge.sessionId, reason: settled.reason }, "vote not recorded");
@@ -263,14 +354,37 @@ export class ChallengeService {
     return passed ? { passed: true, token } : { passed: false, token: null };
   }
 
-  /** A token for a client let through without a challenge (fail-open, empty pool): the hosted page's case. */
-  async bypassToken(client: ClientInfo, reason: BypassReason): Promise<string> {
+  /**
+   * A token for a client let through without a challenge (fail-open with an empty pool, or a key's sample
+   * rate): the hosted page sets it as its cookie; a site key's generate hands it to the widget, so a site
+   * that checks tokens with siteverify lets the visitor through too.
+   */
+  async bypassToken(client: ClientInfo, reason: BypassReason, who?: Requester): Promise<string> {
     const config = await this.deps.runtimeConfig.get();
     return this.deps.tokens.sign({
       client: this.deps.clients.hash(client),
       ttlSec: config.challenge_token_ttl,
       bypass: reason,
+      ...(who && this.siteClaims(who)),
     });
+  }
+
+  /** What siteverify checks (issue 19): the site key, the page's hostname, the solver's IP. Keys only. */
+  private siteClaims(who: Requester) {
+    if (who.keyId === null) return {};
+    return {
+      site: who.keyId,
+      hostname: who.hostname ?? "",
+      ipHash: this.deps.tokens.ipHash(who.client.ip),
+    };
+  }
+
+  /** A failure counts against the client and its network; a pass clears the client (escalation.ts). */
+  private async recordEscalation(client: string, challenge: StoredChallenge, passed: boolean): Promise<void> {
+    const failures = challenge.failures;
+    if (!failures) return; // served by an older version
+    if (passed) await this.escalation.recordPass(client, failures);
+    else await this.deps.state.incrMany(this.escalation.failureIncrements(client, failures));
   }
 
   private submitFeatures(
@@ -308,6 +422,7 @@ export class ChallengeService {
       vote?: { answer: string; config: RuntimeConfig };
     },
   ): Promise<{ outcome: string | null; state: string | null }> {
+    // The session row names the first ground-truth item; all of them are in the features (gt_items).
     const gt = challenge.items.find((item) => item.role === "gt")!;
     const unknown = challenge.items.find((item) => item.role === "unknown");
     const [[outcome, state]] = (await this.deps.db.queryRows(
@@ -407,6 +522,53 @@ const LAST_GENERATE_TTL_MS = 3600_000;
 function lastGenerateKey(client: string): string {
   return `challenge:last-generate:${client}`;
 }
+
+/**
+ * Why a right answer's vote is held back (not counted), or null: the client (or its network) had at least
+ * `vote_hold_failures` recent failures when the challenge was served, or the risk model scored the session
+ * below `vote_min_risk_score`.
+ */
+export function holdReason(
+  challenge: Pick<StoredChallenge, "failures">,
+  riskScore: number,
+  config: Pick<RuntimeConfig, "vote_hold_failures" | "vote_min_risk_score">,
+): "recent_failures" | "risk_score" | null {
+  if ((challenge.failures?.failures ?? 0) >= config.vote_hold_failures) return "recent_failures";
+  if (riskScore < config.vote_min_risk_score) return "risk_score";
+  return null;
+}
+
+/** The client's answer times (ln(1 + seconds)), kept for an hour after its last answer. */
+const ANSWER_TIMES_TTL_MS = 3600_000;
+function answerTimesKey(client: string): string {
+  return `challenge:answer-times:${client}`;
+}
+
+function parseAnswerTimes(raw: string | null): AnswerTimes | undefined {
+  if (raw === null) return undefined;
+  try {
+    const value = JSON.parse(raw) as AnswerTimes;
+    return [value.n, value.mean, value.m2].every(Number.isFinite) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Welford's update with this answer's time. */
+function nextAnswerTimes(previous: AnswerTimes | undefined, ms: number): AnswerTimes {
+  const x = Math.log1p(Math.max(0, ms) / 1000);
+  const { n, mean, m2 } = previous ?? { n: 0, mean: 0, m2: 0 };
+  const delta = x - mean;
+  const nextMean = mean + delta / (n + 1);
+  return { n: n + 1, mean: nextMean, m2: m2 + delta * (x - nextMean) };
+}
+
+/** Sample standard deviation of ln(1 + answer seconds); 0 with fewer than two answers. */
+function answerTimeSd(times: AnswerTimes): number {
+  return times.n < 2 ? 0 : Math.sqrt(Math.max(0, times.m2) / (times.n - 1));
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 function rateKey(client: string, at: number): string {
   return `challenge:rate:${client}:${Math.floor(at / 60_000)}`;

@@ -8,6 +8,15 @@ export const TOKEN_ISSUER = "hiveguard";
 export const TOKEN_COOKIE = "hiveguard_token";
 export const TOKEN_HEADER = "X-HiveGuard-Token";
 const ALGORITHM = "HS256";
+
+/**
+ * The token cookie exactly as HiveGuard sets it, on the hosted challenge page and when the proxy renews it:
+ * the whole site (Path=/), for the token's life, out of scripts' reach, sent on top-level navigations from
+ * other sites but not on their subrequests (SameSite=Lax), and only over HTTPS when the visitor uses it.
+ */
+export function tokenCookie(token: string, ttlSec: number, secure: boolean): string {
+  return `${TOKEN_COOKIE}=${token}; Path=/; Max-Age=${ttlSec}; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+}
 /** Clock skew tolerated between instances when checking exp/nbf/iat. */
 const CLOCK_TOLERANCE_SEC = 5;
 
@@ -21,6 +30,22 @@ export interface TokenClaims {
   tier?: number;
   /** Set when no challenge was solved because the pool was empty (fail-open). */
   bypass?: string;
+  /** Siteverify binding (issue 19): the id of the API key (site key) the challenge was solved with. */
+  site?: string;
+  /** Hostname of the page the widget ran on (from the submit's Origin or Referer); "" when unknown. */
+  hn?: string;
+  /** Keyed hash of the solver's IP alone, so siteverify can check `remoteip` (the User-Agent is not sent). */
+  iph?: string;
+  /** Risk score of the solved session (1.0 = surely human). */
+  score?: number;
+}
+
+/** What a token carries besides its client binding and lifetime (siteverify reads these). */
+export interface SiteClaims {
+  site?: string;
+  hostname?: string;
+  ipHash?: string;
+  score?: number;
 }
 
 export type TokenVerdict =
@@ -77,11 +102,17 @@ export class TokenService {
     }
   }
 
-  async sign(claims: { client: string; ttlSec: number; tier?: number; bypass?: string }): Promise<string> {
+  async sign(
+    claims: { client: string; ttlSec: number; tier?: number; bypass?: string } & SiteClaims,
+  ): Promise<string> {
     const iat = Math.floor(this.now() / 1000);
     return new SignJWT({
       ...(claims.tier !== undefined && { tier: claims.tier }),
       ...(claims.bypass !== undefined && { bypass: claims.bypass }),
+      ...(claims.site !== undefined && { site: claims.site }),
+      ...(claims.hostname !== undefined && { hn: claims.hostname }),
+      ...(claims.ipHash !== undefined && { iph: claims.ipHash }),
+      ...(claims.score !== undefined && { score: claims.score }),
     })
       .setProtectedHeader({ alg: ALGORITHM, typ: "JWT", kid: this.current.kid })
       .setSubject(claims.client)
@@ -95,11 +126,47 @@ export class TokenService {
   }
 
   /**
+   * A fresh token for a verified one that `client` presented (the proxy's renewal, docs/proxy.md): same tier
+   * and score, new jti/iat/exp, and `sub` hashed under the current secret, so that renewals do not keep a
+   * `SECRET_KEY_PREVIOUS` binding alive past a rotation.
+   */
+  renew(claims: TokenClaims, client: ClientInfo, ttlSec: number): Promise<string> {
+    return this.sign({
+      client: this.clients.hash(client),
+      ttlSec,
+      ...(claims.tier !== undefined && { tier: claims.tier }),
+      ...(claims.score !== undefined && { score: claims.score }),
+    });
+  }
+
+  /**
    * Checks a token presented by `client`: only HS256 (so never `alg: none` nor any other algorithm), a
    * known `kid` and a valid signature, not expired nor not-yet-valid, our audience and issuer, and a `sub`
    * equal to this client's hash (compared in constant time).
    */
   async verifyToken(token: string, client: ClientInfo): Promise<TokenVerdict> {
+    const verdict = await this.verifySigned(token);
+    if (!verdict.valid) return verdict;
+    // Every candidate is compared (no early exit), each in constant time.
+    const matches = this.clients.hashes(client).map((hash) => safeEqual(hash, verdict.claims.sub));
+    if (!matches.includes(true)) return { valid: false, reason: "client" };
+    return verdict;
+  }
+
+  /** The keyed hash of an IP alone (the `iph` claim), under the current and the previous secret. */
+  ipHashes(ip: string): string[] {
+    return this.clients.ipHashes(ip);
+  }
+
+  ipHash(ip: string): string {
+    return this.clients.ipHashes(ip)[0]!;
+  }
+
+  /**
+   * Every check of `verifyToken` except the client binding: siteverify is called by the site's server, not by
+   * the visitor, so it checks the site, hostname and (when given) `remoteip` bindings instead.
+   */
+  async verifySigned(token: string): Promise<TokenVerdict> {
     if (typeof token !== "string" || token.length > 4096) return { valid: false, reason: "malformed" };
     let payload: Record<string, unknown>;
     try {
@@ -124,10 +191,6 @@ export class TokenService {
     } catch (error) {
       return { valid: false, reason: reasonOf(error) };
     }
-    const sub = payload.sub as string;
-    // Every candidate is compared (no early exit), each in constant time.
-    const matches = this.clients.hashes(client).map((hash) => safeEqual(hash, sub));
-    if (!matches.includes(true)) return { valid: false, reason: "client" };
     return { valid: true, claims: payload as unknown as TokenClaims };
   }
 }

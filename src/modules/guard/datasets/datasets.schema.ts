@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { groundTruthSchema, MAX_DATA_REF } from "../items/items.schema.js";
-import { challengeTypeSchema, modalitySchema, uuidSchema } from "../shared.schema.js";
+import { challengeTypeSchema, modalitySchema, timestampSchema, uuidSchema } from "../shared.schema.js";
 
 export const datasetSchema = z
   .object({
@@ -8,7 +8,7 @@ export const datasetSchema = z
     name: z.string(),
     modality: modalitySchema,
     item_count: z.int().describe("Exact number of items in the dataset"),
-    created_at: z.string().describe("ISO 8601"),
+    created_at: timestampSchema.describe("When the dataset was created (ISO 8601, UTC)"),
     prompt: z.string().nullable().describe("Default prompt of the dataset's challenges"),
     challenge_type: challengeTypeSchema.describe("Default challenge type of the dataset's items"),
     choices: z.array(z.string()).describe("Allowed answers of classify challenges; empty for grid types"),
@@ -51,7 +51,7 @@ export const datasetProgressSchema = z
 
 export const datasetProgressInputSchema = z
   .object({
-    ids: z.array(uuidSchema).max(1000).optional().describe("Datasets to report (default: all)"),
+    ids: z.array(uuidSchema).max(1000).describe("Datasets to report (default: all)").optional(),
   })
   .strict();
 

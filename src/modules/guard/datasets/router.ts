@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { dashboardProcedure, router } from "../../../trpc/init.js";
+import { listPageSchema, withTotalCount } from "../../../trpc/paging.js";
 import { deletedSchema, idParamSchema } from "../shared.schema.js";
 import { uploadItemsResultSchema } from "../items/items.schema.js";
 import {
@@ -18,9 +19,9 @@ export const datasetsRouter = router({
       openapi: { method: "GET", path: "/dashboard/api/item-datasets", tags, summary: "List all datasets" },
       graphql: { name: "datasets" },
     })
-    .input(z.void())
+    .input(listPageSchema)
     .output(z.array(datasetSchema))
-    .query(({ ctx }) => ctx.deps.services.datasets.list()),
+    .query(async ({ ctx, input }) => withTotalCount(ctx, await ctx.deps.services.datasets.list(input))),
 
   create: dashboardProcedure
     .meta({

@@ -2,6 +2,7 @@ import type { PrismaClient } from "../../../generated/prisma/client.js";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
 import type { MetricsService } from "../metrics/service.js";
 import { type ChallengeType, challengeTypeFits, GRID_TYPES, isoDate } from "../shared.schema.js";
+import { type ListPage, type Paged, pageArgs } from "../../../trpc/paging.js";
 import type { CreateDatasetInput, DatasetOut, DatasetProgressOut } from "./datasets.schema.js";
 
 type DatasetRow = Awaited<ReturnType<PrismaClient["dataset"]["findFirstOrThrow"]>>;
@@ -28,9 +29,12 @@ export class DatasetService {
     private readonly metrics: MetricsService,
   ) {}
 
-  async list(): Promise<DatasetOut[]> {
-    const rows = await this.prisma.dataset.findMany({ orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
-    return rows.map(toDatasetOut);
+  async list(page?: ListPage): Promise<Paged<DatasetOut>> {
+    const [rows, total] = await Promise.all([
+      this.prisma.dataset.findMany({ orderBy: [{ createdAt: "asc" }, { id: "asc" }], ...pageArgs(page) }),
+      this.prisma.dataset.count(),
+    ]);
+    return { rows: rows.map(toDatasetOut), total };
   }
 
   async create(input: CreateDatasetInput): Promise<DatasetOut> {

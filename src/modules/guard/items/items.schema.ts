@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { challengeTypeSchema, modalitySchema, uuidSchema } from "../shared.schema.js";
+import { challengeTypeSchema, modalitySchema, timestampSchema, uuidSchema } from "../shared.schema.js";
 
 export const MAX_ITEMS_PER_REQUEST = 1000;
 export const MAX_DATA_REF = 2048;
@@ -47,7 +47,7 @@ export const itemSchema = z
     dataset_id: z.string(),
     data_ref: z.string(),
     modality: modalitySchema,
-    created_at: z.string(),
+    created_at: timestampSchema,
     challenge_type: challengeTypeSchema.nullable(),
     prompt: z.string().nullable(),
   })

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { modalitySchema, uuidSchema } from "../shared.schema.js";
+import { modalitySchema, timestampSchema, uuidSchema } from "../shared.schema.js";
 
 export const EXPORT_FORMATS = ["csv", "json", "jsonl"] as const;
 export const exportFormatSchema = z.enum(EXPORT_FORMATS);
@@ -21,7 +21,7 @@ export const labelSchema = z
       .number()
       .nullable()
       .describe("Agreement weighted by each solver's ground-truth accuracy, beside the plain one"),
-    created_at: z.string(),
+    created_at: timestampSchema,
     dataset_id: z.string(),
   })
   .meta({ id: "Label" });

@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { PrismaClient } from "../../../generated/prisma/client.js";
 import type { Database } from "../../../platform/db.js";
 import type { ApiKeyPrincipal } from "../../../platform/auth.js";
+import { neutralizeCsvCellSql } from "../../../platform/csv.js";
 import { scopeOf } from "../items/service.js";
 import { isoDate, type Modality } from "../shared.schema.js";
 import type { ExportRow, LabelOut, LabelPageOut, LabelSearchInput } from "./labels.schema.js";
@@ -15,12 +16,18 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * The CSV export as one COPY: PostgreSQL writes the CSV itself, byte for byte what the batch path writes
  * with csv-stringify (same columns and header, `\n` line ends, a field quoted only when it holds a comma, a
  * quote or a line break). Empty strings become NULL, which COPY writes unquoted like csv-stringify does;
- * a string label is written as is, a list label as compact JSON (`[1,4]`).
+ * a string label is written as is, a list label as compact JSON (`[1,4]`). Text cells that a spreadsheet
+ * would run as a formula are neutralized as platform/csv.ts says, in SQL here.
  */
 function copyCsvSql(datasetId: string): string {
   if (!UUID_RE.test(datasetId)) throw new Error(`not a dataset id: ${datasetId}`);
-  return `COPY (
-    SELECT l.item_id::text AS item_id, NULLIF(i.data_ref, '') AS data_ref, i.modality::text AS modality,
+  // The dataset id comes first so pg_stat_activity (which keeps the first 1 kB of a query) shows
+  // which export a running COPY is.
+  return `COPY ( -- label export of dataset ${datasetId}
+    SELECT item_id, ${neutralizeCsvCellSql("data_ref")} AS data_ref, modality, ${neutralizeCsvCellSql("label")} AS label,
+           confidence, solver_count, created_at
+    FROM (
+    SELECT l.seq, l.item_id::text AS item_id, NULLIF(i.data_ref, '') AS data_ref, i.modality::text AS modality,
            NULLIF(CASE jsonb_typeof(l.label)
              WHEN 'string' THEN l.label #>> '{}'
              WHEN 'array' THEN '[' || coalesce((SELECT string_agg(e.v::text, ',' ORDER BY e.n)
@@ -30,7 +37,8 @@ function copyCsvSql(datasetId: string): string {
            to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
     FROM labels l JOIN items i ON i.id = l.item_id
     WHERE l.dataset_id = '${datasetId}'::uuid AND i.state <> 'needs_review'
-    ORDER BY l.seq
+    ) AS rows
+    ORDER BY seq
   ) TO STDOUT WITH (FORMAT csv, HEADER)`;
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { timestampSchema } from "../shared.schema.js";
 
 export const metricsSchema = z
   .object({
@@ -8,8 +9,13 @@ export const metricsSchema = z
       .number()
       .describe("Passed submissions as a percentage of all submissions (0 when none)"),
     recent_sessions: z.int().describe("Challenge sessions started in the last 15 minutes"),
-    challenges_passed: z.int(),
-    challenges_failed: z.int(),
+    challenges_passed: z.int().describe("Served challenges answered correctly"),
+    challenges_failed: z.int().describe("Served challenges answered wrongly or too late"),
+    invalid_submits: z
+      .int()
+      .describe(
+        "Submits naming a challenge that was not served to that client (unknown, someone else's, already answered); not counted as failed",
+      ),
   })
   .meta({ id: "Metrics" });
 
@@ -34,7 +40,7 @@ export const timeseriesInputSchema = z
 
 export const seriesPointSchema = z
   .object({
-    start: z.string().describe("Start of the bucket, ISO 8601 (UTC)"),
+    start: timestampSchema.describe("Start of the bucket, ISO 8601 (UTC)"),
     served: z.int().describe("Challenges served in the bucket"),
     passed: z.int().describe("Submissions that passed"),
     failed: z.int().describe("Submissions that failed"),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { dashboardProcedure, router } from "../../../trpc/init.js";
 import { metricsSchema, tierCountSchema, timeseriesInputSchema, timeseriesSchema } from "./metrics.schema.js";
-import { SERIES_RETENTION } from "./service.js";
+import { ITEMS_CHANGED_CHANNEL, METRICS_CHANGED_CHANNEL, SERIES_RETENTION } from "./service.js";
 
 const DEFAULT_BUCKETS = { minute: 60, hour: 48 } as const;
 
@@ -14,7 +14,7 @@ export const metricsRouter = router({
         tags: ["dashboard: metrics"],
         summary: "Traffic and challenge summary",
       },
-      graphql: { name: "metrics" },
+      graphql: { name: "metrics", liveChannels: [METRICS_CHANGED_CHANNEL, ITEMS_CHANGED_CHANNEL] },
     })
     .input(z.void())
     .output(metricsSchema)

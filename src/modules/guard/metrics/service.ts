@@ -5,11 +5,19 @@ import type { Metrics } from "./metrics.schema.js";
 const SERVED = "metrics:challenges:served";
 const PASSED = "metrics:challenges:passed";
 const FAILED = "metrics:challenges:failed";
+/** Submits naming a challenge that was never served to that client (made up, foreign, already answered). */
+const INVALID = "metrics:challenges:invalid_submits";
 const ITEMS = "metrics:items:total";
 const ITEMS_VERSION = "metrics:items:version";
 const MINUTE_PREFIX = "metrics:sessions:minute:";
 /** Published after items were added or removed (the proxy's cached "is there a GT pool" listens). */
 export const ITEMS_CHANGED_CHANNEL = "items:changed";
+/**
+ * Published (coalesced, at most about four times a second per instance) when counters moved, so live
+ * dashboards (the GraphQL `liveMetrics` subscription, on every instance) re-read them instead of polling.
+ */
+export const METRICS_CHANGED_CHANNEL = "metrics:changed";
+const NOTIFY_DELAY_MS = 250;
 /** The window of `recent_sessions`. */
 export const RECENT_WINDOW_MIN = 15;
 const MINUTE_MS = 60_000;
@@ -44,14 +52,35 @@ export class MetricsService {
     private readonly now: () => number = Date.now,
   ) {}
 
+  private notifyTimer: NodeJS.Timeout | null = null;
+
+  /** Counters moved: tell live dashboards, once for everything that happens within NOTIFY_DELAY_MS. */
+  notifyChanged(): void {
+    if (this.notifyTimer) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = null;
+      // Best effort: a dashboard that misses one message gets the next (or its own refresh).
+      this.state.publish(METRICS_CHANGED_CHANNEL, "changed").catch(() => undefined);
+    }, NOTIFY_DELAY_MS);
+    this.notifyTimer.unref();
+  }
+
   /** Called each time a challenge (a new session) of a ladder tier is served. */
   async recordChallengeServed(count = 1, tier?: number): Promise<void> {
     await this.state.incrMany(this.servedIncrements(count, tier));
+    this.notifyChanged();
   }
 
   /** Called once per submitted challenge. */
   async recordChallengeResult(passed: boolean): Promise<void> {
     await this.state.incrMany(this.resultIncrements(passed));
+    this.notifyChanged();
+  }
+
+  /** A submit for a challenge this client was not served: not a result, so not in passed/failed. */
+  async recordInvalidSubmit(): Promise<void> {
+    await this.state.incr(INVALID);
+    this.notifyChanged();
   }
 
   /** The counters a served challenge bumps, for callers that send them with their own in one step. */
@@ -117,10 +146,11 @@ export class MetricsService {
   async snapshot(): Promise<Metrics> {
     const minute = Math.floor(this.now() / MINUTE_MS);
     const minuteKeys = Array.from({ length: RECENT_WINDOW_MIN }, (_, i) => `${MINUTE_PREFIX}${minute - i}`);
-    const [served, passed, failed, totalItems, ...minutes] = await Promise.all([
+    const [served, passed, failed, invalid, totalItems, ...minutes] = await Promise.all([
       this.state.get(SERVED),
       this.state.get(PASSED),
       this.state.get(FAILED),
+      this.state.get(INVALID),
       this.totalItems(),
       ...minuteKeys.map((key) => this.state.get(key)),
     ]);
@@ -134,6 +164,7 @@ export class MetricsService {
       recent_sessions: minutes.reduce<number>((sum, value) => sum + toInt(value as string | null), 0),
       challenges_passed: ok,
       challenges_failed: ko,
+      invalid_submits: toInt(invalid as string | null),
     };
   }
 

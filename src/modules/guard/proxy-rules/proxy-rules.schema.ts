@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { uuidSchema } from "../shared.schema.js";
+import { timestampSchema, uuidSchema } from "../shared.schema.js";
 
 export const MATCH_TYPES = ["exact", "prefix", "glob"] as const;
 export const matchTypeSchema = z.enum(MATCH_TYPES).meta({ id: "MatchType" });
@@ -14,8 +14,8 @@ export const proxyRuleSchema = z
     match_type: matchTypeSchema,
     priority: z.int().describe("Higher is evaluated first"),
     enabled: z.boolean(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: timestampSchema,
+    updated_at: timestampSchema,
   })
   .meta({ id: "ProxyRule" });
 
@@ -53,7 +53,13 @@ export const proxyRuleTestSchema = z
 
 export const proxyRuleMatchSchema = z
   .object({
-    path: z.string().describe("The path as rules see it (no query, dot segments resolved)"),
+    path: z.string().describe("The path as rules see it: no query, percent-decoded when canonical"),
+    canonical: z
+      .boolean()
+      .describe(
+        "False for a path an upstream may read differently (encoded / or \\, //, dot segments, double encoding...): never exempt",
+      ),
+    reason: z.string().nullable().describe("Why the path is not canonical, or null"),
     exempt: z.boolean().describe("True when a rule lets the request through without a challenge"),
     rule: proxyRuleSchema.nullable().describe("The first enabled rule that matches, in evaluation order"),
   })

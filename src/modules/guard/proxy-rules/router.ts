@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { dashboardProcedure, router } from "../../../trpc/init.js";
+import { listPageSchema, withTotalCount } from "../../../trpc/paging.js";
 import { deletedSchema, idParamSchema } from "../shared.schema.js";
-import { normalizePath } from "./matcher.js";
+import { canonicalPath, pathOf } from "./matcher.js";
 import {
   createProxyRuleSchema,
   proxyRuleMatchSchema,
@@ -23,9 +24,9 @@ export const proxyRulesRouter = router({
       },
       graphql: { name: "proxyRules" },
     })
-    .input(z.void())
+    .input(listPageSchema)
     .output(z.array(proxyRuleSchema))
-    .query(({ ctx }) => ctx.deps.services.proxyRules.list()),
+    .query(async ({ ctx, input }) => withTotalCount(ctx, await ctx.deps.services.proxyRules.list(input))),
 
   create: dashboardProcedure
     .meta({
@@ -78,6 +79,9 @@ export const proxyRulesRouter = router({
     .output(proxyRuleMatchSchema)
     .query(({ ctx, input }) => {
       const rule = ctx.deps.services.proxyRules.matchRule(input.path);
-      return { path: normalizePath(input.path), exempt: rule !== null, rule };
+      const verdict = canonicalPath(pathOf(input.path));
+      return verdict.canonical
+        ? { path: verdict.path, canonical: true, reason: null, exempt: rule !== null, rule }
+        : { path: pathOf(input.path), canonical: false, reason: verdict.reason, exempt: false, rule: null };
     }),
 });

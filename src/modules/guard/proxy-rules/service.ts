@@ -1,9 +1,11 @@
 import type { Logger } from "pino";
 import type { PrismaClient } from "../../../generated/prisma/client.js";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
+import { LiveSnapshot } from "../../../platform/live.js";
 import type { StateStore } from "../../../platform/state/index.js";
+import { type ListPage, type Paged, pageArgs } from "../../../trpc/paging.js";
 import { isoDate } from "../shared.schema.js";
-import { type CompiledRule, compileRules, normalizePath, patternProblem } from "./matcher.js";
+import { type CompiledRule, canonicalPath, compileRules, pathOf, patternProblem } from "./matcher.js";
 import type { CreateProxyRuleInput, ProxyRuleOut, UpdateProxyRuleInput } from "./proxy-rules.schema.js";
 
 const CHANGED_CHANNEL = "proxy-rules:changed";
@@ -31,50 +33,63 @@ function toOut(row: RuleRow): ProxyRuleOut {
  * other instance through pub/sub.
  */
 export class ProxyRuleService {
-  private compiled: CompiledRule<RuleRow>[] = [];
-  private unsubscribe: (() => Promise<void>) | null = null;
-  private loading: Promise<void> = Promise.resolve();
+  /** The enabled rules, compiled, in evaluation order. */
+  private readonly rules: LiveSnapshot<CompiledRule<RuleRow>[]>;
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly state: StateStore,
+    state: StateStore,
     private readonly log: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    const changed = () => {
-      void this.reload().catch((error: unknown) =>
+  ) {
+    this.rules = new LiveSnapshot({
+      state,
+      channel: CHANGED_CHANNEL,
+      initial: [],
+      load: async () =>
+        compileRules(await this.prisma.proxyRule.findMany({ where: { enabled: true }, orderBy: ORDER })),
+      onLoadError: (error) =>
         this.log.error({ err: error }, "reloading proxy rules failed; keeping the previous set"),
-      );
-    };
-    this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, changed, { onResync: changed });
-    await this.reload();
+    });
   }
 
-  async stop(): Promise<void> {
-    await this.unsubscribe?.();
+  start(): Promise<void> {
+    return this.rules.start();
   }
 
-  /** The first enabled rule (highest priority first) that exempts `path`, or null: the request is challenged. */
+  stop(): Promise<void> {
+    return this.rules.stop();
+  }
+
+  /**
+   * The first enabled rule (highest priority first) that exempts `path` (a query is ignored), or null: the
+   * request is challenged. A path that is not canonical (see canonicalPath) is never exempt.
+   */
   matchRule(path: string): ProxyRuleOut | null {
-    const normalized = normalizePath(path);
-    for (const entry of this.compiled) if (entry.test(normalized)) return toOut(entry.rule);
+    const verdict = canonicalPath(pathOf(path));
+    if (!verdict.canonical) return null;
+    for (const entry of this.rules.value) if (entry.test(verdict.path)) return toOut(entry.rule);
     return null;
   }
 
   /**
    * The proxy's hot-path form of matchRule: the id and pattern of the exempting rule, or null, without
-   * building the wire object (and without normalizing the path when no rule is enabled).
+   * building the wire object (and without reading the path when no rule is enabled).
    */
   exemptingRule(path: string): { id: string; pattern: string } | null {
-    if (this.compiled.length === 0) return null;
-    const normalized = normalizePath(path);
-    for (const entry of this.compiled) if (entry.test(normalized)) return entry.rule;
+    const compiled = this.rules.value;
+    if (compiled.length === 0) return null;
+    const verdict = canonicalPath(path);
+    if (!verdict.canonical) return null;
+    for (const entry of compiled) if (entry.test(verdict.path)) return entry.rule;
     return null;
   }
 
-  async list(): Promise<ProxyRuleOut[]> {
-    return (await this.prisma.proxyRule.findMany({ orderBy: ORDER })).map(toOut);
+  async list(page?: ListPage): Promise<Paged<ProxyRuleOut>> {
+    const [rows, total] = await Promise.all([
+      this.prisma.proxyRule.findMany({ orderBy: ORDER, ...pageArgs(page) }),
+      this.prisma.proxyRule.count(),
+    ]);
+    return { rows: rows.map(toOut), total };
   }
 
   async create(input: CreateProxyRuleInput): Promise<ProxyRuleOut> {
@@ -118,20 +133,10 @@ export class ProxyRuleService {
     await this.changed();
   }
 
+  /** Applies a change here before answering, then on every other instance. */
   private async changed(): Promise<void> {
-    await this.reload();
-    await this.state.publish(CHANGED_CHANNEL, "changed");
-  }
-
-  /** Loads and compiles the rules; reloads are serialized so an older read never replaces a newer one. */
-  private reload(): Promise<void> {
-    this.loading = this.loading
-      .catch(() => {})
-      .then(async () => {
-        const rows = await this.prisma.proxyRule.findMany({ where: { enabled: true }, orderBy: ORDER });
-        this.compiled = compileRules(rows);
-      });
-    return this.loading;
+    await this.rules.reload();
+    await this.rules.publish();
   }
 }
 

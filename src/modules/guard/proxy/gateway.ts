@@ -3,16 +3,20 @@ import { type Duplex, Readable } from "node:stream";
 import type { Logger } from "pino";
 import { type Dispatcher, Pool } from "undici";
 import type { Config } from "../../../config.js";
-import { SESSION_COOKIE } from "../../../platform/auth.js";
 import type { GtPoolMonitor } from "../challenges/gt-pool.js";
-import { TOKEN_COOKIE, type TokenService } from "../challenges/token.js";
+import { type TokenService, tokenCookie } from "../challenges/token.js";
+import { safeReturnPath } from "../challenges/http.js";
 import type { ProxyRuleService } from "../proxy-rules/service.js";
 import type { RuntimeConfigService } from "../runtime-config/service.js";
-import { type ClientAddress, clientAddress, peerTrusted } from "./client-ip.js";
-import { DECISIONS, type Decision, type ProxyMetrics } from "./metrics.js";
-import { sendDemoPage, sendError, wantsHtml } from "./pages.js";
-import { challengeUrl } from "./paths.js";
-import { VerifiedTokenCache } from "./token-cache.js";
+import { type ClientAddress, clientAddress, peerTrusted } from "../../../platform/http/trusted-proxies.js";
+import { DECISION_INDEX, type Decision, type ProxyMetrics } from "./metrics.js";
+import { ForwardAuth } from "./forward-auth.js";
+import { isFormNavigation, sendDemoPage, sendError, sendExpiredPage, wantsHtml } from "./pages.js";
+import { challengeUrl, isForwardAuthPath } from "./paths.js";
+import { renewalDue } from "./renewal.js";
+import { type VerifiedToken, VerifiedTokenCache } from "./token-cache.js";
+import { rawReply } from "./raw-reply.js";
+import { COOKIE_PREFIX, SESSION_PREFIX, splitTokenCookie } from "./token-cookie.js";
 import { tunnelUpgrade } from "./websocket.js";
 
 export interface GatewayDeps {
@@ -40,16 +44,23 @@ const HOP_BY_HOP = new Set([
 ]);
 const TOKEN_HEADER_LOWER = "x-hiveguard-token";
 const BYPASS_HEADER = "x-hiveguard-bypass";
-const COOKIE_PREFIX = `${TOKEN_COOKIE}=`;
-/** The web dashboard's session cookie: an operator credential, never for the upstream site's eyes. */
-const SESSION_PREFIX = `${SESSION_COOKIE}=`;
-const DECISION_INDEX = Object.fromEntries(DECISIONS.map((d, i) => [d, i])) as Record<Decision, number>;
+export { splitTokenCookie };
 
 /** What one pass over the raw request headers found. */
 export interface RequestFacts {
   /** The headers to send upstream, flat [name, value, ...], already cleaned. */
   forward: string[];
   token: string | undefined;
+  /** The token came from the cookie (no X-HiveGuard-Token header): only such a token is renewed. */
+  fromCookie: boolean;
+  /** The verified-token cache entry of `token`, set by the decision when the token is valid. */
+  verified: VerifiedToken | undefined;
+  /** The visitor reached us over HTTPS (the socket, or X-Forwarded-Proto from a trusted proxy). */
+  https: boolean;
+  /** The host the visitor asked for (X-Forwarded-Host from a trusted proxy, else Host). */
+  siteHost: string | undefined;
+  /** The client address the token is bound to (clientAddress: the peer, or X-Forwarded-For from a trusted one). */
+  ip: string;
   userAgent: string;
   accept: string | undefined;
   host: string | undefined;
@@ -76,8 +87,10 @@ export class Gateway {
   private readonly verified = new VerifiedTokenCache();
   private readonly rewriteHost: boolean;
   private readonly bodyLimit: number;
+  private readonly forwardAuth: ForwardAuth;
   private timeoutMs = 30_000;
   private failClosed = false;
+  private tokenTtl = 300;
 
   constructor(private readonly deps: GatewayDeps) {
     const { config } = deps;
@@ -95,6 +108,12 @@ export class Gateway {
     this.trustedPeer = peerTrusted(config.proxy.trustedProxies);
     this.rewriteHost = config.proxy.hostHeader === "rewrite";
     this.bodyLimit = config.proxy.bodyLimit;
+    this.forwardAuth = new ForwardAuth({
+      decide: (url, token, userAgent, ip) => this.decideForwarded(url, token, userAgent, ip),
+      trustedProxies: config.proxy.trustedProxies,
+      metrics: deps.metrics,
+      log: deps.log,
+    });
   }
 
   async close(): Promise<void> {
@@ -107,18 +126,23 @@ export class Gateway {
     if (current) {
       this.timeoutMs = current.proxy_timeout * 1000;
       this.failClosed = current.fail_mode === "closed";
+      this.tokenTtl = current.challenge_token_ttl;
     } else {
-      // Changed a moment ago on some instance: re-read in the background; the last values serve meanwhile.
+      // Not read yet: read it in the background; the last values serve meanwhile.
       void this.deps.runtimeConfig.get().catch(() => {});
     }
   }
 
-  /** node:http request handler for a proxied path. */
+  /** node:http request handler for a proxied path, and for the forward-auth endpoint (forward-auth.ts). */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     const url = req.url ?? "/";
     if (url.charCodeAt(0) !== 47 /* / */) {
       sendError(res, 400, "Bad request target", false);
+      return;
+    }
+    if (isForwardAuthPath(url)) {
+      this.forwardAuth.handle(req, res);
       return;
     }
     this.refreshSettings();
@@ -142,6 +166,10 @@ export class Gateway {
     const url = req.url ?? "/";
     if (url.charCodeAt(0) !== 47) {
       rawReply(socket, 400, { detail: "Bad request target" });
+      return;
+    }
+    if (isForwardAuthPath(url)) {
+      rawReply(socket, 404, { detail: "Not found" });
       return;
     }
     this.refreshSettings();
@@ -179,16 +207,49 @@ export class Gateway {
 
   /** The decision, synchronously when no token needs a fresh signature check. */
   decide(url: string, facts: RequestFacts, ip: string): Decision | Promise<Decision> {
-    const query = url.indexOf("?");
-    const path = query === -1 ? url : url.slice(0, query);
-    if (this.deps.proxyRules.exemptingRule(path)) return "exempt";
-    const token = facts.token;
+    return this.decision(url, facts.token, facts.userAgent, ip, facts);
+  }
+
+  /**
+   * The same decision for a request another proxy carries (forward auth, `forward-auth.ts`): `url` is the
+   * path and query that proxy reported, or null when it is not known (then no rule can exempt it).
+   */
+  decideForwarded(
+    url: string | null,
+    token: string | undefined,
+    userAgent: string,
+    ip: string,
+  ): Decision | Promise<Decision> {
+    this.refreshSettings();
+    return this.decision(url, token, userAgent, ip);
+  }
+
+  /** exempting rule → valid token (cache, then verifyToken) → no GT pool (bypass or closed) → challenge. */
+  private decision(
+    url: string | null,
+    token: string | undefined,
+    userAgent: string,
+    ip: string,
+    facts?: RequestFacts,
+  ): Decision | Promise<Decision> {
+    if (url !== null) {
+      const query = url.indexOf("?");
+      const path = query === -1 ? url : url.slice(0, query);
+      if (this.deps.proxyRules.exemptingRule(path)) return "exempt";
+    }
     if (token !== undefined) {
-      const key = VerifiedTokenCache.key(token, ip, facts.userAgent);
-      if (this.verified.has(key)) return "token";
-      return this.deps.tokens.verifyToken(token, { ip, userAgent: facts.userAgent }).then((verdict) => {
+      const key = VerifiedTokenCache.key(token, ip, userAgent);
+      const cached = this.verified.get(key);
+      if (cached !== undefined) {
+        if (facts !== undefined) facts.verified = cached;
+        return "token";
+      }
+      return this.deps.tokens.verifyToken(token, { ip, userAgent }).then((verdict) => {
         if (verdict.valid) {
-          this.verified.add(key, verdict.claims.exp);
+          // Concurrent first requests with one token share one entry, hence one renewal.
+          const entry =
+            this.verified.get(key) ?? this.verified.add(key, verdict.claims, renewalDue(verdict.claims));
+          if (facts !== undefined) facts.verified = entry;
           return "token";
         }
         return this.withoutToken();
@@ -217,6 +278,9 @@ export class Gateway {
         if (req.method === "GET" && wantsHtml(req.method, facts.accept)) {
           res.writeHead(302, { location: target, "cache-control": "no-store", "content-length": 0 });
           res.end();
+        } else if (isFormNavigation(req.method, facts.accept, one(req.headers["sec-fetch-mode"]))) {
+          // A form sent after the token expired: a page for the person, back to the form's page.
+          sendExpiredPage(res, challengeUrl(this.formPage(req, url, facts)));
         } else {
           sendError(res, 401, "Challenge required", false, { challenge_url: target });
         }
@@ -227,15 +291,69 @@ export class Gateway {
         sendError(res, 503, "Challenge pool empty", wantsHtml(req.method, facts.accept));
         this.logLine(req, url, decision, 503, started);
         return;
-      default:
+      default: {
+        const verified = facts.verified;
+        const renewal =
+          verified !== undefined && facts.fromCookie && verified.renewAt <= Date.now()
+            ? this.renew(verified, facts)
+            : null;
         if (!this.pool) {
           if (decision === "bypass") res.setHeader(BYPASS_HEADER, "no-gt-pool");
-          sendDemoPage(res, req.method, url);
-          this.logLine(req, url, decision, 200, started);
+          const send = () => {
+            sendDemoPage(res, req.method, url, this.renewedCookie(renewal, facts.https));
+            this.logLine(req, url, decision, 200, started);
+          };
+          if (renewal?.renewed === null && renewal.renewing !== null) void renewal.renewing.then(send);
+          else send();
           return;
         }
-        this.forward(req, res, url, facts, decision, started);
+        this.forward(req, res, url, facts, decision, started, renewal);
+      }
     }
+  }
+
+  /**
+   * Starts signing the renewed token of a verified one, once per token (and client) per instance: the same
+   * claims and client binding (`sub`, tier, score), a new jti/iat/exp for `challenge_token_ttl`. The
+   * response goes on meanwhile; it carries the cookie once signed (ForwardHandler waits for it, if need be).
+   */
+  private renew(entry: VerifiedToken, facts: RequestFacts): VerifiedToken {
+    if (entry.renewing === null && entry.renewed === null) {
+      entry.renewing = this.deps.tokens
+        .renew(entry.claims, { ip: facts.ip, userAgent: facts.userAgent }, this.tokenTtl)
+        .then(
+          (token) => {
+            entry.renewed = token;
+            entry.renewing = null;
+          },
+          (error: unknown) => {
+            entry.renewing = null; // a later request tries again
+            this.deps.log.warn({ err: error }, "token renewal failed");
+          },
+        );
+    }
+    return entry;
+  }
+
+  /** @internal the Set-Cookie of a renewal that is signed, else undefined. */
+  renewedCookie(renewal: VerifiedToken | null, https: boolean): string | undefined {
+    if (renewal === null || renewal.renewed === null) return undefined;
+    return tokenCookie(renewal.renewed, this.tokenTtl, https);
+  }
+
+  /** The page a form was sent from: the Referer when it is on this site, else the form's own URL. */
+  private formPage(req: IncomingMessage, url: string, facts: RequestFacts): string {
+    const referer = one(req.headers.referer);
+    if (referer !== undefined && facts.siteHost !== undefined) {
+      try {
+        const from = new URL(referer);
+        if ((from.protocol === "http:" || from.protocol === "https:") && from.host === facts.siteHost)
+          return safeReturnPath(`${from.pathname}${from.search}`);
+      } catch {
+        // not a URL: fall back to the form's URL
+      }
+    }
+    return url;
   }
 
   /**
@@ -326,6 +444,11 @@ export class Gateway {
     return {
       forward,
       token: token ?? cookieToken,
+      fromCookie: token === undefined && cookieToken !== undefined,
+      verified: undefined,
+      https: (trusted && xfProto !== undefined ? xfProto : proto) === "https",
+      siteHost: visibleHost,
+      ip,
       userAgent,
       accept,
       host,
@@ -342,6 +465,7 @@ export class Gateway {
     facts: RequestFacts,
     decision: Decision,
     started: number,
+    renewal: VerifiedToken | null,
   ): void {
     const html = wantsHtml(req.method, facts.accept);
     let body: Dispatcher.DispatchOptions["body"] = null;
@@ -362,7 +486,7 @@ export class Gateway {
       body = Readable.from(limitBody(req, this.bodyLimit), { objectMode: false });
     }
 
-    const handler = new ForwardHandler(this, req, res, url, decision, html, started);
+    const handler = new ForwardHandler(this, req, res, url, decision, html, started, renewal, facts.https);
     this.pool!.dispatch(
       {
         path: this.basePath + url,
@@ -417,6 +541,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly decision: Decision,
     private readonly html: boolean,
     private readonly started: number,
+    private readonly renewal: VerifiedToken | null,
+    private readonly https: boolean,
   ) {
     this.dispatched = performance.now();
     res.once("close", this.onClientClose);
@@ -452,10 +578,47 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     }
     if (typeof connection === "string") dropConnectionListed(out, connection);
     if (this.decision === "bypass") out.push(BYPASS_HEADER, "no-gt-pool");
+    const renewal = this.renewal;
+    if (renewal !== null && renewal.renewed === null && renewal.renewing !== null) {
+      // The renewed token is still being signed (it started before the request went upstream, so this is
+      // rare and short): hold the response until it is, then send it with the cookie.
+      const held: Buffer[] = [];
+      this.held = held;
+      _controller.pause();
+      void renewal.renewing.then(() => this.release(statusCode, statusMessage, out, held));
+      return;
+    }
+    this.writeHead(statusCode, statusMessage, out);
+  }
+
+  private held: Buffer[] | null = null;
+  private endedWhileHeld = false;
+
+  private writeHead(statusCode: number, statusMessage: string | undefined, out: string[]): void {
+    const cookie = this.gateway.renewedCookie(this.renewal, this.https);
+    if (cookie !== undefined) out.push("set-cookie", cookie);
     this.res.writeHead(statusCode, statusMessage || undefined, out);
   }
 
+  private release(
+    statusCode: number,
+    statusMessage: string | undefined,
+    out: string[],
+    held: Buffer[],
+  ): void {
+    this.held = null;
+    if (this.res.destroyed || this.res.headersSent) return; // the client left, or an error was answered
+    this.writeHead(statusCode, statusMessage, out);
+    for (const chunk of held) this.res.write(chunk);
+    if (this.endedWhileHeld) this.onResponseEnd();
+    else this.controller?.resume();
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.held !== null) {
+      this.held.push(chunk);
+      return;
+    }
     if (!this.res.write(chunk)) {
       controller.pause();
       this.res.once("drain", this.resume);
@@ -463,6 +626,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.held !== null) {
+      this.endedWhileHeld = true;
+      return;
+    }
     this.res.end();
     this.gateway.logLine(this.req, this.url, this.decision, this.res.statusCode, this.started);
   }
@@ -486,17 +653,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** The token cookie's value and the Cookie header without HiveGuard's own cookies (token, dashboard session). */
-export function splitTokenCookie(header: string): { found: string | undefined; rest: string } {
-  let found: string | undefined;
-  const kept: string[] = [];
-  for (const part of header.split(";")) {
-    const pair = part.trim();
-    if (pair.startsWith(COOKIE_PREFIX)) found ??= pair.slice(COOKIE_PREFIX.length);
-    else if (pair !== "" && !pair.startsWith(SESSION_PREFIX)) kept.push(pair);
-  }
-  return { found, rest: kept.join("; ") };
-}
+const one = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
 
 /** Removes headers a `Connection` header lists (other than the usual keep-alive/close/upgrade tokens). */
 function dropConnectionListed(flat: string[], connection: string): void {
@@ -519,23 +677,4 @@ async function* limitBody(req: IncomingMessage, limit: number): AsyncGenerator<B
     if (total > limit) throw new BodyTooLargeError("request body too large");
     yield chunk;
   }
-}
-
-/** A complete HTTP/1.1 answer written on a raw socket (upgrade requests have no ServerResponse). */
-export function rawReply(socket: Duplex, status: number, body: Record<string, unknown>): void {
-  const text = JSON.stringify(body);
-  const reason =
-    {
-      400: "Bad Request",
-      401: "Unauthorized",
-      404: "Not Found",
-      502: "Bad Gateway",
-      503: "Service Unavailable",
-      504: "Gateway Timeout",
-    }[status] ?? "Error";
-  if (socket.writable) {
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
-    );
-  } else socket.destroy();
 }

@@ -6,6 +6,7 @@ import type { MetricsService } from "../metrics/service.js";
 /** What the proxy did with a request. */
 export const DECISIONS = ["exempt", "token", "bypass", "closed", "challenge"] as const;
 export type Decision = (typeof DECISIONS)[number];
+export const DECISION_INDEX = Object.fromEntries(DECISIONS.map((d, i) => [d, i])) as Record<Decision, number>;
 export const UPSTREAM_ERRORS = ["timeout", "unreachable", "body_too_large"] as const;
 export type UpstreamError = (typeof UPSTREAM_ERRORS)[number];
 
@@ -22,6 +23,7 @@ export class ProxyMetrics {
   readonly registry = new Registry();
   private readonly pendingDecisions = new Array<number>(DECISIONS.length).fill(0);
   private readonly pendingErrors = new Array<number>(UPSTREAM_ERRORS.length).fill(0);
+  private readonly pendingForwardAuth = new Array<number>(DECISIONS.length).fill(0);
   private readonly upstreamSeconds: Histogram;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -47,6 +49,18 @@ export class ProxyMetrics {
       },
     });
     new Counter({
+      name: "hiveguard_forward_auth_requests_total",
+      help: "Forward-auth checks (GET /_hiveguard/auth, asked by nginx/Traefik/Caddy) by decision, all instances",
+      labelNames: ["decision"],
+      registers: [this.registry],
+      async collect() {
+        const totals = await shared();
+        this.reset();
+        for (const decision of DECISIONS)
+          this.inc({ decision }, Number(totals[`forward_auth:${decision}`] ?? 0));
+      },
+    });
+    new Counter({
       name: "hiveguard_proxy_upstream_errors_total",
       help: "Requests the upstream could not answer (timeout: 504, unreachable: 502) or that were refused (body_too_large: 413), all instances",
       labelNames: ["kind"],
@@ -59,7 +73,7 @@ export class ProxyMetrics {
     });
     new Counter({
       name: "hiveguard_challenges_total",
-      help: "Challenges served, passed and failed, all instances",
+      help: "Challenges served, passed and failed, and submits of challenges never served (invalid), all instances",
       labelNames: ["outcome"],
       registers: [this.registry],
       async collect() {
@@ -68,6 +82,7 @@ export class ProxyMetrics {
         this.inc({ outcome: "served" }, snapshot.total_challenges);
         this.inc({ outcome: "passed" }, snapshot.challenges_passed);
         this.inc({ outcome: "failed" }, snapshot.challenges_failed);
+        this.inc({ outcome: "invalid" }, snapshot.invalid_submits);
       },
     });
     this.upstreamSeconds = new Histogram({
@@ -91,6 +106,11 @@ export class ProxyMetrics {
 
   decision(index: number): void {
     this.pendingDecisions[index]! += 1;
+  }
+
+  /** A forward-auth answer (counted apart from the requests the built-in proxy carries). */
+  forwardAuthDecision(index: number): void {
+    this.pendingForwardAuth[index]! += 1;
   }
 
   upstreamError(kind: UpstreamError): void {
@@ -118,6 +138,7 @@ export class ProxyMetrics {
       };
       take(DECISIONS, this.pendingDecisions, "decision");
       take(UPSTREAM_ERRORS, this.pendingErrors, "error");
+      take(DECISIONS, this.pendingForwardAuth, "forward_auth");
       try {
         await Promise.all(writes);
       } catch (error) {

@@ -54,7 +54,12 @@ export function sendError(
  * Stands in for the site when TARGET_URL is not set, so a first run shows the whole flow: this page is
  * protected like any upstream page would be.
  */
-export function sendDemoPage(res: ServerResponse, method: string | undefined, url: string): void {
+export function sendDemoPage(
+  res: ServerResponse,
+  method: string | undefined,
+  url: string,
+  setCookie?: string,
+): void {
   const body = page(
     "HiveGuard demo site",
     `<h1>You are through.</h1><p>This page stands in for your site: HiveGuard let this request reach it at <code>${escapeHtml(url)}</code>.</p><p>Set <code>TARGET_URL</code> to put HiveGuard in front of your own site.</p>`,
@@ -64,6 +69,47 @@ export function sendDemoPage(res: ServerResponse, method: string | undefined, ur
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
     ...OWN_PAGE_HEADERS,
+    ...(setCookie !== undefined && { "set-cookie": setCookie }),
   });
   res.end(method === "HEAD" ? undefined : body);
+}
+
+/**
+ * A browser navigation that is not a GET or HEAD (a form's POST): it accepts HTML and, in browsers that say
+ * so, is a navigation (`Sec-Fetch-Mode: navigate`), so a script's `fetch` asking for HTML still gets JSON.
+ */
+export function isFormNavigation(
+  method: string | undefined,
+  accept: string | undefined,
+  fetchMode: string | undefined,
+): boolean {
+  return (
+    method !== "GET" &&
+    method !== "HEAD" &&
+    accept !== undefined &&
+    accept.includes("text/html") &&
+    (fetchMode === undefined || fetchMode === "navigate")
+  );
+}
+
+/**
+ * What a form's POST (or any non-GET navigation) without a valid token gets instead of JSON: a page that
+ * says the verification expired, that the form was not sent, and links to the challenge, which returns to
+ * the page the form was on. Status 401: the request was not carried out. HiveGuard keeps nothing of the form.
+ */
+export function sendExpiredPage(res: ServerResponse, challengeTarget: string): void {
+  const link = escapeHtml(challengeTarget);
+  const body = page(
+    "Verification expired",
+    `<h1>Your verification expired</h1><p>What you sent was <strong>not</strong> received: the site needs a fresh check that you are human first.</p>` +
+      `<p><a href="${link}">Verify, then return to the page</a>, where you will need to send the form again.</p>` +
+      `<p>To keep what you typed: <a href="${link}" target="_blank" rel="noopener">verify in a new tab</a>, then come back to this tab, use your browser's Back button and send the form again (most browsers keep what was typed).</p>`,
+  );
+  res.writeHead(401, {
+    "content-type": "text/html; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+    ...OWN_PAGE_HEADERS,
+  });
+  res.end(body);
 }

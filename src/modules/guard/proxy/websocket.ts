@@ -3,7 +3,7 @@ import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import { rawReply } from "./gateway.js";
+import { rawReply } from "./raw-reply.js";
 import type { UpstreamError } from "./metrics.js";
 
 export interface TunnelOptions {

@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** Upper bound of max_gt_items: with the unknown item, a challenge has at most MAX_GT_ITEMS + 1 items. */
+export const MAX_GT_ITEMS = 8;
+
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"] as const;
 
 /** Runtime settings: live in the state store, change without restart, and apply on every instance. */
@@ -69,6 +72,55 @@ export const runtimeConfigSchema = z
       .min(1)
       .max(10_000_000)
       .describe("Generate calls, and separately submit calls, allowed per API key per minute"),
+    siteverify_rate_limit_ip: z
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .describe("Siteverify calls allowed per calling IP (a site's servers) per minute"),
+    max_guess_rate: z
+      .number()
+      .gt(0)
+      .max(1)
+      .describe(
+        "Highest chance that random answers pass a challenge: ground-truth items are added until the product of their guess rates is at most this",
+      ),
+    max_gt_items: z
+      .int()
+      .min(1)
+      .max(MAX_GT_ITEMS)
+      .describe("Most ground-truth items in one challenge (the guess-rate bound stops here if not met)"),
+    escalation_factor: z
+      .number()
+      .min(1)
+      .max(1000)
+      .describe("The allowed guess rate is divided by this for each recent failure of the client (1 = off)"),
+    escalation_window: z
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .describe("Seconds over which a failure is forgotten (sliding window, linear decay)"),
+    escalation_network_share: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe("How much each recent failure of the client's network (IPv4 /24, IPv6 /64) counts for it"),
+    escalation_block_after: z
+      .number()
+      .gt(0)
+      .max(1000)
+      .describe("Recent failures at which generate answers 429 with Retry-After until they decay"),
+    vote_hold_failures: z
+      .number()
+      .gt(0)
+      .max(1000)
+      .describe(
+        "A right answer is not counted as a vote when the client had at least this many recent failures",
+      ),
+    vote_min_risk_score: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe("A right answer whose risk score is below this is not counted as a vote"),
   })
   .meta({ id: "RuntimeConfig" });
 
@@ -97,4 +149,13 @@ export const RUNTIME_CONFIG_DEFAULTS: RuntimeConfig = {
   challenge_lifetime: 300,
   challenge_rate_limit_ip: 60,
   challenge_rate_limit_key: 6000,
+  siteverify_rate_limit_ip: 6000,
+  max_guess_rate: 0.05,
+  max_gt_items: 6,
+  escalation_factor: 4,
+  escalation_window: 900,
+  escalation_network_share: 0.1,
+  escalation_block_after: 5,
+  vote_hold_failures: 1,
+  vote_min_risk_score: 0.7,
 };

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { ValidationError } from "../../../platform/errors.js";
+import { LiveSnapshot } from "../../../platform/live.js";
 import type { StateStore } from "../../../platform/state/index.js";
 import {
   RUNTIME_CONFIG_DEFAULTS,
@@ -18,14 +19,14 @@ const PINO_LEVELS: Record<RuntimeConfig["log_level"], string> = {
 };
 
 /**
- * Runtime config in the state store (a hash of JSON values), cached per instance. A change is published,
- * and every instance drops its cache and applies the new log level, so no restart is needed anywhere.
+ * Runtime config in the state store (a hash of JSON values), held in memory on every instance. A change is
+ * published, and every instance re-reads it and applies the new log level, so no restart is needed anywhere.
  */
 export class RuntimeConfigService {
-  private cached: RuntimeConfig | null = null;
+  /** Null until the first read. */
+  private readonly config: LiveSnapshot<RuntimeConfig | null>;
   /** Whether an operator set log_level at run time; until then LOG_LEVEL from the environment rules. */
   private logLevelSet = false;
-  private unsubscribe: (() => Promise<void>) | null = null;
   private readonly defaults: RuntimeConfig;
 
   constructor(
@@ -34,46 +35,34 @@ export class RuntimeConfigService {
     environmentLogLevel: string,
   ) {
     this.defaults = { ...RUNTIME_CONFIG_DEFAULTS, log_level: documentedLevel(environmentLogLevel) };
+    this.config = new LiveSnapshot<RuntimeConfig | null>({
+      state,
+      channel: CHANGED_CHANNEL,
+      initial: null,
+      load: () => this.read(),
+      onLoadError: (error) =>
+        this.log.warn({ err: error }, "re-reading the runtime config failed; keeping the previous one"),
+      onReplace: (config) => {
+        if (config) this.applyLogLevel(config);
+      },
+    });
   }
 
-  async start(): Promise<void> {
-    const changed = () => {
-      this.cached = null;
-      void this.get().then(
-        (config) => this.applyLogLevel(config),
-        () => {},
-      );
-    };
-    this.unsubscribe = await this.state.subscribe(CHANGED_CHANNEL, changed, { onResync: changed });
-    this.applyLogLevel(await this.get());
+  start(): Promise<void> {
+    return this.config.start();
   }
 
-  async stop(): Promise<void> {
-    await this.unsubscribe?.();
+  stop(): Promise<void> {
+    return this.config.stop();
   }
 
-  /** The cached config without waiting (null right after a change until it is read again): the proxy's hot path. */
+  /** The config held in memory without waiting (null before the first read): the proxy's hot path. */
   peek(): RuntimeConfig | null {
-    return this.cached;
+    return this.config.value;
   }
 
   async get(): Promise<RuntimeConfig> {
-    if (this.cached) return this.cached;
-    const stored = await this.state.hgetall(CONFIG_KEY);
-    this.logLevelSet = "log_level" in stored;
-    const merged: Record<string, unknown> = { ...this.defaults };
-    for (const [key, raw] of Object.entries(stored)) {
-      try {
-        merged[key] = JSON.parse(raw);
-      } catch {
-        // a value written by hand that is not JSON: keep the default
-      }
-    }
-    // A stored value that no longer validates (older version, hand edit) falls back to its default.
-    const parsed = runtimeConfigSchema.safeParse(merged);
-    const config = parsed.success ? parsed.data : { ...this.defaults, ...validFields(merged) };
-    this.cached = config;
-    return config;
+    return this.config.value ?? (await this.config.reload())!;
   }
 
   async update(patch: RuntimeConfigPatch): Promise<RuntimeConfig> {
@@ -86,17 +75,31 @@ export class RuntimeConfigService {
         "revalidation_floor must be below revalidation_exit_confidence",
       );
     }
-    if (entries.length > 0) {
-      await this.state.hset(
-        CONFIG_KEY,
-        Object.fromEntries(entries.map(([key, value]) => [key, JSON.stringify(value)])),
-      );
-      this.cached = null;
-      await this.state.publish(CHANGED_CHANNEL, JSON.stringify(Object.keys(patch)));
-    }
-    const config = await this.get();
-    this.applyLogLevel(config);
+    if (entries.length === 0) return this.get();
+    await this.state.hset(
+      CONFIG_KEY,
+      Object.fromEntries(entries.map(([key, value]) => [key, JSON.stringify(value)])),
+    );
+    const config = (await this.config.reload())!;
+    await this.config.publish(JSON.stringify(Object.keys(patch)));
     return config;
+  }
+
+  /** The stored config over the defaults. */
+  private async read(): Promise<RuntimeConfig> {
+    const stored = await this.state.hgetall(CONFIG_KEY);
+    this.logLevelSet = "log_level" in stored;
+    const merged: Record<string, unknown> = { ...this.defaults };
+    for (const [key, raw] of Object.entries(stored)) {
+      try {
+        merged[key] = JSON.parse(raw);
+      } catch {
+        // a value written by hand that is not JSON: keep the default
+      }
+    }
+    // A stored value that no longer validates (older version, hand edit) falls back to its default.
+    const parsed = runtimeConfigSchema.safeParse(merged);
+    return parsed.success ? parsed.data : { ...this.defaults, ...validFields(merged) };
   }
 
   private applyLogLevel(config: RuntimeConfig): void {

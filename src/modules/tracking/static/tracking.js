@@ -71,6 +71,11 @@
     input.addEventListener("change", () => void reload());
   }
 
+  function undelta(deltas) {
+    let sum = 0;
+    return deltas.map((d) => (sum += d));
+  }
+
   function store(metric, run, series) {
     if (!data.has(metric)) data.set(metric, new Map());
     data.get(metric).set(run, series);
@@ -86,8 +91,14 @@
       for (const [metric, series] of Object.entries(res.metrics)) store(metric, runName, series);
     } else {
       const res = await api(`/api/projects/${enc(project)}/runs/metrics?runs=${runs.map(enc).join(",")}`);
+      // Steps and timestamps come delta-encoded (as upstream Aspara sends them): a running sum decodes them.
       for (const [metric, byRun] of Object.entries(res.metrics))
-        for (const [run, series] of Object.entries(byRun)) store(metric, run, series);
+        for (const [run, series] of Object.entries(byRun))
+          store(metric, run, {
+            ...series,
+            steps: undelta(series.steps),
+            timestamps: undelta(series.timestamps),
+          });
     }
   }
 
@@ -100,6 +111,12 @@
     });
     if (tables.length === 0) return { runs, aligned: [[]] };
     return { runs, aligned: tables.length === 1 ? [tables[0][0], tables[0][1]] : uPlot.join(tables) };
+  }
+
+  function definedPoints(values) {
+    let n = 0;
+    for (const v of values ?? []) if (v != null) n++;
+    return n;
   }
 
   function chartWidth() {
@@ -152,7 +169,12 @@
             stroke: colorOf(run),
             width: 1.5,
             spanGaps: true,
-            points: { show: false },
+            // A line needs two points: a run with a single point is drawn as a marker.
+            points: {
+              show: (u, seriesIndex) => definedPoints(u.data[seriesIndex]) < 2,
+              size: 8,
+              fill: colorOf(run),
+            },
           })),
         ],
         axes: [{}, { size: 60 }],
@@ -199,7 +221,13 @@
 
   function exportCsv() {
     const lines = ["metric,run,step,value,timestamp"];
-    const quote = (text) => (/[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+    // Names a spreadsheet would run as a formula get a leading ' (the rule of src/platform/csv.ts).
+    const neutralize = (text) =>
+      /^[=+\-@\t\r]/.test(text) && !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text) ? `'${text}` : text;
+    const quote = (raw) => {
+      const text = neutralize(String(raw));
+      return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+    };
     for (const [metric, byRun] of data)
       for (const [run, s] of byRun)
         s.steps.forEach((step, i) =>
@@ -233,15 +261,15 @@
   function connect() {
     source?.close();
     const runs = selectedRuns();
-    if (runs.length === 0) return;
+    if (runs.length === 0) return showStream("connecting");
     const since = lastTimestamp ? `since=${lastTimestamp + 1}` : "";
     const url =
       page === "run"
         ? `/api/projects/${enc(project)}/runs/${enc(runName)}/stream?${since}`
         : `/api/projects/${enc(project)}/runs/stream?runs=${runs.map(enc).join(",")}&${since}`;
     source = new EventSource(url);
-    source.onopen = () => setLive("live", "live");
-    source.onerror = () => setLive("reconnecting…", "down");
+    source.onopen = () => showStream("open");
+    source.onerror = () => showStream("down");
     source.addEventListener("metric", (event) => {
       const record = JSON.parse(event.data);
       for (const [metric, value] of Object.entries(record.metrics)) {
@@ -265,24 +293,45 @@
     });
     source.addEventListener("status", (event) => {
       const status = JSON.parse(event.data);
-      const badge =
-        page === "run"
-          ? document.getElementById("run-status")
-          : document
-              .querySelector(`#run-selector input[value="${CSS.escape(status.run)}"]`)
-              ?.parentElement.querySelector(".status");
+      const badge = statusBadge(status.run);
       if (badge) {
         badge.textContent = status.status;
         badge.className = `status status-${status.status}`;
       }
+      showStream(streamState);
     });
   }
 
-  function setLive(text, state) {
+  /** The status badge of a run on this page (the run page's heading, or its line in the run selector). */
+  const statusBadge = (run) =>
+    page === "run"
+      ? document.getElementById("run-status")
+      : document
+          .querySelector(`#run-selector input[value="${CSS.escape(run)}"]`)
+          ?.parentElement.querySelector(".status");
+
+  /**
+   * The live badge: "live" only while the stream is open and a selected run is running (`wip`); a completed
+   * or failed run is not live, so the badge is hidden (the stream stays open: a resumed run becomes live).
+   */
+  let streamState = "connecting";
+  function showStream(state) {
+    streamState = state;
     if (!liveEl) return;
+    const running = selectedRuns().some((run) => statusBadge(run)?.textContent.trim() === "wip");
+    const [text, shown] = !running
+      ? ["", "idle"]
+      : state === "open"
+        ? ["live", "live"]
+        : state === "down"
+          ? ["reconnecting…", "down"]
+          : ["connecting…", "connecting"];
     liveEl.textContent = text;
-    liveEl.dataset.state = state;
+    liveEl.dataset.state = shown;
+    liveEl.dataset.stream = state;
+    liveEl.hidden = !running;
   }
+  showStream("connecting");
 
   async function reload() {
     try {

@@ -1,0 +1,21 @@
+// The measuring engine (no Prisma, no tRPC): what the bench module's services use.
+export * from "./types.js";
+export { contextText, countContextTokens } from "./context.js";
+export { scrubSecrets } from "./scrub.js";
+export { defaultAdapters, type ProviderAdapter, type FetchFunction } from "./providers.js";
+export {
+  measureCall,
+  costOf,
+  describeCallError,
+  CallCancelledError,
+  type CallMeasurement,
+} from "./measure.js";
+export {
+  runBenchmark,
+  plannedResults,
+  tierFits,
+  skipReason,
+  withHeartbeat,
+  type BenchmarkOutcome,
+} from "./runner.js";
+export { aggregateResults, describe, type AggregateRow, type ConfidenceLabel } from "./stats.js";

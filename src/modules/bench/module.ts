@@ -1,0 +1,112 @@
+// LLM benchmarking (`bench`, LLM Benchmark Studio's API): users with JWT auth, providers and models,
+// streamed benchmarks, history, analytics, schedules, export, admin.
+import { defineModule, type OwnPath } from "../../platform/module.js";
+import { router } from "../../trpc/init.js";
+import { AuditLog } from "./admin/audit.js";
+import { adminRouter } from "./admin/router.js";
+import { AdminService } from "./admin/service.js";
+import { KeyService } from "./providers/keys.service.js";
+import { configRouter, keysRouter, providerParamsRouter } from "./providers/router.js";
+import { ProviderService } from "./providers/service.js";
+import { siteRoutes } from "./settings/http.js";
+import { settingsRouter } from "./settings/router.js";
+import { SettingsService } from "./settings/service.js";
+import { SecretBox } from "./shared/secret-box.js";
+import { AuthService } from "./users/auth.service.js";
+import { authRouter } from "./users/router.js";
+import { JwtService } from "./users/tokens.js";
+
+declare module "../../platform/module.js" {
+  interface Services {
+    /** Registration, login, refresh, logout, CLI tokens, and the bearer check of every user route. */
+    benchAuth: AuthService;
+    /** Providers, models, prompts, defaults; `resolveModels` gives bench-runner what a call needs. */
+    benchProviders: ProviderService;
+    /** Users' provider keys and admins' env keys (encrypted at rest). */
+    benchKeys: KeyService;
+    /** The bench audit log. */
+    benchAudit: AuditLog;
+    /** Phase10 settings, onboarding, settings backup and restore. */
+    benchSettings: SettingsService;
+    /** Users, roles, per-user limits (`rateLimitFor`), stats (`setUsageSource`), system health, audit log. */
+    benchAdmin: AdminService;
+  }
+}
+
+export const benchRouter = router({
+  auth: authRouter,
+  config: configRouter,
+  keys: keysRouter,
+  providerParams: providerParamsRouter,
+  settings: settingsRouter,
+  admin: adminRouter,
+});
+
+/** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
+const API_SEGMENTS = [
+  "/api/auth",
+  "/api/config",
+  "/api/keys",
+  "/api/env",
+  "/api/models",
+  "/api/user",
+  "/api/benchmark",
+  "/api/history",
+  "/api/analytics",
+  "/api/schedules",
+  "/api/export",
+  "/api/import",
+  "/api/provider-params",
+  "/api/health",
+  "/api/settings",
+  "/api/onboarding",
+  "/api/admin",
+  "/api/tool-suites",
+  "/api/tool-eval",
+  "/api/mcp",
+];
+
+export const BENCH_OWN_PATHS: OwnPath[] = [
+  ...API_SEGMENTS.map((path) => ({ path, match: "segment" as const })),
+  { path: "/healthz", match: "exact" },
+  // Where a fronted site has its own: they yield to it when the main port fronts a site.
+  { path: "/robots.txt", match: "exact", sitePage: true },
+  { path: "/sitemap.xml", match: "exact", sitePage: true },
+];
+
+export default defineModule({
+  name: "bench",
+  ownPaths: BENCH_OWN_PATHS,
+  // LLM Benchmark Studio's frontend shows `err.error`: every error body carries it beside `detail`.
+  errorMessageField: "error",
+  create: ({ config, log, db, state }) => {
+    const prisma = db.prisma;
+    const box = new SecretBox(config.secretKey, config.previousSecretKey);
+    const audit = new AuditLog(prisma, log);
+    const keys = new KeyService({ prisma, box, audit, env: process.env });
+    const providers = new ProviderService({ prisma, keys });
+    const jwt = new JwtService(config.secretKey, config.previousSecretKey);
+    const auth = new AuthService({ prisma, state, jwt, audit, providers });
+    const settings = new SettingsService({ prisma, providers, audit });
+    const admin = new AdminService({ prisma, audit });
+    return {
+      services: {
+        benchAuth: auth,
+        benchProviders: providers,
+        benchKeys: keys,
+        benchAudit: audit,
+        benchSettings: settings,
+        benchAdmin: admin,
+      },
+      authenticators: { user: (token: string) => auth.verifyBearer(token) },
+      start: async () => {
+        const { adminEmail, adminPassword } = config.bench;
+        if (adminEmail && adminPassword) {
+          await auth.ensureAdmin(adminEmail, adminPassword);
+          log.info({ email: adminEmail }, "bench admin account ensured (ADMIN_EMAIL)");
+        }
+      },
+    };
+  },
+  routes: (deps) => siteRoutes(deps),
+});
