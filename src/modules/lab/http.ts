@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import fastifyMultipart from "@fastify/multipart";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { ForbiddenError, ValidationError } from "../../platform/errors.js";
+import { ForbiddenError, NUL_MESSAGE, ValidationError } from "../../platform/errors.js";
 import { isCrossSite } from "../../platform/http/cross-site.js";
 import { defineRoute, HTTP_ERROR_REF, type Route } from "../../platform/http/route.js";
 import type { AppDeps } from "../../platform/module.js";
@@ -15,6 +15,14 @@ import { datasetIdParamSchema } from "./datasets/datasets.schema.js";
 import { tooLarge } from "./errors.js";
 import { jobCreatedSchema } from "./jobs/jobs.schema.js";
 import type { UploadedFile } from "./jobs/service.js";
+
+/** A query string of a plain route (procedures refuse NUL on their own; plain routes say it here). */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !value.includes("\0"), NUL_MESSAGE);
 
 const FORM_FIELD_BYTES = 1024 * 1024;
 const FORM_OVERHEAD = 2 * FORM_FIELD_BYTES;
@@ -237,9 +245,9 @@ export function labRoutes(deps: AppDeps): Route[] {
       path: "/api/v1/dataset/export/csv",
       auth: "dashboard",
       query: z.object({
-        path: z.string().min(1).max(200).describe("The dataset's `file_path` (`datasets/<id>`)"),
-        filter_model: z.string().max(100_000).optional().describe("MUI filter model as JSON"),
-        sort_model: z.string().max(10_000).optional().describe("Sort model as JSON: [{id, desc}]"),
+        path: text(200).describe("The dataset's `file_path` (`datasets/<id>`)"),
+        filter_model: text(100_000).optional().describe("MUI filter model as JSON"),
+        sort_model: text(10_000).optional().describe("Sort model as JSON: [{id, desc}]"),
       }),
       openapi: {
         operationId: "labExportDatasetCsvByPath",
