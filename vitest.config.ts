@@ -1,9 +1,30 @@
 import { availableParallelism } from "node:os";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+/**
+ * Files whose outcome does not depend on DATABASE_URL / REDIS_URL: they use no storage, or choose it
+ * themselves (child processes with an explicit environment, PGlite and PostgreSQL side by side). CI runs the
+ * suite twice (PostgreSQL + Redis, then embedded); with HIVEGUARD_STORAGE_PASS=1 the second pass leaves these
+ * out, because the first pass already ran them exactly as the second would.
+ */
+const STORAGE_INDEPENDENT = [
+  "test/unit/**",
+  "test/integration/process.test.ts",
+  "test/platform/db.test.ts",
+  "test/cli/package.test.ts",
+  "test/lab/engine-models.test.ts",
+  "test/lab/onnx-export.test.ts",
+  "test/bench/engine.test.ts",
+  "test/bench/engine-stats.test.ts",
+  "test/tracking/lttb.test.ts",
+];
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: process.env.HIVEGUARD_STORAGE_PASS
+      ? [...configDefaults.exclude, ...STORAGE_INDEPENDENT]
+      : configDefaults.exclude,
     // Every file starts its own server on a fresh database and state prefix, so files run in parallel.
     pool: "forks",
     // Files share a worker's module cache: every file starts its own servers on fresh databases and state

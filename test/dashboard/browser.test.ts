@@ -2,7 +2,8 @@
 // charts drawn from real challenge traffic update live, create a dataset and upload items, create and
 // revoke an API key, change a setting, proxy rules, labels, the ML page; keyboard only where a person would
 // type, at desktop and phone width, with no console errors and no request leaving the server.
-// Screenshots go to test-artifacts/dashboard/ (gitignored). Fails, never skips, when Chromium is missing.
+// Screenshots go to test-artifacts/dashboard/ (gitignored). Where Chromium is missing the tests skip with one
+// line (test/support/browser.ts); CI sets HIVEGUARD_REQUIRE_BROWSER=1, which makes that a failure.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";

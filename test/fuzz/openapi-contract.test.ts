@@ -44,7 +44,9 @@ let apiKey: string | undefined;
 let userToken: string | undefined;
 
 beforeAll(async () => {
-  t = await startTestServer();
+  // No job workers: a job an earlier accepted request enqueued (risk-model training records a tracking run)
+  // would otherwise write while a later refused request is checked for "nothing stored changed".
+  t = await startTestServer({ env: { JOB_WORKERS: "0" } });
   const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
     paths: Record<string, Record<string, any>>;
     components?: { schemas?: Record<string, JsonSchema> };

@@ -88,6 +88,9 @@ describe("headers of HiveGuard's own pages", () => {
     const docs = (await page("/docs/static/index.html")).headers.get("content-security-policy")!;
     expect(docs).toContain("script-src 'self'");
     expect(docs).not.toContain("frame-ancestors 'self'");
+    // Swagger UI's components set style attributes, and the docs work on plain HTTP (issue 17, point 9).
+    expect(docs).toContain("style-src 'self' 'unsafe-inline'");
+    expect(docs).not.toContain("upgrade-insecure-requests");
   });
 
   it("JSON answers carry nosniff; errors HiveGuard writes on the proxy path do too", async () => {

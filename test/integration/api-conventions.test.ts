@@ -167,6 +167,14 @@ describe("validation messages", () => {
       { loc: ["body", "password"], msg: "Field required", type: "missing" },
     ]);
 
+    // A query number that is not one (issue 17, point 5): what is wrong, not "Field required".
+    const nan = await dash.get("/dashboard/api/labels?min_confidence=NaN");
+    expect(nan.status).toBe(422);
+    expect(nan.body.detail).toHaveLength(1);
+    expect(nan.body.detail[0].loc).toEqual(["query", "min_confidence"]);
+    expect(nan.body.detail[0].type).not.toBe("missing");
+    expect(nan.body.detail[0].msg).not.toBe("Field required");
+
     const huge = await dash.get("/dashboard/api/item-datasets?limit=100000000000000000000");
     expect(huge.status).toBe(422);
     expect(huge.body.detail).toHaveLength(1);

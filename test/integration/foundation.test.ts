@@ -97,6 +97,11 @@ describe("OpenAPI document and docs", () => {
       expect(asset.status, script).toBe(200);
       expect((await asset.arrayBuffer()).byteLength, script).toBeGreaterThan(0);
     }
+    // Our logo, not the host framework's (issue 17, point 9).
+    const initializer = await (await fetch(`${t.url}/docs/static/swagger-initializer.js`)).text();
+    const logo = /data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)/.exec(initializer)?.[1];
+    expect(logo).toBeDefined();
+    expect(Buffer.from(logo!, "base64").toString("utf8")).toContain("HiveGuard");
   });
 });
 

@@ -33,6 +33,9 @@ describe("the server process (npm start)", { timeout: 180_000 }, () => {
     const first = start({ HIVEGUARD_DATA_DIR: dataDir });
     const [, url] = await first.waitFor(/HiveGuard \S+ at (http:\/\/\S+)/);
     const [, password] = first.output().match(/dashboard password: (\S+)/)!;
+    // The banner says where the dashboard and tracking are (issue 17, point 2).
+    const [, dashboard, tracking] = await first.waitFor(/Dashboard: (\S+)\s+·\s+tracking: (\S+)/);
+    expect([dashboard, tracking]).toEqual([`${url}/dashboard`, `${url}/`]);
 
     const health = await fetch(`${url}/api/v1/health`);
     expect(health.status).toBe(200);

@@ -250,7 +250,7 @@ describe("createMigration", () => {
         await client.close();
       }
     },
-    SLOW,
+    2 * SLOW, // three schema diffs, each on a fresh in-memory PGlite: over a minute on a loaded 2-core box
   );
 });
 

@@ -5,7 +5,8 @@ import { existsSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { expect } from "vitest";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** Where Chromium is: `CHROMIUM_PATH`, else Debian's path (read at each call, so a test can change it). */
+const chromiumPath = () => process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 // Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
 const ARGS = [
   "--headless",
@@ -19,17 +20,19 @@ const ARGS = [
 
 /** True when Chromium can be launched; otherwise prints why `what` is skipped (or throws where it is required). */
 export function chromiumAvailable(what: string): boolean {
-  if (existsSync(CHROMIUM)) return true;
+  const executable = chromiumPath();
+  if (existsSync(executable)) return true;
   if (process.env.HIVEGUARD_REQUIRE_BROWSER === "1")
-    throw new Error(`Chromium is missing at ${CHROMIUM} (apt-get install -y chromium)`);
+    throw new Error(`Chromium is missing at ${executable} (apt-get install -y chromium)`);
   console.warn(`SKIPPED ${what}: Chromium is not installed (apt-get install -y chromium)`);
   return false;
 }
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is missing at ${CHROMIUM} (apt-get install -y chromium)`);
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const executable = chromiumPath();
+  if (!existsSync(executable))
+    throw new Error(`Chromium is missing at ${executable} (apt-get install -y chromium)`);
+  return chromium.launch({ executablePath: executable, args: ARGS });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { escapeHtml, htmlPage } from "../../../platform/html.js";
 
 /** A browser navigation (a GET that accepts HTML): it gets pages and redirects, anything else JSON. */
 export function wantsHtml(method: string | undefined, accept: string | undefined): boolean {
@@ -14,10 +15,12 @@ export const OWN_PAGE_HEADERS = {
   "referrer-policy": "no-referrer",
 } as const;
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const STYLE =
+  "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}code{background:#f3f3f3;padding:0 .2rem}</style>";
 
+/** The platform's page shell (platform/html.ts) with this file's small inline style (no scripts). */
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}code{background:#f3f3f3;padding:0 .2rem}</style></head><body>${body}</body></html>`;
+  return htmlPage({ title, head: STYLE, body });
 }
 
 /**
