@@ -45,6 +45,8 @@ const envSchema = z.object({
   /** Bench (LLM benchmarking): an account created or promoted to admin at start-up (upstream's ADMIN_EMAIL). */
   ADMIN_EMAIL: optionalString,
   ADMIN_PASSWORD: optionalString,
+  /** Bench: `{"type":"heartbeat"}` on a benchmark stream after this long without an event (upstream: 15 s). */
+  BENCH_HEARTBEAT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(10).default(15_000)),
   TARGET_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: z.preprocess((value) => {
     if (typeof value !== "string" || value === "") return undefined;
@@ -123,7 +125,7 @@ export interface Config {
   /** The ML workbench: `dataDir` (LAB_DATA_DIR), `workers` (LAB_WORKERS; undefined: JOB_WORKERS), upload limit. */
   lab: { dataDir: string; workers: number | undefined; maxUploadBytes: number };
   /** Bench: the admin account ensured at start-up (both set, or neither). */
-  bench: { adminEmail: string | undefined; adminPassword: string | undefined };
+  bench: { adminEmail: string | undefined; adminPassword: string | undefined; heartbeatMs: number };
   /** Who may read /openapi.json, /docs and GraphQL introspection. */
   apiDocs: "public" | "dashboard";
   /**
@@ -256,7 +258,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPointsPerRun: e.TRACKING_MAX_POINTS_PER_RUN,
       sseHeartbeatMs: e.TRACKING_SSE_HEARTBEAT_MS,
     },
-    bench: { adminEmail: e.ADMIN_EMAIL?.trim().toLowerCase(), adminPassword: e.ADMIN_PASSWORD },
+    bench: {
+      adminEmail: e.ADMIN_EMAIL?.trim().toLowerCase(),
+      adminPassword: e.ADMIN_PASSWORD,
+      heartbeatMs: e.BENCH_HEARTBEAT_MS,
+    },
     apiDocs: e.API_DOCS ?? (e.NODE_ENV === "production" ? "dashboard" : "public"),
     metrics: { token: e.METRICS_TOKEN, allowFrom: e.METRICS_ALLOW_FROM },
     http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },

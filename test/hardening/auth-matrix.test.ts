@@ -374,6 +374,17 @@ describe("bench user routes (bearer JWT, from /openapi.json)", () => {
 
   it("every one refuses missing, expired, forged and alg-none tokens with 401 {error, detail}, and writes nothing", async () => {
     expect(userOps().length).toBeGreaterThan(20);
+    // The runner's routes are bearer routes too (the SSE stream is a plain route documented by hand).
+    const bearer = new Set(userOps().map((op) => `${op.method} ${op.path}`));
+    for (const route of [
+      "POST /api/benchmark",
+      "POST /api/benchmark/cancel",
+      "GET /api/user/rate-limit",
+      "GET /api/history",
+      "GET /api/history/{run_id}",
+      "DELETE /api/history/{run_id}",
+    ])
+      expect(bearer.has(route), route).toBe(true);
     const before = await tableCounts();
     for (const op of userOps()) {
       for (const [why, headers] of refusals) {

@@ -8,6 +8,9 @@ import { AdminService } from "./admin/service.js";
 import { KeyService } from "./providers/keys.service.js";
 import { configRouter, keysRouter, providerParamsRouter } from "./providers/router.js";
 import { ProviderService } from "./providers/service.js";
+import { runRoutes } from "./runs/http.js";
+import { benchmarkRouter, historyRouter } from "./runs/router.js";
+import { RunService } from "./runs/service.js";
 import { siteRoutes } from "./settings/http.js";
 import { settingsRouter } from "./settings/router.js";
 import { SettingsService } from "./settings/service.js";
@@ -30,6 +33,8 @@ declare module "../../platform/module.js" {
     benchSettings: SettingsService;
     /** Users, roles, per-user limits (`rateLimitFor`), stats (`setUsageSource`), system health, audit log. */
     benchAdmin: AdminService;
+    /** Benchmark runs (SSE), cancel across instances, hourly limits, history. */
+    benchRuns: RunService;
   }
 }
 
@@ -40,6 +45,8 @@ export const benchRouter = router({
   providerParams: providerParamsRouter,
   settings: settingsRouter,
   admin: adminRouter,
+  benchmark: benchmarkRouter,
+  history: historyRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -89,6 +96,8 @@ export default defineModule({
     const auth = new AuthService({ prisma, state, jwt, audit, providers });
     const settings = new SettingsService({ prisma, providers, audit });
     const admin = new AdminService({ prisma, audit });
+    const runs = new RunService({ prisma, state, providers, admin, log });
+    admin.setUsageSource(runs.usageSource());
     return {
       services: {
         benchAuth: auth,
@@ -97,16 +106,19 @@ export default defineModule({
         benchAudit: audit,
         benchSettings: settings,
         benchAdmin: admin,
+        benchRuns: runs,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {
+        await runs.start();
         const { adminEmail, adminPassword } = config.bench;
         if (adminEmail && adminPassword) {
           await auth.ensureAdmin(adminEmail, adminPassword);
           log.info({ email: adminEmail }, "bench admin account ensured (ADMIN_EMAIL)");
         }
       },
+      stop: () => runs.stop(),
     };
   },
-  routes: (deps) => siteRoutes(deps),
+  routes: (deps) => [...siteRoutes(deps), ...runRoutes(deps)],
 });

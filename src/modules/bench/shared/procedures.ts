@@ -26,4 +26,9 @@ export const TAGS = {
   params: ["bench: provider params"],
   settings: ["bench: settings"],
   admin: ["bench: admin"],
+  benchmarks: ["bench: benchmarks"],
+  history: ["bench: history"],
+  analytics: ["bench: analytics"],
+  schedules: ["bench: schedules"],
+  export: ["bench: export"],
 } as const;
