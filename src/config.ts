@@ -60,6 +60,10 @@ const envSchema = z.object({
   JOB_WORKERS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(64).default(1)),
   /** A running job whose worker wrote no heartbeat for this long is failed, then retried if its type allows. */
   JOB_STALE_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(2).default(30)),
+  // ML workbench (docs/lab.md): where datasets are stored, in-process workers for lab jobs, upload limit.
+  LAB_DATA_DIR: optionalString,
+  LAB_WORKERS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(64).optional()),
+  LAB_MAX_UPLOAD_MB: z.preprocess(emptyAsUndefined, z.coerce.number().positive().default(1024)),
   // Experiment tracking (docs/tracking.md).
   TRACKING_AUTH: z.preprocess(emptyAsUndefined, z.enum(["dashboard", "none"]).default("dashboard")),
   TRACKING_LTTB_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(3).default(1_000)),
@@ -118,6 +122,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   jobs: { workers: number; staleSeconds: number };
   tracking: TrackingConfig;
+  /** The ML workbench: `dataDir` (LAB_DATA_DIR), `workers` (LAB_WORKERS; undefined: JOB_WORKERS), upload limit. */
+  lab: { dataDir: string; workers: number | undefined; maxUploadBytes: number };
   /** Bench: the admin account ensured at start-up (both set, or neither). */
   bench: { adminEmail: string | undefined; adminPassword: string | undefined; heartbeatMs: number };
   /** Who may read /openapi.json, /docs and GraphQL introspection. */
@@ -239,6 +245,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: e.WORKERS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobs: { workers: e.JOB_WORKERS, staleSeconds: e.JOB_STALE_SECONDS },
+    lab: {
+      dataDir: resolve(e.LAB_DATA_DIR ?? join(dataDir, "lab")),
+      workers: e.LAB_WORKERS,
+      maxUploadBytes: Math.round(e.LAB_MAX_UPLOAD_MB * 1024 * 1024),
+    },
     tracking: {
       auth: e.TRACKING_AUTH,
       lttbThreshold: e.TRACKING_LTTB_THRESHOLD,

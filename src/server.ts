@@ -62,6 +62,7 @@ export async function createServer(options: CreateServerOptions): Promise<HiveGu
       db,
       log,
       workers: options.jobWorkers ?? config.jobs.workers,
+      dedicated: options.jobWorkers !== undefined,
       staleSeconds: config.jobs.staleSeconds,
     });
 

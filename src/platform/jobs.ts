@@ -85,6 +85,11 @@ export interface JobType<D = unknown, R = unknown> {
   /** At most one job of this type queued or running at a time: `enqueue` throws JobConflictError. */
   exclusive?: boolean;
   schedule?: JobSchedule<D>;
+  /**
+   * Workers of this type in this process when it is not a dedicated worker (`hiveguard worker`), instead of
+   * the queue's `workers` (e.g. LAB_WORKERS=0: the server only queues lab jobs). Default: the queue's.
+   */
+  serverWorkers?: number;
 }
 
 /** Any job type, whatever its data and result (what the queue holds). */
@@ -128,6 +133,8 @@ export interface JobQueueOptions {
   cronCheckSeconds?: number;
   /** pg-boss's schema (default: `<database schema>_jobs`, or `hiveguard_jobs` on the default schema). */
   schema?: string;
+  /** A dedicated worker process (`hiveguard worker`): job types' `serverWorkers` do not apply. */
+  dedicated?: boolean;
 }
 
 interface Running {
@@ -247,8 +254,13 @@ export class JobQueue {
       }
     }
     for (const type of this.types.values()) await this.startSchedule(type);
-    for (const type of this.types.values())
-      for (let i = 0; i < this.options.workers; i++) await this.startWorker(type);
+    for (const type of this.types.values()) {
+      const workers =
+        type.serverWorkers !== undefined && !this.options.dedicated
+          ? type.serverWorkers
+          : this.options.workers;
+      for (let i = 0; i < workers; i++) await this.startWorker(type);
+    }
 
     const heartbeat = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     const sweep = setInterval(

@@ -70,7 +70,11 @@ export function buildOpenApiDocument(
 
   for (const { meta, procedure } of listProcedures(router)) {
     if (!meta.openapi || meta.openapi.enabled === false) continue;
-    const path = meta.openapi.path;
+    // The generator lists a path with a trailing slash (DashAI's `/api/v1/dataset/`) without it.
+    const path =
+      meta.openapi.path.length > 1 && !doc.paths?.[meta.openapi.path]
+        ? meta.openapi.path.replace(/\/$/, "")
+        : meta.openapi.path;
     const operation = doc.paths?.[path]?.[meta.openapi.method.toLowerCase() as "get"];
     if (!operation) continue;
 

@@ -52,50 +52,54 @@ export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps
       else preflights.set(url, answerPreflight(app, url, method, meta.cors.exposeHeaders));
     }
 
-    app.route({
-      method: method as HTTPMethods,
-      url,
-      // onRequest, so answers given before the handler (a body that is not JSON) carry the headers too.
-      ...(meta.cors && { onRequest: corsHeaders(meta.cors.exposeHeaders) }),
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const body = request.body;
-        if (BODY_METHODS.has(method) && body !== undefined && !isPlainObject(body)) {
-          const error = ValidationError.field(["body"], "Input should be a JSON object", "object_type");
-          return reply.code(422).send({ detail: error.detail });
-        }
-        const params = coerceQuery(request.params as Record<string, string>, inputSchema);
-        // A DELETE documents its input as query parameters, and also takes it as a JSON body (clients such
-        // as LLM Benchmark Studio's frontend send `DELETE` with `{"provider_key": ...}`).
-        const deleteBody = method === "DELETE" && isPlainObject(body) ? body : undefined;
-        const input = takesInput
-          ? BODY_METHODS.has(method)
-            ? { ...(body as Record<string, unknown> | undefined), ...params }
-            : {
-                ...coerceQuery(request.query as Record<string, string | string[]>, inputSchema),
-                ...deleteBody,
-                ...params,
-              }
-          : undefined;
+    // A documented trailing slash (DashAI's `/api/v1/dataset/`) is served as written and without it: the
+    // OpenAPI document lists the path without (trpc-to-openapi normalizes it).
+    const urls = url.length > 1 && url.endsWith("/") ? [url, url.slice(0, -1)] : [url];
+    for (const routeUrl of urls)
+      app.route({
+        method: method as HTTPMethods,
+        url: routeUrl,
+        // onRequest, so answers given before the handler (a body that is not JSON) carry the headers too.
+        ...(meta.cors && { onRequest: corsHeaders(meta.cors.exposeHeaders) }),
+        handler: async (request: FastifyRequest, reply: FastifyReply) => {
+          const body = request.body;
+          if (BODY_METHODS.has(method) && body !== undefined && !isPlainObject(body)) {
+            const error = ValidationError.field(["body"], "Input should be a JSON object", "object_type");
+            return reply.code(422).send({ detail: error.detail });
+          }
+          const params = coerceQuery(request.params as Record<string, string>, inputSchema);
+          // A DELETE documents its input as query parameters, and also takes it as a JSON body (clients such
+          // as LLM Benchmark Studio's frontend send `DELETE` with `{"provider_key": ...}`).
+          const deleteBody = method === "DELETE" && isPlainObject(body) ? body : undefined;
+          const input = takesInput
+            ? BODY_METHODS.has(method)
+              ? { ...(body as Record<string, unknown> | undefined), ...params }
+              : {
+                  ...coerceQuery(request.query as Record<string, string | string[]>, inputSchema),
+                  ...deleteBody,
+                  ...params,
+                }
+            : undefined;
 
-        const ctx = createContext(deps, requestInfo(request), request.log);
-        const caller = createCaller(ctx);
-        const call = segments.reduce<unknown>(
-          (node, key) => (node as Record<string, unknown>)[key],
-          caller,
-        ) as (input: unknown) => Promise<unknown>;
-        try {
-          const data = await call(input);
-          // A procedure may choose another success status and add headers (e.g. 204 + X-HiveGuard-Bypass).
-          const status = ctx.response.status ?? successStatus;
-          reply.headers(ctx.response.headers);
-          if (status === 204) return reply.code(204).send();
-          return reply.code(status).type("application/json").send(JSON.stringify(data));
-        } catch (error) {
-          const wire = toWireError(error, { log: request.log, locFor });
-          return reply.code(wire.status).headers(wire.headers).type("application/json").send(wire.body);
-        }
-      },
-    });
+          const ctx = createContext(deps, requestInfo(request), request.log);
+          const caller = createCaller(ctx);
+          const call = segments.reduce<unknown>(
+            (node, key) => (node as Record<string, unknown>)[key],
+            caller,
+          ) as (input: unknown) => Promise<unknown>;
+          try {
+            const data = await call(input);
+            // A procedure may choose another success status and add headers (e.g. 204 + X-HiveGuard-Bypass).
+            const status = ctx.response.status ?? successStatus;
+            reply.headers(ctx.response.headers);
+            if (status === 204) return reply.code(204).send();
+            return reply.code(status).type("application/json").send(JSON.stringify(data));
+          } catch (error) {
+            const wire = toWireError(error, { log: request.log, locFor });
+            return reply.code(wire.status).headers(wire.headers).type("application/json").send(wire.body);
+          }
+        },
+      });
   }
 }
 

@@ -176,6 +176,14 @@ describe("dashboard-credential routes (from /openapi.json)", () => {
     expect(dashboard.some((op) => op.path.startsWith("/dashboard/api/"))).toBe(true);
     expect(dashboard.some((op) => op.path.startsWith("/api/projects"))).toBe(true);
     expect(dashboard.some((op) => op.path.startsWith("/tracker/"))).toBe(true);
+    // The lab (DashAI's API under /api/v1): every route needs the dashboard credentials (docs/lab.md).
+    for (const lab of [
+      "/api/v1/dataset",
+      "/api/v1/dataset/export/csv",
+      "/api/v1/job",
+      "/api/v1/job/status/{job_id}",
+    ])
+      expect(dashboard.some((op) => op.path === lab)).toBe(true);
     // Routes without header credentials are only these: health, readiness (and the tracker's health check,
     // which Aspara's remote client probes, as upstream, without credentials), the widget and the hosted
     // challenge page, the dashboard's sign-in, sign-out and "who am I" (test/dashboard/graphql.test.ts covers

@@ -1,12 +1,42 @@
 // The ML workbench (`lab`, DashAI's API under /api/v1): datasets, components, model sessions, runs, jobs,
 // predictions. The paths live under /api/v1, which the system module already owns on the main port.
+// Every lab route needs the dashboard credentials (docs/lab.md).
 import { defineModule } from "../../platform/module.js";
 import { router } from "../../trpc/init.js";
+import { datasetJob } from "./datasets/job.js";
+import { labDatasetsRouter } from "./datasets/router.js";
+import { LabDatasetService } from "./datasets/service.js";
+import { DatasetStore } from "./datasets/store.js";
+import { labPlugin, labRoutes } from "./http.js";
+import { labJobsRouter } from "./jobs/router.js";
+import { LabJobService } from "./jobs/service.js";
 
-export const labRouter = router({});
+export interface LabServices {
+  datasets: LabDatasetService;
+  jobs: LabJobService;
+}
+
+declare module "../../platform/module.js" {
+  interface Services {
+    lab: LabServices;
+  }
+}
+
+export const labRouter = router({
+  datasets: labDatasetsRouter,
+  jobs: labJobsRouter,
+});
 
 export default defineModule({
   name: "lab",
   ownPaths: [],
-  create: () => ({ services: {} }),
+  create: ({ config, db, jobs }, modules) => {
+    const labJobs = new LabJobService(jobs, config.lab.dataDir, config.lab.workers);
+    const store = new DatasetStore(config.lab.dataDir);
+    const datasets = new LabDatasetService(db.prisma, store, labJobs);
+    labJobs.register(datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels") }));
+    return { services: { lab: { datasets, jobs: labJobs } } };
+  },
+  routes: (deps) => labRoutes(deps),
+  plugin: (scope, deps) => labPlugin(scope, deps),
 });

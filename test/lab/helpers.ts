@@ -1,0 +1,68 @@
+// Helpers for the lab API tests: DashAI's two-request upload (create, then a DatasetJob form), job polling.
+import { expect } from "vitest";
+import { call, clients } from "../guard/helpers.js";
+import type { TestServer } from "../support/server.js";
+
+export { call, clients };
+
+/** POST /api/v1/job/ as DashAI's frontend sends it (multipart, `filename` header). */
+export async function enqueueForm(
+  t: TestServer,
+  fields: Record<string, string>,
+  file?: { name: string; content: string | Buffer | Uint8Array; type?: string },
+) {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  const headers: Record<string, string> = { authorization: t.dashboardAuth };
+  if (file) {
+    form.append("file", new Blob([file.content as BlobPart], { type: file.type ?? "text/csv" }), file.name);
+    headers.filename = encodeURIComponent(file.name);
+  }
+  return call(t, "/api/v1/job/", { method: "POST", headers, body: form });
+}
+
+/** Polls a job until it ends (finished, error, cancelled). */
+export async function waitForJob(t: TestServer, id: string, timeoutMs = 20_000) {
+  const { dash } = clients(t);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await dash.get(`/api/v1/job/status/${id}`);
+    expect(res.status).toBe(200);
+    if (["finished", "error", "cancelled"].includes(res.body.status)) return res.body;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${res.body.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Creates a dataset and loads a file into it the way DashAI's frontend does; returns the dataset. */
+export async function uploadDataset(
+  t: TestServer,
+  name: string,
+  file: { name: string; content: string | Buffer | Uint8Array; type?: string },
+  params: Record<string, unknown> = { dataloader: "CSVDataLoader", name },
+) {
+  const { dash } = clients(t);
+  const created = await dash.post("/api/v1/dataset/", { name });
+  expect(created.status).toBe(201);
+  expect(created.body.status).toBe(0);
+  const job = await enqueueForm(
+    t,
+    {
+      job_type: "DatasetJob",
+      kwargs: JSON.stringify({ dataset_id: created.body.id, notebook_id: null, url: "", params }),
+    },
+    file,
+  );
+  expect(job.status, job.text).toBe(201);
+  const done = await waitForJob(t, job.body.id);
+  expect(done.status, JSON.stringify(done)).toBe("finished");
+  const dataset = await dash.get(`/api/v1/dataset/${created.body.id}`);
+  expect(dataset.body.status).toBe(3);
+  return dataset.body as {
+    id: number;
+    name: string;
+    file_path: string;
+    total_rows: number;
+    total_columns: number;
+  };
+}
