@@ -226,7 +226,7 @@ describe("exports", () => {
     const csv = await fetch(`${t.url}/api/export/leaderboard?period=all`, auth);
     const board = parse(await csv.text(), { columns: true }) as Record<string, string>[];
     expect(board.map((r) => r.rank)).toEqual(["1", "2"]);
-    expect(board.find((r) => r.model.includes("HYPERLINK"))!.model).toBe(`'${FORMULA_MODEL}`);
+    expect(board.find((r) => r.model?.includes("HYPERLINK"))!.model).toBe(`'${FORMULA_MODEL}`);
 
     const run = await fetch(`${t.url}/api/export/run/${runIds[0]}`, auth);
     expect(run.headers.get("content-disposition")).toBe(
