@@ -8,9 +8,11 @@ import { missing, type Needs, NGINX, PSQL, WRK } from "./tools.js";
 type Bench = { default?: (args: string[]) => Promise<void>; run?: () => Promise<void> };
 
 const BENCHMARKS: Record<string, () => Promise<Bench>> = {
+  bench: () => import("./bench.js"),
   "guard-export": () => import("./guard-export.js"),
   "guard-upload": () => import("./guard-upload.js"),
   challenge: () => import("./challenge.js"),
+  lab: () => import("./lab.js"),
   ml: () => import("./ml.js"),
   proxy: () => import("./proxy.js"),
   tracking: () => import("./tracking.js"),
@@ -22,6 +24,8 @@ const BENCHMARKS: Record<string, () => Promise<Bench>> = {
 const NEEDS: Record<string, Needs> = {
   "guard-export": { tools: [PSQL], services: ["postgres"] },
   "guard-upload": { services: ["postgres"] },
+  // python3-sklearn is checked by the lab benchmark itself: without it, the upload figures still run.
+  lab: {},
   ml: { services: ["postgres"] },
   proxy: { tools: [WRK, NGINX], services: ["postgres", "redis"] },
   soak: { services: ["postgres", "redis"] },
