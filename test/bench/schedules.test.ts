@@ -216,4 +216,30 @@ describe("schedules", () => {
       await second.close();
     }
   });
+
+  it("the tick closes runs left running by an instance that died (no heartbeat), not live ones", async () => {
+    const prisma = t.server.deps.db.prisma;
+    const row = (heartbeatAt: Date) =>
+      prisma.benchRun.create({
+        data: {
+          userId: user.id,
+          prompt: "p",
+          contextTiers: [0],
+          status: "running",
+          instance: "dead-host:1:abcd",
+          heartbeatAt,
+        },
+      });
+    const dead = await row(new Date(Date.now() - 10 * 60_000));
+    const live = await row(new Date());
+    const closed = await until(
+      () => request(t, "GET", `/api/history/${dead.id}`, { token: user.token }),
+      (res) => res.body.status !== "running",
+    );
+    expect(closed.body).toMatchObject({ status: "failed", finished_at: expect.any(String) });
+    expect((await request(t, "GET", `/api/history/${live.id}`, { token: user.token })).body.status).toBe(
+      "running",
+    );
+    await prisma.benchRun.delete({ where: { id: live.id } });
+  });
 });

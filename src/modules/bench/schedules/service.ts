@@ -92,6 +92,10 @@ export class ScheduleService {
   /** Claims every due schedule (once, whatever the number of ticks racing) and queues its run. */
   async tick(now = new Date()): Promise<{ queued: number }> {
     const { prisma } = this.deps;
+    // The same periodic job closes the runs of instances that died.
+    await this.deps.runs
+      .failStale()
+      .catch((error: unknown) => this.deps.log.warn({ err: error }, "closing stale benchmark runs failed"));
     const due = await prisma.benchSchedule.findMany({
       where: { enabled: true, nextRun: { lte: now } },
       orderBy: { nextRun: "asc" },
