@@ -62,7 +62,7 @@ describe("components", () => {
     expect(related.body.map((c: any) => c.name).sort()).toEqual(["MAE", "MSE", "R2", "RMSE"]);
     const unknown = await get("/api/v1/component/?select_types=Wizard");
     expect(unknown.status).toBe(422);
-    expect(JSON.stringify(unknown.body)).toMatch(/Select type Wizard does not exist/);
+    expect(JSON.stringify(unknown.body)).toMatch(/Component type \\"Wizard\\" does not exist/);
     expect((await get("/api/v1/component/?related_component=Nope")).status).toBe(422);
   });
 
@@ -81,6 +81,20 @@ describe("components", () => {
       (await get("/api/v1/component/RandomForestClassifier/")).body.description,
     );
     expect((await get("/api/v1/component/NoSuchModel/")).status).toBe(404);
+  });
+});
+
+describe("the engine's Table from a stored dataset", () => {
+  it("reads the chosen columns with their types (what training reads)", async () => {
+    const table = await t.server.deps.services.lab.datasets.table(iris.id, ["petal_length_cm", "species"]);
+    expect(table.rowCount).toBe(150);
+    expect(table.columns.map((c) => [c.name, c.type])).toEqual([
+      ["petal_length_cm", "float"],
+      ["species", "categorical"],
+    ]);
+    expect(table.columns[0]!.values).toBeInstanceOf(Float64Array);
+    expect(table.columns[0]!.values[0]).toBe(1.4);
+    expect(table.columns[1]!.values[149]).toBe("virginica");
   });
 });
 

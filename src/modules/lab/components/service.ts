@@ -112,11 +112,16 @@ export class LabComponentService {
         if (!(COMPONENT_TYPES as readonly string[]).includes(type))
           throw ValidationError.field(
             ["query", param, i],
-            `Select type ${type} does not exist (one of ${COMPONENT_TYPES.join(", ")})`,
+            `Component type "${type}" does not exist (one of ${COMPONENT_TYPES.join(", ")})`,
           );
     };
     check(query.select_types, "select_types");
     check(query.ignore_types, "ignore_types");
+    query = {
+      ...query,
+      select_types: query.select_types?.filter((type) => type !== ""),
+      ignore_types: query.ignore_types?.filter((type) => type !== ""),
+    };
     let related: Registered | undefined;
     if (query.related_component !== undefined) {
       related = this.find(query.related_component);

@@ -205,8 +205,8 @@ export class LabModelSessionService {
     const columns = await this.datasets.columns(input.dataset_id);
     const byName = new Map(columns.map((column) => [column.name, column]));
     const dataset = input.dataset_id;
-    if (input.inputs.length === 0) throw unprocessable("Select at least one input column");
-    if (input.outputs.length === 0) throw unprocessable("Select an output column");
+    if (input.inputs.length === 0) throw unprocessable("Choose at least one input column");
+    if (input.outputs.length === 0) throw unprocessable("Choose an output column");
     if (input.outputs.length > 1)
       throw unprocessable(
         `${task} predicts one output column; ${input.outputs.length} were selected (${input.outputs.join(", ")})`,
