@@ -102,8 +102,7 @@ class BufferedFile {
 
   /** Writes a string as UTF-8; returns its byte length. */
   text(value: string): number {
-    const length =
-      value.length < 256 && !/[^\x00-\x7f]/.test(value) ? value.length : Buffer.byteLength(value);
+    const length = Buffer.byteLength(value, "utf8");
     this.room(length);
     this.buffer.write(value, this.used, length, "utf8");
     this.used += length;
