@@ -383,6 +383,12 @@ describe("bench user routes (bearer JWT, from /openapi.json)", () => {
       "GET /api/history",
       "GET /api/history/{run_id}",
       "DELETE /api/history/{run_id}",
+      "GET /api/analytics/leaderboard",
+      "GET /api/analytics/trends",
+      "GET /api/analytics/compare",
+      "GET /api/export/history",
+      "GET /api/export/leaderboard",
+      "GET /api/export/run/{run_id}",
     ])
       expect(bearer.has(route), route).toBe(true);
     const before = await tableCounts();

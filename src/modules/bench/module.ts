@@ -8,6 +8,9 @@ import { AdminService } from "./admin/service.js";
 import { KeyService } from "./providers/keys.service.js";
 import { configRouter, keysRouter, providerParamsRouter } from "./providers/router.js";
 import { ProviderService } from "./providers/service.js";
+import { exportRoutes } from "./analytics/http.js";
+import { analyticsRouter } from "./analytics/router.js";
+import { AnalyticsService } from "./analytics/service.js";
 import { runRoutes } from "./runs/http.js";
 import { benchmarkRouter, historyRouter } from "./runs/router.js";
 import { RunService } from "./runs/service.js";
@@ -35,6 +38,8 @@ declare module "../../platform/module.js" {
     benchAdmin: AdminService;
     /** Benchmark runs (SSE), cancel across instances, hourly limits, history. */
     benchRuns: RunService;
+    /** Leaderboard, trends, compare and the exports over stored results. */
+    benchAnalytics: AnalyticsService;
   }
 }
 
@@ -47,6 +52,7 @@ export const benchRouter = router({
   admin: adminRouter,
   benchmark: benchmarkRouter,
   history: historyRouter,
+  analytics: analyticsRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -107,6 +113,7 @@ export default defineModule({
         benchSettings: settings,
         benchAdmin: admin,
         benchRuns: runs,
+        benchAnalytics: new AnalyticsService({ prisma }),
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {
@@ -120,5 +127,5 @@ export default defineModule({
       stop: () => runs.stop(),
     };
   },
-  routes: (deps) => [...siteRoutes(deps), ...runRoutes(deps)],
+  routes: (deps) => [...siteRoutes(deps), ...runRoutes(deps), ...exportRoutes(deps)],
 });
