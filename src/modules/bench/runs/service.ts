@@ -321,6 +321,11 @@ export class RunService {
     return { status: "ok" as const, message: "Cancellation requested" };
   }
 
+  /** Aborts one run if this instance runs it (a schedule's job that was cancelled or timed out). */
+  abortRun(runId: string): void {
+    this.running.get(runId)?.controller.abort(new Error("cancelled"));
+  }
+
   private abortLocal(userId: string): void {
     for (const run of this.running.values())
       if (run.userId === userId) run.controller.abort(new Error("cancelled"));
