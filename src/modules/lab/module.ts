@@ -38,14 +38,21 @@ export const labRouter = router({
 export default defineModule({
   name: "lab",
   ownPaths: [],
-  create: ({ config, db, jobs }, modules) => {
+  create: ({ config, db, jobs, log }, modules) => {
     const labJobs = new LabJobService(jobs, config.lab.dataDir, config.lab.workers);
     const store = new DatasetStore(config.lab.dataDir);
     const datasets = new LabDatasetService(db.prisma, store, labJobs);
     const components = new LabComponentService();
     const sessions = new LabModelSessionService(db.prisma, datasets, components);
     labJobs.register(datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels") }));
-    return { services: { lab: { datasets, jobs: labJobs, components, sessions } } };
+    return {
+      services: { lab: { datasets, jobs: labJobs, components, sessions } },
+      // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
+      start: async () => {
+        const removed = await store.sweep(24 * 3600 * 1000).catch(() => 0);
+        if (removed > 0) log.info({ removed }, "lab: removed stale uploads and staging directories");
+      },
+    };
   },
   routes: (deps) => labRoutes(deps),
   plugin: (scope, deps) => labPlugin(scope, deps),

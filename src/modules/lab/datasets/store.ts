@@ -9,7 +9,18 @@
 // kilobytes whatever the dataset's size, a filter or sort reads only the columns it looks at, and an export
 // streams chunks of rows. Nothing keeps a whole dataset in the heap except training, which asks for a Table.
 import { randomUUID } from "node:crypto";
-import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile, cp, stat } from "node:fs/promises";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+  cp,
+  stat,
+} from "node:fs/promises";
 import { join } from "node:path";
 import type { ColumnType, Table, TableColumn } from "../engine/types.js";
 
@@ -376,6 +387,27 @@ export class DatasetStore {
       await rm(staging, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /**
+   * Removes what a process that died mid-load left behind: staging directories and uploads older than
+   * `maxAgeMs` (a load in progress on another instance is younger than that). Returns how many.
+   */
+  async sweep(maxAgeMs: number): Promise<number> {
+    let removed = 0;
+    for (const sub of ["tmp", "uploads"]) {
+      const dir = join(this.root, sub);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => null);
+        if (info && Date.now() - info.mtimeMs > maxAgeMs) {
+          await rm(path, { recursive: true, force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
   }
 
   async remove(id: number): Promise<void> {
