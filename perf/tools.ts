@@ -1,5 +1,6 @@
 // What each benchmark needs from the machine, checked before it starts: a missing tool ends that benchmark
 // with one line naming it and the one command that installs it (never a spawn ENOENT stack trace).
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import { delimiter, join } from "node:path";
@@ -10,6 +11,8 @@ export interface Tool {
   bin: string;
   /** The Debian package that installs it. */
   pkg: string;
+  /** Arguments that must exit 0 for the tool to count as installed (a module import, say). */
+  probe?: string[];
 }
 
 export const WRK: Tool = { name: "wrk", bin: process.env.WRK_BIN ?? "/usr/bin/wrk", pkg: "wrk" };
@@ -17,6 +20,13 @@ export const NGINX: Tool = {
   name: "nginx",
   bin: process.env.NGINX_BIN ?? "/usr/sbin/nginx",
   pkg: "nginx-light",
+};
+/** Debian's python3 with scikit-learn (the pyenv python3 on PATH cannot import Debian's modules). */
+export const SKLEARN: Tool = {
+  name: "python3-sklearn",
+  bin: process.env.SKLEARN_PYTHON ?? "/usr/bin/python3",
+  pkg: "python3-sklearn",
+  probe: ["-c", "import sklearn"],
 };
 export const PSQL: Tool = { name: "psql", bin: process.env.PSQL_BIN ?? "psql", pkg: "postgresql-client" };
 
@@ -34,6 +44,7 @@ const DEFAULT_URLS: Record<Service, { env: string; url: string; what: string }> 
 };
 
 function installed(tool: Tool): boolean {
+  if (tool.probe) return spawnSync(tool.bin, tool.probe, { stdio: "ignore", timeout: 30_000 }).status === 0;
   if (tool.bin.includes("/")) return existsSync(tool.bin);
   return (process.env.PATH ?? "")
     .split(delimiter)

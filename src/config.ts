@@ -47,6 +47,11 @@ const envSchema = z.object({
   ADMIN_PASSWORD: optionalString,
   /** Bench: `{"type":"heartbeat"}` on a benchmark stream after this long without an event (upstream: 15 s). */
   BENCH_HEARTBEAT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(10).default(15_000)),
+  /** Bench: how often the job queue looks for due schedules (one look per period across all instances). */
+  BENCH_SCHEDULE_TICK_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(3600).default(60),
+  ),
   TARGET_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: z.preprocess((value) => {
     if (typeof value !== "string" || value === "") return undefined;
@@ -125,7 +130,12 @@ export interface Config {
   /** The ML workbench: `dataDir` (LAB_DATA_DIR), `workers` (LAB_WORKERS; undefined: JOB_WORKERS), upload limit. */
   lab: { dataDir: string; workers: number | undefined; maxUploadBytes: number };
   /** Bench: the admin account ensured at start-up (both set, or neither). */
-  bench: { adminEmail: string | undefined; adminPassword: string | undefined; heartbeatMs: number };
+  bench: {
+    adminEmail: string | undefined;
+    adminPassword: string | undefined;
+    heartbeatMs: number;
+    scheduleTickSeconds: number;
+  };
   /** Who may read /openapi.json, /docs and GraphQL introspection. */
   apiDocs: "public" | "dashboard";
   /**
@@ -262,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminEmail: e.ADMIN_EMAIL?.trim().toLowerCase(),
       adminPassword: e.ADMIN_PASSWORD,
       heartbeatMs: e.BENCH_HEARTBEAT_MS,
+      scheduleTickSeconds: e.BENCH_SCHEDULE_TICK_SECONDS,
     },
     apiDocs: e.API_DOCS ?? (e.NODE_ENV === "production" ? "dashboard" : "public"),
     metrics: { token: e.METRICS_TOKEN, allowFrom: e.METRICS_ALLOW_FROM },

@@ -73,7 +73,13 @@ export function registerRestFacade(app: FastifyInstance, router: AnyRouter, deps
           const deleteBody = method === "DELETE" && isPlainObject(body) ? body : undefined;
           const input = takesInput
             ? BODY_METHODS.has(method)
-              ? { ...(body as Record<string, unknown> | undefined), ...params }
+              ? // A PATCH without a body takes its fields from the query (DashAI's model-session PATCH).
+                method === "PATCH" && body === undefined
+                ? {
+                    ...coerceQuery(request.query as Record<string, string | string[]>, inputSchema),
+                    ...params,
+                  }
+                : { ...(body as Record<string, unknown> | undefined), ...params }
               : {
                   ...coerceQuery(request.query as Record<string, string | string[]>, inputSchema),
                   ...deleteBody,

@@ -389,6 +389,11 @@ describe("bench user routes (bearer JWT, from /openapi.json)", () => {
       "GET /api/export/history",
       "GET /api/export/leaderboard",
       "GET /api/export/run/{run_id}",
+      "GET /api/schedules",
+      "POST /api/schedules",
+      "PUT /api/schedules/{schedule_id}",
+      "DELETE /api/schedules/{schedule_id}",
+      "POST /api/schedules/{schedule_id}/trigger",
     ])
       expect(bearer.has(route), route).toBe(true);
     const before = await tableCounts();

@@ -145,3 +145,53 @@ describe("LAB_WORKERS=0", () => {
     }
   });
 });
+
+describe("a server stopped during a load", () => {
+  it("leaves the dataset ERROR and the job error (never stuck STARTED), nothing half stored; stale leftovers are swept", async () => {
+    const { mkdtempSync, mkdirSync, utimesSync, existsSync, readdirSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const labDir = mkdtempSync(join(tmpdir(), "lab-restart-"));
+    const a = await startTestServer({ env: { LAB_DATA_DIR: labDir } });
+    // A second instance on the same database and LAB_DATA_DIR that runs no lab job: it reads what A left.
+    const b = await startTestServer({ sharedWith: a, env: { LAB_DATA_DIR: labDir, LAB_WORKERS: "0" } });
+    try {
+      const { dash } = clients(a);
+      const created = await dash.post("/api/v1/dataset/", { name: "interrupted" });
+      const job = await enqueueForm(
+        a,
+        { job_type: "DatasetJob", kwargs: JSON.stringify({ dataset_id: created.body.id, params: {} }) },
+        { name: "big.csv", content: bigCsv(400_000) },
+      );
+      expect(job.status).toBe(201);
+      for (let i = 0; i < 200; i++) {
+        const status = await dash.get(`/api/v1/job/status/${job.body.id}`);
+        if (status.body.status === "started" && status.body.progress > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // Graceful shutdown aborts the running handler (as SIGTERM does).
+      await a.server.close();
+      const viaB = clients(b).dash;
+      const status = await viaB.get(`/api/v1/job/status/${job.body.id}`);
+      expect(status.body.status).toBe("error");
+      expect(status.body.error_msg).toMatch(/shutting down/);
+      const dataset = await viaB.get(`/api/v1/dataset/${created.body.id}`);
+      expect(dataset.body).toMatchObject({ status: 4, file_path: null });
+      expect(existsSync(join(labDir, "datasets", String(created.body.id)))).toBe(false);
+      expect(readdirSync(join(labDir, "tmp"))).toEqual([]);
+      expect(readdirSync(join(labDir, "uploads"))).toEqual([]);
+      // What a killed process would leave (a staging directory, an upload) is swept once it is old.
+      mkdirSync(join(labDir, "tmp", "left-behind"));
+      mkdirSync(join(labDir, "uploads", "left-behind"));
+      const old = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+      utimesSync(join(labDir, "tmp", "left-behind"), old, old);
+      utimesSync(join(labDir, "uploads", "left-behind"), old, old);
+      mkdirSync(join(labDir, "uploads", "fresh"));
+      expect(await b.server.deps.services.lab.datasets.store.sweep(24 * 3600 * 1000)).toBe(2);
+      expect(readdirSync(join(labDir, "uploads"))).toEqual(["fresh"]);
+    } finally {
+      await b.close();
+      await a.close().catch(() => {});
+    }
+  }, 60_000);
+});

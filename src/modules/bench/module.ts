@@ -12,6 +12,8 @@ import { exportRoutes } from "./analytics/http.js";
 import { analyticsRouter } from "./analytics/router.js";
 import { AnalyticsService } from "./analytics/service.js";
 import { runRoutes } from "./runs/http.js";
+import { schedulesRouter } from "./schedules/router.js";
+import { ScheduleService } from "./schedules/service.js";
 import { benchmarkRouter, historyRouter } from "./runs/router.js";
 import { RunService } from "./runs/service.js";
 import { siteRoutes } from "./settings/http.js";
@@ -40,6 +42,8 @@ declare module "../../platform/module.js" {
     benchRuns: RunService;
     /** Leaderboard, trends, compare and the exports over stored results. */
     benchAnalytics: AnalyticsService;
+    /** Scheduled benchmarks, fired by the job queue. */
+    benchSchedules: ScheduleService;
   }
 }
 
@@ -53,6 +57,7 @@ export const benchRouter = router({
   benchmark: benchmarkRouter,
   history: historyRouter,
   analytics: analyticsRouter,
+  schedules: schedulesRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -92,7 +97,7 @@ export default defineModule({
   ownPaths: BENCH_OWN_PATHS,
   // LLM Benchmark Studio's frontend shows `err.error`: every error body carries it beside `detail`.
   errorMessageField: "error",
-  create: ({ config, log, db, state }) => {
+  create: ({ config, log, db, state, jobs }) => {
     const prisma = db.prisma;
     const box = new SecretBox(config.secretKey, config.previousSecretKey);
     const audit = new AuditLog(prisma, log);
@@ -104,6 +109,14 @@ export default defineModule({
     const admin = new AdminService({ prisma, audit });
     const runs = new RunService({ prisma, state, providers, admin, log });
     admin.setUsageSource(runs.usageSource());
+    const schedules = new ScheduleService({
+      prisma,
+      jobs,
+      runs,
+      providers,
+      log,
+      tickSeconds: config.bench.scheduleTickSeconds,
+    });
     return {
       services: {
         benchAuth: auth,
@@ -114,6 +127,7 @@ export default defineModule({
         benchAdmin: admin,
         benchRuns: runs,
         benchAnalytics: new AnalyticsService({ prisma }),
+        benchSchedules: schedules,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {

@@ -3,6 +3,8 @@
 // Every lab route needs the dashboard credentials (docs/lab.md).
 import { defineModule } from "../../platform/module.js";
 import { router } from "../../trpc/init.js";
+import { labComponentsRouter } from "./components/router.js";
+import { LabComponentService } from "./components/service.js";
 import { datasetJob } from "./datasets/job.js";
 import { labDatasetsRouter } from "./datasets/router.js";
 import { LabDatasetService } from "./datasets/service.js";
@@ -10,10 +12,14 @@ import { DatasetStore } from "./datasets/store.js";
 import { labPlugin, labRoutes } from "./http.js";
 import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
+import { labModelSessionsRouter } from "./model-sessions/router.js";
+import { LabModelSessionService } from "./model-sessions/service.js";
 
 export interface LabServices {
+  components: LabComponentService;
   datasets: LabDatasetService;
   jobs: LabJobService;
+  sessions: LabModelSessionService;
 }
 
 declare module "../../platform/module.js" {
@@ -25,17 +31,28 @@ declare module "../../platform/module.js" {
 export const labRouter = router({
   datasets: labDatasetsRouter,
   jobs: labJobsRouter,
+  components: labComponentsRouter,
+  sessions: labModelSessionsRouter,
 });
 
 export default defineModule({
   name: "lab",
   ownPaths: [],
-  create: ({ config, db, jobs }, modules) => {
+  create: ({ config, db, jobs, log }, modules) => {
     const labJobs = new LabJobService(jobs, config.lab.dataDir, config.lab.workers);
     const store = new DatasetStore(config.lab.dataDir);
     const datasets = new LabDatasetService(db.prisma, store, labJobs);
+    const components = new LabComponentService();
+    const sessions = new LabModelSessionService(db.prisma, datasets, components);
     labJobs.register(datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels") }));
-    return { services: { lab: { datasets, jobs: labJobs } } };
+    return {
+      services: { lab: { datasets, jobs: labJobs, components, sessions } },
+      // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
+      start: async () => {
+        const removed = await store.sweep(24 * 3600 * 1000).catch(() => 0);
+        if (removed > 0) log.info({ removed }, "lab: removed stale uploads and staging directories");
+      },
+    };
   },
   routes: (deps) => labRoutes(deps),
   plugin: (scope, deps) => labPlugin(scope, deps),

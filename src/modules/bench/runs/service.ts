@@ -3,6 +3,7 @@
 // pub/sub reaches the instance running it, which aborts the provider calls in flight), store the results, and
 // read them back as history.
 import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { Prisma, PrismaClient } from "../../../generated/prisma/client.js";
 import {
@@ -29,6 +30,8 @@ import type { BenchmarkRequest } from "./runs.schema.js";
 export const ALREADY_RUNNING = "Benchmark already running";
 export const CANCEL_CHANNEL = "bench:cancel";
 const SLOT_TTL_MS = 60_000;
+/** A running run whose heartbeat (every 20 s) is older than this was on an instance that died. */
+export const STALE_RUN_MS = 3 * SLOT_TTL_MS;
 const HOUR_MS = 3_600_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -83,6 +86,8 @@ type RunRow = Prisma.BenchRunGetPayload<{ include: { results: true } }>;
 
 export class RunService {
   private readonly running = new Map<string, Running>();
+  /** Names this process in the runs it holds. */
+  readonly instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private unsubscribeCancel: (() => Promise<void>) | null = null;
   private stopping = false;
 
@@ -153,10 +158,14 @@ export class RunService {
     const runId = randomUUID();
     const slot = await this.acquireSlot(userId, runId, limits.maxConcurrent);
     if (slot === null) throw new ConflictError(ALREADY_RUNNING);
-    const refresh = setInterval(
-      () => void this.deps.state.set(slot, runId, { ttlMs: SLOT_TTL_MS }).catch(() => {}),
-      SLOT_TTL_MS / 3,
-    );
+    // While it runs: the slot's TTL and the row's heartbeat are renewed (a run whose heartbeat stops was on an
+    // instance that died: `failStale` closes it).
+    const refresh = setInterval(() => {
+      void this.deps.state.set(slot, runId, { ttlMs: SLOT_TTL_MS }).catch(() => {});
+      void this.deps.prisma.benchRun
+        .updateMany({ where: { id: runId, status: "running" }, data: { heartbeatAt: new Date() } })
+        .catch(() => {});
+    }, SLOT_TTL_MS / 3);
     refresh.unref();
     const release = async () => {
       clearInterval(refresh);
@@ -170,6 +179,8 @@ export class RunService {
           id: runId,
           userId,
           source: options.source ?? "api",
+          instance: this.instance,
+          heartbeatAt: new Date(),
           scheduleId: options.scheduleId ?? null,
           prompt: plan.prompt,
           contextTiers: [...plan.contextTiers],
@@ -314,11 +325,37 @@ export class RunService {
     ]);
   }
 
+  /**
+   * Runs left "running" by an instance that died (no heartbeat for `staleMs`) become `failed` ("interrupted"),
+   * so history and statistics do not show them running forever. Called by the schedules' tick job.
+   */
+  async failStale(staleMs = STALE_RUN_MS): Promise<number> {
+    const { count } = await this.deps.prisma.benchRun.updateMany({
+      where: {
+        status: "running",
+        id: { notIn: [...this.running.keys()] },
+        OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
+      },
+      data: {
+        status: "failed",
+        finishedAt: new Date(),
+        error: "interrupted: the instance running it stopped",
+      },
+    });
+    if (count > 0) this.deps.log.warn({ count }, "benchmark runs interrupted by a stopped instance closed");
+    return count;
+  }
+
   /** POST /api/benchmark/cancel: every instance aborts this user's runs (the provider calls in flight too). */
   async cancel(userId: string) {
     this.abortLocal(userId);
     await this.deps.state.publish(CANCEL_CHANNEL, JSON.stringify({ userId }));
     return { status: "ok" as const, message: "Cancellation requested" };
+  }
+
+  /** Aborts one run if this instance runs it (a schedule's job that was cancelled or timed out). */
+  abortRun(runId: string): void {
+    this.running.get(runId)?.controller.abort(new Error("cancelled"));
   }
 
   private abortLocal(userId: string): void {

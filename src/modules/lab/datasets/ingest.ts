@@ -163,7 +163,8 @@ class RawTable {
     const i = this.names.length;
     const writer = await ColumnWriter.create(this.dir, `r${i}`, "str");
     // A column first seen in a later row (JSON): the rows before it are missing.
-    for (let row = 0; row < this.rows; row++) await writer.string(null);
+    for (let row = 0; row < this.rows; row++) writer.string(null);
+    await writer.drain();
     this.index.set(name, i);
     this.names.push(name);
     this.writers.push(writer);
@@ -176,9 +177,10 @@ class RawTable {
     for (let i = 0; i < this.writers.length; i++) {
       const value = values[i] ?? null;
       this.stats[i]!.see(value);
-      await this.writers[i]!.string(value);
+      this.writers[i]!.string(value);
     }
-    this.rows++;
+    // Let the buffers handed to the files be written (memory stays bounded).
+    if ((++this.rows & 4095) === 0) for (const writer of this.writers) await writer.drain();
   }
 
   /** One row object (JSON, JSONL, Parquet, guard labels): keys name the columns. */
@@ -256,7 +258,8 @@ async function finish(
             );
           values[r] = value;
         }
-        await writer.numbers(values);
+        writer.numbers(values);
+        await writer.drain();
       }
       await writer.close();
       for (const ext of ["off", "str", "nul"]) await rm(join(dir, `r${i}.${ext}`), { force: true });

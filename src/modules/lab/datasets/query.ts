@@ -411,7 +411,7 @@ export async function changeColumnType(
     for (let r = 0; r < cells.length; r++) {
       const cell = cells[r]!;
       if (!toNumeric) {
-        await writer.string(cell === null ? null : String(cell));
+        writer.string(cell === null ? null : String(cell));
         continue;
       }
       let value: number | undefined;
@@ -433,8 +433,9 @@ export async function changeColumnType(
           `column "${name}": value ${JSON.stringify(cell)} in row ${start + r + 1} is not ${article(type)}`,
         );
       }
-      await writer.number(value);
+      writer.number(value);
     }
+    await writer.drain();
   }
   await writer.close();
   const meta: DatasetMeta = {

@@ -9,7 +9,18 @@
 // kilobytes whatever the dataset's size, a filter or sort reads only the columns it looks at, and an export
 // streams chunks of rows. Nothing keeps a whole dataset in the heap except training, which asks for a Table.
 import { randomUUID } from "node:crypto";
-import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile, cp, stat } from "node:fs/promises";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+  cp,
+  stat,
+} from "node:fs/promises";
 import { join } from "node:path";
 import type { ColumnType, Table, TableColumn } from "../engine/types.js";
 
@@ -35,106 +46,156 @@ export type Cell = number | boolean | string | null;
 
 const WRITE_BUFFER = 1 << 20;
 
-/** Appends bytes to a file through a buffer (one write per MiB). */
+/**
+ * Appends bytes to a file through a 1 MiB buffer. Writes are synchronous; a full buffer is handed to the
+ * file in the background (in order), and `drain()` waits for those writes (callers drain every few
+ * thousand rows, so memory stays bounded).
+ */
 class BufferedFile {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  private buffer = Buffer.allocUnsafe(WRITE_BUFFER);
+  private used = 0;
   private position = 0;
+  private pending: Promise<void> = Promise.resolve();
+  private failed: unknown = null;
+  private queued = 0;
   private constructor(private readonly handle: FileHandle) {}
 
   static async open(path: string): Promise<BufferedFile> {
     return new BufferedFile(await open(path, "w"));
   }
 
-  async write(bytes: Buffer): Promise<void> {
-    this.chunks.push(bytes);
-    this.size += bytes.length;
-    if (this.size >= WRITE_BUFFER) await this.flush();
+  /** Buffers queued for writing. */
+  get backlog(): number {
+    return this.queued;
   }
 
-  async flush(): Promise<void> {
-    if (this.size === 0) return;
-    const data = Buffer.concat(this.chunks, this.size);
-    this.chunks = [];
-    this.size = 0;
-    await this.handle.write(data, 0, data.length, this.position);
-    this.position += data.length;
+  private room(bytes: number): void {
+    if (this.used + bytes <= this.buffer.length) return;
+    this.handOff();
+    if (bytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(bytes);
+  }
+
+  private handOff(): void {
+    if (this.used === 0) return;
+    const data = this.buffer.subarray(0, this.used);
+    const at = this.position;
+    this.position += this.used;
+    this.buffer = Buffer.allocUnsafe(Math.max(WRITE_BUFFER, this.buffer.length));
+    this.used = 0;
+    this.queued++;
+    this.pending = this.pending.then(async () => {
+      try {
+        if (this.failed === null) await this.handle.write(data, 0, data.length, at);
+      } catch (error) {
+        this.failed = error;
+      } finally {
+        this.queued--;
+      }
+    });
+  }
+
+  write(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  double(value: number): void {
+    this.room(8);
+    this.buffer.writeDoubleLE(value, this.used);
+    this.used += 8;
+  }
+
+  byte(value: number): void {
+    this.room(1);
+    this.buffer[this.used++] = value;
+  }
+
+  /** Writes a string as UTF-8; returns its byte length. */
+  text(value: string): number {
+    const length = Buffer.byteLength(value, "utf8");
+    this.room(length);
+    this.buffer.write(value, this.used, length, "utf8");
+    this.used += length;
+    return length;
+  }
+
+  async drain(): Promise<void> {
+    await this.pending;
+    if (this.failed !== null) throw this.failed;
   }
 
   async close(): Promise<void> {
-    await this.flush();
-    await this.handle.close();
+    this.handOff();
+    try {
+      await this.drain();
+    } finally {
+      await this.handle.close();
+    }
   }
 }
 
-/** Writes one column, row after row. */
+/** Writes one column, row after row (synchronously; `drain()` every few thousand rows). */
 export class ColumnWriter {
   rows = 0;
   nulls = 0;
   private offset = 0;
-  private nullFlags: BufferedFile | null = null;
   private constructor(
-    private readonly dir: string,
     readonly key: string,
     readonly kind: "f64" | "str",
     private readonly main: BufferedFile,
     private readonly offsets: BufferedFile | null,
+    private readonly nullFile: BufferedFile | null,
   ) {}
 
   static async create(dir: string, key: string, kind: "f64" | "str"): Promise<ColumnWriter> {
     if (kind === "f64")
-      return new ColumnWriter(dir, key, kind, await BufferedFile.open(join(dir, `${key}.f64`)), null);
+      return new ColumnWriter(key, kind, await BufferedFile.open(join(dir, `${key}.f64`)), null, null);
     const writer = new ColumnWriter(
-      dir,
       key,
       kind,
       await BufferedFile.open(join(dir, `${key}.str`)),
       await BufferedFile.open(join(dir, `${key}.off`)),
+      await BufferedFile.open(join(dir, `${key}.nul`)),
     );
-    await writer.offsets!.write(f64Bytes([0]));
+    writer.offsets!.double(0);
     return writer;
   }
 
   /** Numeric column: NaN is missing. */
-  async number(value: number): Promise<void> {
+  number(value: number): void {
     if (Number.isNaN(value)) this.nulls++;
     this.rows++;
-    await this.main.write(f64Bytes([value]));
+    this.main.double(value);
   }
 
-  async numbers(values: Float64Array): Promise<void> {
+  numbers(values: Float64Array): void {
     for (const value of values) if (Number.isNaN(value)) this.nulls++;
     this.rows += values.length;
-    await this.main.write(Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+    this.main.write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
 
   /** String column: null is missing. */
-  async string(value: string | null): Promise<void> {
-    if (value === null) {
-      if (!this.nullFlags) {
-        this.nullFlags = await BufferedFile.open(join(this.dir, `${this.key}.nul`));
-        if (this.rows > 0) await this.nullFlags.write(Buffer.alloc(this.rows));
-      }
-      this.nulls++;
-    } else if (value.length > 0) {
-      const bytes = Buffer.from(value, "utf8");
-      this.offset += bytes.length;
-      await this.main.write(bytes);
-    }
-    if (this.nullFlags) await this.nullFlags.write(Buffer.from([value === null ? 1 : 0]));
+  string(value: string | null): void {
+    if (value === null) this.nulls++;
+    else if (value.length > 0) this.offset += this.main.text(value);
+    this.nullFile!.byte(value === null ? 1 : 0);
     this.rows++;
-    await this.offsets!.write(f64Bytes([this.offset]));
+    this.offsets!.double(this.offset);
+  }
+
+  /** Waits for the buffers handed to the files (call every few thousand rows). */
+  async drain(): Promise<void> {
+    await this.main.drain();
+    await this.offsets?.drain();
+    await this.nullFile?.drain();
   }
 
   async close(): Promise<void> {
     await this.main.close();
     await this.offsets?.close();
-    await this.nullFlags?.close();
+    await this.nullFile?.close();
   }
-}
-
-function f64Bytes(values: number[]): Buffer {
-  return Buffer.from(new Float64Array(values).buffer);
 }
 
 /** Reads one stored dataset; open files are closed by `close()`. */
@@ -326,6 +387,27 @@ export class DatasetStore {
       await rm(staging, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /**
+   * Removes what a process that died mid-load left behind: staging directories and uploads older than
+   * `maxAgeMs` (a load in progress on another instance is younger than that). Returns how many.
+   */
+  async sweep(maxAgeMs: number): Promise<number> {
+    let removed = 0;
+    for (const sub of ["tmp", "uploads"]) {
+      const dir = join(this.root, sub);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => null);
+        if (info && Date.now() - info.mtimeMs > maxAgeMs) {
+          await rm(path, { recursive: true, force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
   }
 
   async remove(id: number): Promise<void> {
