@@ -4,12 +4,11 @@ import type { PrismaClient } from "../../../generated/prisma/client.js";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
 import { aggregateResults, type AggregateRow, type ResultEvent } from "../engine/index.js";
 import { mean } from "../engine/stats.js";
-import { resultOf, upstreamTimestamp } from "../runs/service.js";
+import { findUserRun, resultOf, upstreamTimestamp, UUID } from "../runs/service.js";
 import type { Period } from "./analytics.schema.js";
 
 const DAY_MS = 86_400_000;
 const PERIOD_DAYS: Record<Period, number | null> = { "7d": 7, "30d": 30, "90d": 90, all: null };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const since = (period: Period): Date | undefined => {
   const days = PERIOD_DAYS[period];
@@ -225,13 +224,7 @@ export class AnalyticsService {
 
   /** One run with its aggregates (GET /api/export/run/{run_id}). */
   async runExport(userId: string, runId: string) {
-    const row = UUID.test(runId)
-      ? await this.deps.prisma.benchRun.findFirst({
-          where: { id: runId, userId },
-          include: { results: { orderBy: { seq: "asc" } } },
-        })
-      : null;
-    if (!row) throw new NotFoundError("Run not found");
+    const row = await findUserRun(this.deps.prisma, userId, runId);
     const results = row.results.map(resultOf);
     return {
       run_id: row.id,

@@ -33,7 +33,19 @@ const SLOT_TTL_MS = 60_000;
 /** A running run whose heartbeat (every 20 s) is older than this was on an instance that died. */
 export const STALE_RUN_MS = 3 * SLOT_TTL_MS;
 const HOUR_MS = 3_600_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One of the user's runs with its results in order; 404 for another user's run or an id that is no UUID. */
+export async function findUserRun(prisma: PrismaClient, userId: string, runId: string) {
+  const row = UUID.test(runId)
+    ? await prisma.benchRun.findFirst({
+        where: { id: runId, userId },
+        include: { results: { orderBy: { seq: "asc" } } },
+      })
+    : null;
+  if (!row) throw new NotFoundError("Run not found");
+  return row;
+}
 
 export type RunStatus = "running" | "completed" | "empty" | "cancelled" | "failed";
 export type RunSource = "api" | "schedule";
@@ -414,14 +426,7 @@ export class RunService {
 
   /** GET /api/history/{run_id}: any run of the user's (a running one has status "running" and no results yet). */
   async run(userId: string, runId: string) {
-    const row = UUID.test(runId)
-      ? await this.deps.prisma.benchRun.findFirst({
-          where: { id: runId, userId },
-          include: { results: { orderBy: { seq: "asc" } } },
-        })
-      : null;
-    if (!row) throw new NotFoundError("Run not found");
-    return historyRun(row);
+    return historyRun(await findUserRun(this.deps.prisma, userId, runId));
   }
 
   async deleteRun(userId: string, runId: string) {
