@@ -38,6 +38,8 @@ export interface Spec {
   fields(params: Params, query: URLSearchParams): string[];
   /** hCaptcha and reCAPTCHA write `<textarea>` fields; Turnstile a hidden `<input>`. */
   textarea: boolean;
+  /** What the service's widget does when its token expires: "auto" (Turnstile) or "manual". */
+  refreshExpired: "auto" | "manual";
   /** Service-specific functions added to the API object. */
   extras?(api: Api, widgets: Map<string, Widget>): Record<string, unknown>;
 }
@@ -109,6 +111,11 @@ export function install(spec: Spec): Api {
       api: typeof params.api === "string" ? params.api : undefined,
       fields: spec.fields(params, query),
       textarea: spec.textarea,
+      theme: typeof params.theme === "string" ? params.theme : undefined,
+      // hCaptcha and reCAPTCHA: `hl` (render param or script query); Turnstile: `language`.
+      language: [params.hl, params.language, query.get("hl")].find((v): v is string => typeof v === "string"),
+      refreshExpired:
+        typeof params["refresh-expired"] === "string" ? params["refresh-expired"] : spec.refreshExpired,
       onToken(token) {
         if (token === null) return;
         if (widget.overlay) {

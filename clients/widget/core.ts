@@ -2,6 +2,7 @@
 // The challenge widget's core: draws a challenge in a container, answers it against the HiveGuard server and
 // hands the token over. Used by the HiveGuard widget (widget.ts: `data-hiveguard-key` containers) and by the
 // drop-in APIs of hCaptcha, Turnstile and reCAPTCHA (compat.ts). No framework, no third-party requests.
+import { LANGUAGES, pickLanguage } from "./strings.js";
 
 interface Item {
   id: string;
@@ -20,26 +21,33 @@ interface Challenge {
 
 // Looks: a card as hCaptcha's and Turnstile's are (a header band with the question, large touch targets, the
 // brand in the footer). Every target is at least 44 px high; text and controls keep WCAG AA contrast.
-const CSS = `.hg{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f1f1f;border:1px solid #c4c7c5;border-radius:10px;max-width:400px;background:#fff;box-shadow:0 1px 3px #0002;overflow:hidden;text-align:left;box-sizing:border-box}
-.hg *{box-sizing:border-box}.hg .hd{background:#0b57d0;color:#fff;padding:12px 14px;margin:0;font-weight:600}
+// Colours are variables so that one block of values gives the dark theme (`theme: "dark"`, or "auto" when the
+// visitor's system is dark); both keep WCAG AA contrast.
+const LIGHT =
+  "--fg:#1f1f1f;--bg:#fff;--bd:#c4c7c5;--sf:#f1f3f4;--ac:#0b57d0;--acb:#0b57d0;--acs:#e8f0fe;--mu:#444746;--ln:#747775;--ft:#f8f9fa;--er:#b3261e;--ers:#fce8e6;--hl:#e3e3e3";
+const DARK =
+  "--fg:#e3e3e3;--bg:#1f1f1f;--bd:#5f6368;--sf:#2d2f31;--ac:#a8c7fa;--acb:#0842a0;--acs:#0842a0;--mu:#c4c7c5;--ln:#8e918f;--ft:#28292a;--er:#f2b8b5;--ers:#601410;--hl:#444746";
+const CSS = `.hg{${LIGHT};font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);border:1px solid var(--bd);border-radius:10px;max-width:400px;background:var(--bg);box-shadow:0 1px 3px #0002;overflow:hidden;text-align:left;box-sizing:border-box;color-scheme:light}
+.hg.dk{${DARK};color-scheme:dark}@media (prefers-color-scheme:dark){.hg.au{${DARK};color-scheme:dark}}
+.hg *{box-sizing:border-box}.hg .hd{background:var(--acb);color:#fff;padding:12px 14px;margin:0;font-weight:600}
 .hg form{padding:12px 14px 0;margin:0}.hg fieldset{border:0;padding:0;margin:0 0 14px;min-width:0}.hg legend{font-weight:600;margin-bottom:8px;padding:0}
-.hg img{display:block;width:100%;max-height:260px;object-fit:contain;background:#f1f3f4;border-radius:6px;margin-bottom:8px}
-.hg blockquote{margin:0 0 8px;padding:10px 12px;background:#f1f3f4;border-left:4px solid #0b57d0;border-radius:4px;overflow-wrap:anywhere}
-.hg label{display:flex;align-items:center;gap:10px;min-height:44px;padding:0 12px;margin-top:6px;border:1px solid #c4c7c5;border-radius:6px;cursor:pointer}
-.hg label:has(input:checked){border-color:#0b57d0;background:#e8f0fe}.hg input[type=radio]{width:20px;height:20px;margin:0;accent-color:#0b57d0}
-.hg input[type=text]{width:100%;min-height:44px;padding:0 10px;font:inherit;border:1px solid #747775;border-radius:6px}
-.hg .grid{display:grid;gap:3px;margin-top:6px}.hg .cell{aspect-ratio:1;min-height:44px;border:2px solid #747775;background-repeat:no-repeat;cursor:pointer;padding:0;border-radius:3px}
-.hg .cell[aria-pressed=true]{border-color:#0b57d0;outline:4px solid #0b57d0;outline-offset:-6px}
+.hg img{display:block;width:100%;max-height:260px;object-fit:contain;background:var(--sf);border-radius:6px;margin-bottom:8px}
+.hg blockquote{margin:0 0 8px;padding:10px 12px;background:var(--sf);border-left:4px solid var(--ac);border-radius:4px;overflow-wrap:anywhere}
+.hg label{display:flex;align-items:center;gap:10px;min-height:44px;padding:0 12px;margin-top:6px;border:1px solid var(--bd);border-radius:6px;cursor:pointer}
+.hg label:has(input:checked){border-color:var(--ac);background:var(--acs)}.hg input[type=radio]{width:20px;height:20px;margin:0;accent-color:var(--ac)}
+.hg input[type=text]{width:100%;min-height:44px;padding:0 10px;font:inherit;color:inherit;background:var(--bg);border:1px solid var(--ln);border-radius:6px}
+.hg .grid{display:grid;gap:3px;margin-top:6px}.hg .cell{aspect-ratio:1;min-height:44px;border:2px solid var(--ln);background-repeat:no-repeat;cursor:pointer;padding:0;border-radius:3px}
+.hg .cell[aria-pressed=true]{border-color:var(--ac);outline:4px solid var(--ac);outline-offset:-6px}
 .hg button{font:inherit;min-height:44px;min-width:44px;border-radius:6px;cursor:pointer;padding:0 16px}.hg button:disabled{cursor:default;opacity:.6}
-.hg .act{display:flex;gap:8px;justify-content:space-between;padding:0 14px 12px}.hg .go{border:1px solid #0b57d0;background:#0b57d0;color:#fff;font-weight:600;flex:0 1 auto}
-.hg .new{border:1px solid #747775;background:#fff;color:#1f1f1f}.hg .new.hi{border-color:#0b57d0;background:#0b57d0;color:#fff}
-.hg .st{margin:12px 14px 0}.hg .st:empty{margin:0}.hg .err,.hg .bad{color:#b3261e;font-weight:600;padding:10px 12px;background:#fce8e6;border-radius:6px}
+.hg .act{display:flex;gap:8px;justify-content:space-between;padding:0 14px 12px}.hg .go{border:1px solid var(--acb);background:var(--acb);color:#fff;font-weight:600;flex:0 1 auto}
+.hg .new{border:1px solid var(--ln);background:var(--bg);color:var(--fg)}.hg .new.hi{border-color:var(--acb);background:var(--acb);color:#fff}
+.hg .st{margin:12px 14px 0}.hg .st:empty{margin:0}.hg .err,.hg .bad{color:var(--er);font-weight:600;padding:10px 12px;background:var(--ers);border-radius:6px}
 .hg .bad{margin:0 0 8px}.hg fieldset:disabled label{opacity:.5}
-.hg .ft{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:8px 14px;border-top:1px solid #e3e3e3;background:#f8f9fa;font-size:13px;color:#444746}
-.hg .ft b{display:flex;align-items:center;gap:6px;color:#1f1f1f}.hg .ft svg{width:20px;height:20px}
+.hg .ft{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:8px 14px;border-top:1px solid var(--hl);background:var(--ft);font-size:13px;color:var(--mu)}
+.hg .ft b{display:flex;align-items:center;gap:6px;color:var(--fg)}.hg .ft svg{width:20px;height:20px}
 .hg .sp{display:inline-block;width:1em;height:1em;margin-right:6px;vertical-align:-2px;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:hgs .8s linear infinite}
 @keyframes hgs{to{transform:rotate(1turn)}}@media (prefers-reduced-motion:reduce){.hg .sp{animation-duration:3s}}
-.hg :focus-visible{outline:3px solid #1f1f1f;outline-offset:2px;box-shadow:0 0 0 5px #fff}`;
+.hg :focus-visible{outline:3px solid var(--fg);outline-offset:2px;box-shadow:0 0 0 5px var(--bg)}`;
 
 const LOGO =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="#f9ab00" d="M12 1.5 21.1 6.75v10.5L12 22.5 2.9 17.25V6.75z"/><path fill="#fff" d="M8 8h2v3h4V8h2v8h-2v-3h-4v3H8z"/></svg>';
@@ -77,6 +85,15 @@ export interface MountOptions {
   onError?(message: string): void;
   /** The token's lifetime ended before the form was sent. */
   onExpired?(): void;
+  /** "auto" (default: follows the visitor's system), "light" or "dark". */
+  theme?: string;
+  /** A language tag the page asks for ("es", "pt-BR"); default: the browser's languages (strings.ts). */
+  language?: string;
+  /**
+   * When the token expires: "auto" (default) loads a new challenge at once, saying why; anything else
+   * ("manual", Turnstile's "never") waits for the visitor to press New challenge, as hCaptcha and reCAPTCHA do.
+   */
+  refreshExpired?: string;
 }
 
 export interface WidgetHandle {
@@ -89,12 +106,16 @@ export interface WidgetHandle {
   remove(): void;
 }
 
-/** Seconds since the epoch at which a JWT expires (read, not verified: the server verifies). */
-function expiresAt(token: string): number | null {
+/**
+ * Milliseconds a JWT has left, counted from now by its own lifetime (`exp - iat`), so a visitor whose clock is
+ * off still keeps the token its whole life. Read, not verified: the server verifies.
+ */
+function lifetimeMs(token: string): number | null {
   try {
     const payload = token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
-    const exp = (JSON.parse(atob(payload)) as { exp?: unknown }).exp;
-    return typeof exp === "number" ? exp : null;
+    const { exp, iat } = JSON.parse(atob(payload)) as { exp?: unknown; iat?: unknown };
+    if (typeof exp !== "number") return null;
+    return typeof iat === "number" ? (exp - iat) * 1000 : exp * 1000 - Date.now();
   } catch {
     return null;
   }
@@ -102,6 +123,9 @@ function expiresAt(token: string): number | null {
 
 export function mount(container: HTMLElement, options: MountOptions): WidgetHandle {
   if (!document.getElementById("hg-css")) document.head.append(el("style", { id: "hg-css" }, CSS));
+  const language = pickLanguage(options.language);
+  const t = LANGUAGES[language]!;
+  const theme = options.theme === "dark" ? " dk" : options.theme === "light" ? "" : " au";
   const key = options.key;
   const api = (options.api ?? defaultApi).replace(/\/$/, "");
   const headers: Record<string, string> = key ? { "X-HiveGuard-Key": key } : {};
@@ -121,20 +145,20 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
   );
   const form = el("form", { id: `hg${n}-f`, "aria-describedby": `hg${n}-t`, novalidate: "" });
   // Outside the form, so they stay (and keep focus) while the questions are replaced.
-  const submit = el("button", { type: "submit", class: "go", form: form.id }, "Verify");
-  const again = el("button", { type: "button", class: "new" }, "↻ New challenge");
+  const submit = el("button", { type: "submit", class: "go", form: form.id }, t.verify);
+  const again = el("button", { type: "button", class: "new" }, t.newChallenge);
   const actions = el("div", { class: "act" }, again, submit);
   const brand = el("b");
   brand.innerHTML = `${LOGO}HiveGuard`;
   const box = el(
     "div",
-    { class: "hg", role: "group", "aria-labelledby": `hg${n}-t` },
-    el("p", { id: `hg${n}-t`, class: "hd" }, "Please answer to show you are human."),
+    { class: `hg${theme}`, role: "group", "aria-labelledby": `hg${n}-t`, lang: language },
+    el("p", { id: `hg${n}-t`, class: "hd" }, t.header),
     // Above the questions, where a visitor looks first (a wrong previous answer, an image that failed).
     status,
     form,
     actions,
-    el("div", { class: "ft" }, el("span", {}, "Protected by"), brand),
+    el("div", { class: "ft" }, el("span", {}, t.protectedBy), brand),
   );
   container.replaceChildren(box, ...inputs);
 
@@ -158,18 +182,19 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
     setToken(value ?? "");
     isExpired = false;
     clearTimeout(expiry);
-    const exp = value ? expiresAt(value) : null;
-    if (exp !== null)
+    const lifetime = value ? lifetimeMs(value) : null;
+    if (lifetime !== null)
       expiry = setTimeout(
         () => {
           setToken("");
           isExpired = true;
+          options.onExpired?.();
+          if ((options.refreshExpired ?? "auto") === "auto") return void load(t.expiredRenewed);
           actions.hidden = false;
           submit.disabled = true;
-          say("The verification expired. Please choose “New challenge”.", true);
-          options.onExpired?.();
+          say(t.expired, true);
         },
-        Math.max(0, exp * 1000 - Date.now()),
+        Math.max(0, lifetime),
       );
     options.onToken(value, info);
   };
@@ -191,7 +216,7 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
     submit.disabled = true;
     again.disabled = false;
     again.classList.remove("hi");
-    say(notice || "Loading…", notice !== "", notice === "");
+    say(notice || t.loading, notice !== "", notice === "");
     if (removed) return;
     const modality = options.modality;
     let res: Response;
@@ -203,20 +228,19 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
       });
       if (res.ok && res.status !== 204) challenge = (await res.json()) as Challenge;
     } catch {
-      if (current === generation) fail("Could not reach the verification service.");
+      if (current === generation) fail(t.unreachable);
       return;
     }
     if (current !== generation || removed) return;
     if (res.status === 204) {
-      say("✓ Verified.");
+      say(t.verified);
       // Let through without a challenge: a site key's generate sends a token saying so (siteverify accepts it).
       return done(res.headers.get("X-HiveGuard-Token"), {
         bypass: res.headers.get("X-HiveGuard-Bypass") ?? "",
       });
     }
-    if (res.status === 429)
-      return fail(`Too many attempts. Try again in ${res.headers.get("Retry-After") ?? "a few"} seconds.`);
-    if (!challenge) return fail("Verification is not available right now.");
+    if (res.status === 429) return fail(t.tooMany(res.headers.get("Retry-After") ?? "a few"));
+    if (!challenge) return fail(t.unavailable);
     show(challenge, current, notice, focus);
   }
 
@@ -226,20 +250,18 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
     const broken = (set: HTMLFieldSetElement, index: number) => () => {
       if (current !== generation || set.querySelector(".bad")) return;
       set.disabled = true;
-      set
-        .querySelector("img, .grid")
-        ?.replaceWith(el("p", { class: "bad" }, `The image for question ${index + 1} could not be loaded.`));
+      set.querySelector("img, .grid")?.replaceWith(el("p", { class: "bad" }, t.imageFailed(index + 1)));
       submit.disabled = true;
       again.classList.add("hi");
-      say("An image could not be loaded. Please choose “New challenge” to get another one.", true);
+      say(t.imageFailedStatus, true);
     };
     challenge.items.forEach((item, index) => {
-      const label = `Question ${index + 1} of ${challenge.items.length}`;
-      const prompt = item.prompt ?? "Choose the answer that fits.";
+      const label = t.question(index + 1, challenge.items.length);
+      const prompt = item.prompt ?? t.defaultPrompt;
       const set = el("fieldset", {}, el("legend", {}, `${label}: ${prompt}`));
       if (item.modality === "image") {
         if (!item.grid) {
-          const img = el("img", { src: item.data_ref, alt: `Image for question ${index + 1}` });
+          const img = el("img", { src: item.data_ref, alt: t.imageAlt(index + 1) });
           img.addEventListener("error", broken(set, index));
           set.append(img);
         } else {
@@ -252,22 +274,16 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
         set.append(el("blockquote", {}, item.data_ref));
       } else {
         const audio = el("audio", { src: item.data_ref, preload: "none" });
-        const play = el(
-          "button",
-          { type: "button", "aria-label": `Play audio for question ${index + 1}` },
-          "▶ Play audio",
-        );
-        play.addEventListener("click", () =>
-          audio.play().catch(() => say("The audio could not be played. Try “New challenge”.", true)),
-        );
-        set.append(audio, play, el("p", {}, `Text alternative: ${prompt}`));
+        const play = el("button", { type: "button", "aria-label": t.playAudioLabel(index + 1) }, t.playAudio);
+        play.addEventListener("click", () => audio.play().catch(() => say(t.audioFailed, true)));
+        set.append(audio, play, el("p", {}, `${t.textAlternative} ${prompt}`));
       }
       if (item.grid) {
         const { rows, cols } = item.grid;
         const grid = el("div", {
           class: "grid",
           role: "group",
-          "aria-label": `${label}: select every matching cell`,
+          "aria-label": t.gridLabel(label),
         });
         grid.style.gridTemplateColumns = `repeat(${cols},1fr)`;
         const cells: HTMLButtonElement[] = [];
@@ -278,7 +294,7 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
             type: "button",
             class: "cell",
             "aria-pressed": "false",
-            "aria-label": `Cell ${cell + 1}, row ${r + 1}, column ${c + 1}`,
+            "aria-label": t.cell(cell + 1, r + 1, c + 1),
           });
           button.style.backgroundImage = `url("${encodeURI(item.data_ref)}")`;
           button.style.backgroundSize = `${cols * 100}% ${rows * 100}%`;
@@ -305,7 +321,7 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
       } else {
         const input = el("input", {
           type: "text",
-          "aria-label": `Answer to question ${index + 1}`,
+          "aria-label": t.answerLabel(index + 1),
           maxlength: "200",
         });
         set.append(input);
@@ -326,16 +342,16 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
         answer: answers.get(item.id)!(),
       }));
       if (responses.some((r) => r.answer === null)) {
-        say("Please answer every question.", true);
+        say(t.answerEvery, true);
         return;
       }
       submit.disabled = true;
       again.disabled = true;
       form.setAttribute("aria-busy", "true");
-      submit.replaceChildren(el("span", { class: "sp", "aria-hidden": "true" }), "Checking…");
-      say("Checking your answer…");
+      submit.replaceChildren(el("span", { class: "sp", "aria-hidden": "true" }), t.checking);
+      say(t.checkingAnswer);
       const restore = () => {
-        submit.textContent = "Verify";
+        submit.textContent = t.verify;
         again.disabled = false;
         form.removeAttribute("aria-busy");
       };
@@ -350,21 +366,18 @@ export function mount(container: HTMLElement, options: MountOptions): WidgetHand
         restore();
         if (current !== generation) return;
         if (result?.passed) {
-          say("✓ Verified. Thank you!");
+          say(t.verifiedThanks);
           return done(result.token);
         }
-        if (res.status === 429)
-          return fail(
-            `Too many attempts. Try again in ${res.headers.get("Retry-After") ?? "a few"} seconds.`,
-          );
-        if (!result) return fail("Verification is not available right now.");
-        void load("Your previous answer was not correct. Please try this new challenge.", true);
+        if (res.status === 429) return fail(t.tooMany(res.headers.get("Retry-After") ?? "a few"));
+        if (!result) return fail(t.unavailable);
+        void load(t.wrong, true);
       } catch {
         restore();
         if (current !== generation) return;
         submit.disabled = false;
-        say("Could not reach the verification service. Please try again.", true);
-        options.onError?.("Could not reach the verification service.");
+        say(t.unreachableRetry, true);
+        options.onError?.(t.unreachable);
       }
     };
   }

@@ -10,6 +10,7 @@ install({
   className: "h-captcha",
   numericIds: false,
   textarea: true,
+  refreshExpired: "manual",
   fields: (_params, query) =>
     query.get("recaptchacompat") === "off"
       ? ["h-captcha-response"]

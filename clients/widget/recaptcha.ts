@@ -10,6 +10,7 @@ install({
   className: "g-recaptcha",
   numericIds: true,
   textarea: true,
+  refreshExpired: "manual",
   fields: () => ["g-recaptcha-response"],
   extras: () => ({
     ready: (callback: () => void) => {

@@ -10,6 +10,7 @@ install({
   className: "cf-turnstile",
   numericIds: false,
   textarea: false,
+  refreshExpired: "auto",
   fields: (params: Params) => {
     const field = params["response-field"];
     if (field === false || field === "false") return [];

@@ -6,7 +6,8 @@
 // `hiveguard:verified` event (a site's server checks it with POST /api/v1/siteverify). No framework, no
 // third-party requests: only the HiveGuard server is called.
 // Optional attributes: data-error-callback, data-expired-callback, data-modality, data-api (base URL of
-// generate/submit), data-return (hosted page: go there once verified).
+// generate/submit), data-return (hosted page: go there once verified), data-theme (auto, light, dark),
+// data-language (en, es, fr, de, pt; default: the browser's), data-refresh-expired (auto, manual).
 import { mount, type WidgetHandle } from "./core.js";
 
 type Callback = (token: string | null, info?: { bypass?: string }) => void;
@@ -23,6 +24,9 @@ function render(container: HTMLElement): WidgetHandle | undefined {
     key: container.dataset.hiveguardKey,
     api: container.dataset.api,
     modality: container.dataset.modality,
+    theme: container.dataset.theme,
+    language: container.dataset.language,
+    refreshExpired: container.dataset.refreshExpired,
     onToken(token, info) {
       named(container.dataset.callback)?.(token, info);
       container.dispatchEvent(

@@ -18,6 +18,8 @@ export function escapeHtml(text: string): string {
 export interface PageShell {
   /** Escaped here. */
   title: string;
+  /** The page's language tag (default "en"). */
+  lang?: string;
   /** Trusted markup for <head> after the title (stylesheets, robots). */
   head?: string;
   /** Trusted attribute markup for <body> (build values with escapeHtml). */
@@ -28,7 +30,7 @@ export interface PageShell {
 
 export function htmlPage(page: PageShell): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="${escapeHtml(page.lang ?? "en")}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

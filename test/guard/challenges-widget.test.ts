@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { safeReturnPath } from "../../src/modules/guard/challenges/http.js";
+import { hostedLanguage, safeReturnPath } from "../../src/modules/guard/challenges/http.js";
 import { chromiumAvailable, launchChromium, solveChallenge } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { configure, seed, type Seeded } from "./challenge-helpers.js";
@@ -318,6 +318,135 @@ describe("hosted page: what a visitor sees", () => {
         expect(await page.getByRole("status").textContent()).toBe("");
       } finally {
         await context.close();
+      }
+    },
+  );
+});
+
+describe("languages, dark mode and an expired token", () => {
+  it("picks the page's language from Accept-Language by q-value, English when none is spoken", () => {
+    expect(hostedLanguage("es-ES,es;q=0.9,en;q=0.8")).toBe("es");
+    expect(hostedLanguage("ja,fr;q=0.5,de;q=0.7")).toBe("de");
+    expect(hostedLanguage("ja, zh;q=0.9")).toBe("en");
+    expect(hostedLanguage("pt;q=0, es;q=0.1")).toBe("es");
+    expect(hostedLanguage(undefined)).toBe("en");
+  });
+
+  it.skipIf(!withBrowser)(
+    "a Spanish browser gets the page and the widget in Spanish, and solves it with the Spanish buttons",
+    async () => {
+      const context = await browser.newContext({ locale: "es-ES" });
+      const page = await context.newPage();
+      try {
+        await page.goto(`${t.url}/_hiveguard/challenge?return=/hecho`);
+        await expect.poll(() => page.locator("legend").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+        expect(await page.locator("html").getAttribute("lang")).toBe("es");
+        expect(await page.locator("h1").textContent()).toContain("confirme que es una persona");
+        expect(await page.locator("legend").first().textContent()).toMatch(/^Pregunta 1 de \d/);
+        expect(await page.getByRole("button", { name: "Nuevo desafío" }).isVisible()).toBe(true);
+        expect(await page.locator(".hg .ft").textContent()).toContain("Protegido por");
+        await page.screenshot({ path: join(ARTIFACTS, "hosted-es.png"), fullPage: true });
+        const sets = page.locator("fieldset");
+        for (let i = 0; i < (await sets.count()); i++) {
+          const text = (await sets.nth(i).locator("blockquote").textContent())!;
+          await sets
+            .nth(i)
+            .getByRole("radio", { name: (s.gt.get(text) as string | undefined) ?? "no" })
+            .check();
+        }
+        await page.getByRole("button", { name: "Verificar" }).click();
+        await page.waitForURL(/\/hecho$/, { timeout: 10_000 });
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
+  it.skipIf(!withBrowser)(
+    "a visitor whose system is dark gets a dark page and card, readable at desktop and phone widths; light stays light",
+    async () => {
+      for (const [name, viewport] of [
+        ["desktop", DESKTOP],
+        ["phone", PHONE],
+      ] as const) {
+        const context = await browser.newContext({ viewport, colorScheme: "dark" });
+        const page = await context.newPage();
+        try {
+          await page.goto(`${t.url}/_hiveguard/challenge`);
+          await expect.poll(() => page.locator("legend").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+          const card = await page.locator(".hg").evaluate((node) => getComputedStyle(node).backgroundColor);
+          const body = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+          expect(card).toBe("rgb(31, 31, 31)");
+          expect(body).toBe("rgb(19, 19, 20)");
+          expect(await layoutProblems(page)).toEqual([]);
+          await page.screenshot({ path: join(ARTIFACTS, `hosted-${name}-dark.png`), fullPage: true });
+          await answerWrong(page, s.gt);
+          await expect
+            .poll(() => page.getByRole("status").textContent(), { timeout: 10_000 })
+            .toContain("previous answer was not correct");
+          expect(await layoutProblems(page)).toEqual([]);
+        } finally {
+          await context.close();
+        }
+      }
+      // A site that asks for the light theme keeps it on a dark system.
+      const context = await browser.newContext({ colorScheme: "dark" });
+      const page = await context.newPage();
+      try {
+        await page.setContent(`<div data-hiveguard-key="${s.key}" data-theme="light"></div>
+          <script src="${t.url}/_hiveguard/widget.js"></script>`);
+        await expect.poll(() => page.locator("legend").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+        expect(await page.locator(".hg").evaluate((node) => getComputedStyle(node).backgroundColor)).toBe(
+          "rgb(255, 255, 255)",
+        );
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
+  it.skipIf(!withBrowser)(
+    "an expired token loads a new challenge on its own, saying why; with data-refresh-expired=manual it waits",
+    async () => {
+      const ttl = (await t.server.deps.services.runtimeConfig.get()).challenge_token_ttl;
+      for (const mode of ["auto", "manual"] as const) {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        try {
+          await page.clock.install();
+          await page.setContent(`<div data-hiveguard-key="${s.key}" data-refresh-expired="${mode}"
+              data-callback="onVerified" data-expired-callback="onExpired"></div>
+            <script>window.onVerified = (token) => { window.__token = token; };
+              window.onExpired = () => { window.__expired = true; };</script>
+            <script src="${t.url}/_hiveguard/widget.js"></script>`);
+          await solveChallenge(page, s.gt);
+          await page.waitForFunction(() => typeof (window as any).__token === "string", null, {
+            timeout: 10_000,
+          });
+          expect(await page.locator('input[name="hiveguard-token"]').inputValue()).not.toBe("");
+          const renewed = mode === "auto" ? nextChallengeId(page) : null;
+          await page.clock.fastForward((ttl + 2) * 1000);
+          await page.waitForFunction(() => (window as any).__expired === true, null, { timeout: 10_000 });
+          expect(await page.locator('input[name="hiveguard-token"]').inputValue()).toBe("");
+          const status = page.getByRole("status");
+          if (mode === "auto") {
+            await renewed;
+            await expect.poll(() => page.locator("legend").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+            expect(await status.textContent()).toBe(
+              "The verification expired. Please answer this new challenge.",
+            );
+            await solveChallenge(page, s.gt);
+            await expect
+              .poll(() => page.locator('input[name="hiveguard-token"]').inputValue(), { timeout: 10_000 })
+              .not.toBe("");
+          } else {
+            await expect.poll(() => status.textContent()).toContain("Please choose “New challenge”");
+            expect(await page.locator("legend").count()).toBe(0);
+            expect(await page.getByRole("button", { name: "New challenge" }).isVisible()).toBe(true);
+          }
+        } finally {
+          await context.close();
+        }
       }
     },
   );

@@ -60,26 +60,95 @@ async function setTokenCookie(deps: AppDeps, request: FastifyRequest, reply: Fas
   reply.header("set-cookie", tokenCookie(token, ttl, request.protocol === "https"));
 }
 
-// The page around the widget: centred on a quiet background, one column that fits a 320 px screen.
+// The page around the widget: centred on a quiet background, one column that fits a 320 px screen, dark when
+// the visitor's system is.
 const HOSTED_STYLE = `<style>
-html{background:#f1f3f4;color-scheme:light}
+html{background:#f1f3f4;color-scheme:light dark}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f1f1f}
 main{box-sizing:border-box;max-width:440px;margin:0 auto;padding:48px 16px 24px}
 h1{font-size:1.4em;line-height:1.3;margin:0 0 8px}
 main>p{margin:0 0 20px;color:#444746}
 .hg{margin:0 auto}
 @media (max-width:480px){main{padding-top:24px}h1{font-size:1.25em}}
+@media (prefers-color-scheme:dark){html{background:#131314}body{color:#e3e3e3}main>p{color:#c4c7c5}}
 </style>`;
 
-function hostedHtml(returnPath: string, host: string): string {
-  const site = host ? `<strong>${escapeHtml(host)}</strong>` : "This site";
-  return htmlPage({
+/** The hosted page's own words; the widget inside speaks the same language (clients/widget/strings.ts). */
+const HOSTED_TEXT: Record<
+  string,
+  { title: string; heading: string; thisSite: string; intro: string; noscript: string }
+> = {
+  en: {
     title: "Verification",
+    heading: "One moment: please verify you are human",
+    thisSite: "This site",
+    intro: "checks that visitors are people before letting them in. Answer the question below to continue.",
+    noscript: "This check needs JavaScript. Please turn it on and reload the page.",
+  },
+  es: {
+    title: "Verificación",
+    heading: "Un momento: confirme que es una persona",
+    thisSite: "Este sitio",
+    intro:
+      "comprueba que los visitantes son personas antes de dejarlos pasar. Responda la pregunta para continuar.",
+    noscript: "Esta comprobación necesita JavaScript. Actívelo y vuelva a cargar la página.",
+  },
+  fr: {
+    title: "Vérification",
+    heading: "Un instant : confirmez que vous êtes une personne",
+    thisSite: "Ce site",
+    intro:
+      "vérifie que les visiteurs sont des personnes avant de les laisser entrer. Répondez à la question pour continuer.",
+    noscript: "Cette vérification nécessite JavaScript. Activez-le et rechargez la page.",
+  },
+  de: {
+    title: "Überprüfung",
+    heading: "Einen Moment: Bitte bestätigen Sie, dass Sie ein Mensch sind",
+    thisSite: "Diese Website",
+    intro:
+      "prüft, dass Besucher Menschen sind, bevor sie eingelassen werden. Beantworten Sie die Frage, um fortzufahren.",
+    noscript: "Diese Prüfung benötigt JavaScript. Bitte aktivieren Sie es und laden Sie die Seite neu.",
+  },
+  pt: {
+    title: "Verificação",
+    heading: "Um momento: confirme que é uma pessoa",
+    thisSite: "Este site",
+    intro:
+      "verifica que os visitantes são pessoas antes de deixá-los entrar. Responda à pergunta para continuar.",
+    noscript: "Esta verificação precisa de JavaScript. Ative-o e recarregue a página.",
+  },
+};
+
+/** The first language of an `Accept-Language` header (by q-value) that the page speaks, else English. */
+export function hostedLanguage(acceptLanguage: string | undefined): string {
+  const ranked = (acceptLanguage ?? "")
+    .split(",")
+    .map((part, index) => {
+      const [tag = "", ...params] = part.trim().split(";");
+      const q = Number(
+        params
+          .find((p) => p.trim().startsWith("q="))
+          ?.trim()
+          .slice(2) ?? 1,
+      );
+      return { base: tag.trim().toLowerCase().split("-")[0]!, q: Number.isFinite(q) ? q : 0, index };
+    })
+    .filter((entry) => entry.q > 0 && entry.base in HOSTED_TEXT)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  return ranked[0]?.base ?? "en";
+}
+
+function hostedHtml(returnPath: string, host: string, language: string): string {
+  const text = HOSTED_TEXT[language] ?? HOSTED_TEXT.en!;
+  const site = host ? `<strong>${escapeHtml(host)}</strong>` : text.thisSite;
+  return htmlPage({
+    title: text.title,
+    lang: language,
     head: `<meta name="robots" content="noindex">\n${HOSTED_STYLE}`,
-    body: `<main><h1>One moment: please verify you are human</h1>
-<p>${site} checks that visitors are people before letting them in. Answer the question below to continue.</p>
-<div data-hiveguard data-api="${HOSTED_PAGE}" data-return="${escapeHtml(returnPath)}"></div>
-<noscript><p>This check needs JavaScript. Please turn it on and reload the page.</p></noscript></main>
+    body: `<main><h1>${text.heading}</h1>
+<p>${site} ${text.intro}</p>
+<div data-hiveguard data-api="${HOSTED_PAGE}" data-return="${escapeHtml(returnPath)}" data-language="${language}"></div>
+<noscript><p>${text.noscript}</p></noscript></main>
 <script src="${WIDGET_PATH}"></script>`,
   });
 }
@@ -143,7 +212,9 @@ export function challengeRoutes(deps: AppDeps): Route[] {
       handler: async (_input, request, reply) => {
         const returnPath = safeReturnPath((request.query as Record<string, unknown>).return);
         reply.header("x-content-type-options", "nosniff").header("referrer-policy", "same-origin");
-        return sendHtml(reply, hostedHtml(returnPath, request.hostname), {
+        const language = hostedLanguage(request.headers["accept-language"]);
+        reply.header("content-language", language).header("vary", "Accept-Language");
+        return sendHtml(reply, hostedHtml(returnPath, request.hostname, language), {
           csp: CSP,
           cacheControl: "no-store",
         });
