@@ -2,6 +2,7 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { login, logout, onSignedOut, session } from "./api.js";
 import { ApiKeysPage } from "./pages/apikeys.js";
+import { BenchPage, BenchStandalone } from "./pages/bench.js";
 import { DatasetsPage } from "./pages/datasets.js";
 import { LabelsPage } from "./pages/labels.js";
 import { MlPage } from "./pages/ml.js";
@@ -19,6 +20,7 @@ const PAGES: { id: string; title: string; view: () => preact.JSX.Element }[] = [
   { id: "rules", title: "Proxy rules", view: ProxyRulesPage },
   { id: "settings", title: "Settings", view: SettingsPage },
   { id: "ml", title: "Risk model", view: MlPage },
+  { id: "bench", title: "Benchmarks", view: BenchPage },
 ];
 
 /** `?return=` when it is a path on this site (never `//host` or `/\host`), else null. */
@@ -98,7 +100,8 @@ function App() {
   }, [page, user]);
 
   if (user === undefined) return <p class="loading">Loading…</p>;
-  if (user === null) return <Login onDone={setUser} />;
+  // Bench users have accounts of their own: the benchmark section signs them in itself.
+  if (user === null) return page === "bench" ? <BenchStandalone /> : <Login onDone={setUser} />;
 
   const current = PAGES.find((p) => p.id === page);
   const View = current?.view;
