@@ -24,6 +24,7 @@ export default defineConfig({
       "/dashboard/logout": "http://localhost:8000",
       "/dashboard/session": "http://localhost:8000",
       "/dashboard/api": "http://localhost:8000",
+      "/api/v1": "http://localhost:8000",
     },
   },
 });

@@ -4,6 +4,7 @@ import { login, logout, onSignedOut, session } from "./api.js";
 import { ApiKeysPage } from "./pages/apikeys.js";
 import { DatasetsPage } from "./pages/datasets.js";
 import { LabelsPage } from "./pages/labels.js";
+import { LabPage } from "./pages/lab/index.js";
 import { MlPage } from "./pages/ml.js";
 import { OverviewPage } from "./pages/overview.js";
 import { ProxyRulesPage } from "./pages/proxy-rules.js";
@@ -19,7 +20,11 @@ const PAGES: { id: string; title: string; view: () => preact.JSX.Element }[] = [
   { id: "rules", title: "Proxy rules", view: ProxyRulesPage },
   { id: "settings", title: "Settings", view: SettingsPage },
   { id: "ml", title: "Risk model", view: MlPage },
+  { id: "lab", title: "Lab", view: LabPage },
 ];
+
+/** The page that owns a path: itself, or the section it is under (`lab/sessions` → `lab`). */
+const pageOf = (page: string) => PAGES.find((p) => p.id === page || page.startsWith(`${p.id}/`));
 
 /** `?return=` when it is a path on this site (never `//host` or `/\host`), else null. */
 function returnPath(): string | null {
@@ -93,14 +98,14 @@ function App() {
   // After navigating, focus moves to the page's heading (keyboard and screen-reader users land there).
   useEffect(() => {
     heading.current?.focus();
-    const current = PAGES.find((p) => p.id === page);
+    const current = pageOf(page);
     document.title = `${current?.title ?? "Not found"} · HiveGuard dashboard`;
   }, [page, user]);
 
   if (user === undefined) return <p class="loading">Loading…</p>;
   if (user === null) return <Login onDone={setUser} />;
 
-  const current = PAGES.find((p) => p.id === page);
+  const current = pageOf(page);
   const View = current?.view;
   return (
     <>
@@ -116,7 +121,7 @@ function App() {
             <a
               key={p.id}
               href={p.id === "overview" ? `${BASE}/` : `${BASE}/${p.id}`}
-              aria-current={p.id === page ? "page" : undefined}
+              aria-current={p.id === pageOf(page)?.id ? "page" : undefined}
               onClick={(e) => {
                 if (e.ctrlKey || e.metaKey || e.shiftKey) return;
                 e.preventDefault();
