@@ -8,6 +8,7 @@ import { missing, type Needs, NGINX, PSQL, WRK } from "./tools.js";
 type Bench = { default?: (args: string[]) => Promise<void>; run?: () => Promise<void> };
 
 const BENCHMARKS: Record<string, () => Promise<Bench>> = {
+  bench: () => import("./bench.js"),
   "guard-export": () => import("./guard-export.js"),
   "guard-upload": () => import("./guard-upload.js"),
   challenge: () => import("./challenge.js"),

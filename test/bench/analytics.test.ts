@@ -7,7 +7,7 @@ import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LlmStandin, startLlmStandin } from "../support/llm-standin.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { registerUser, request, type SignedInUser } from "./helpers.js";
+import { registerUser, request, type SignedInUser, userWithStandin } from "./helpers.js";
 import { openBenchmark } from "./sse.js";
 
 let t: TestServer;
@@ -38,34 +38,11 @@ beforeAll(async () => {
   });
   t = await startTestServer({ env: { TRUSTED_PROXIES: "loopback" } });
   await registerUser(t); // the admin
-  user = await registerUser(t);
-  const add = (path: string, body: unknown) => request(t, "POST", path, { token: user.token, body });
-  expect(
-    (
-      await add("/api/config/provider", {
-        provider_key: "local",
-        display_name: "Local",
-        api_base: standin.baseUrl,
-        model_id_prefix: "local",
-        kind: "openai_compatible",
-      })
-    ).status,
-  ).toBe(200);
-  for (const [id, displayName] of [
-    ["quick", "Quick"],
-    ["steady", FORMULA_MODEL],
-    ["broken", "Broken"],
-  ])
-    expect(
-      (
-        await add("/api/config/model", {
-          provider_key: "local",
-          id,
-          display_name: displayName,
-          context_window: 32000,
-        })
-      ).status,
-    ).toBe(200);
+  user = await userWithStandin(t, standin, [
+    { id: "quick", display_name: "Quick", context_window: 32000 },
+    { id: "steady", display_name: FORMULA_MODEL, context_window: 32000 },
+    { id: "broken", display_name: "Broken", context_window: 32000 },
+  ]);
   runIds.push(
     await run({ models: ["local/quick", "local/steady"], context_tiers: [0, 1000], prompt: "first" }),
   );

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LlmStandin, startLlmStandin } from "../support/llm-standin.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { registerUser, request, type SignedInUser } from "./helpers.js";
+import { registerUser, request, type SignedInUser, userWithStandin as standinUser } from "./helpers.js";
 import { openBenchmark } from "./sse.js";
 
 let t: TestServer;
@@ -15,30 +15,12 @@ let standin: LlmStandin;
 let admin: SignedInUser;
 
 /** A user of their own with the stand-in configured as provider `local` (models fast, small, slow). */
-async function userWithStandin(): Promise<SignedInUser> {
-  const user = await registerUser(t);
-  const add = (path: string, body: unknown) => request(t, "POST", path, { token: user.token, body });
-  expect(
-    (
-      await add("/api/config/provider", {
-        provider_key: "local",
-        display_name: "Local",
-        api_base: standin.baseUrl,
-        model_id_prefix: "local",
-        kind: "openai_compatible",
-      })
-    ).status,
-  ).toBe(200);
-  for (const [id, contextWindow] of [
-    ["fast", 32000],
-    ["small", 4096],
-    ["slow", 32000],
-  ] as const)
-    expect(
-      (await add("/api/config/model", { provider_key: "local", id, context_window: contextWindow })).status,
-    ).toBe(200);
-  return user;
-}
+const userWithStandin = () =>
+  standinUser(t, standin, [
+    { id: "fast", context_window: 32000 },
+    { id: "small", context_window: 4096 },
+    { id: "slow", context_window: 32000 },
+  ]);
 
 async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

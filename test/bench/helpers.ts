@@ -64,3 +64,46 @@ export async function registerUser(
   if (res.status !== 200) throw new Error(`register failed: ${res.status} ${res.text}`);
   return { ...res.body.user, token: res.body.access_token, cookie: cookieOf(res) } as SignedInUser;
 }
+
+/** A model of the stand-in provider: its id, or the id with the fields `POST /api/config/model` takes. */
+export type StandinModel = string | ({ id: string } & Record<string, unknown>);
+
+/**
+ * Adds the LLM stand-in (test/support/llm-standin.ts) to a user's config as the OpenAI-compatible provider
+ * `local` (display name "Local", prefix `local`, so its models are `local/<id>`) with the given models.
+ * Throws on any refusal, with the server's answer.
+ */
+export async function addStandinProvider(
+  t: TestServer,
+  user: { token: string },
+  standin: { baseUrl: string },
+  models: StandinModel[],
+): Promise<void> {
+  const add = async (path: string, body: unknown) => {
+    const res = await request(t, "POST", path, { token: user.token, body });
+    if (res.status !== 200) throw new Error(`POST ${path}: ${res.status} ${res.text}`);
+  };
+  await add("/api/config/provider", {
+    provider_key: "local",
+    display_name: "Local",
+    api_base: standin.baseUrl,
+    model_id_prefix: "local",
+    kind: "openai_compatible",
+  });
+  for (const model of models)
+    await add("/api/config/model", {
+      provider_key: "local",
+      ...(typeof model === "string" ? { id: model } : model),
+    });
+}
+
+/** A newly registered user with the stand-in as provider `local` (see addStandinProvider). */
+export async function userWithStandin(
+  t: TestServer,
+  standin: { baseUrl: string },
+  models: StandinModel[],
+): Promise<SignedInUser> {
+  const user = await registerUser(t);
+  await addStandinProvider(t, user, standin, models);
+  return user;
+}

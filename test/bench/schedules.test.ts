@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LlmStandin, startLlmStandin } from "../support/llm-standin.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { registerUser, request, type SignedInUser } from "./helpers.js";
+import { registerUser, request, type SignedInUser, userWithStandin } from "./helpers.js";
 
 let t: TestServer;
 let standin: LlmStandin;
@@ -31,16 +31,7 @@ beforeAll(async () => {
   standin = await startLlmStandin({ behaviour: { ttftMs: 10, tokensPerSecond: 1000, outputTokens: 8 } });
   t = await startTestServer({ env: { TRUSTED_PROXIES: "loopback", BENCH_SCHEDULE_TICK_SECONDS: "1" } });
   await registerUser(t);
-  user = await registerUser(t);
-  const add = (path: string, body: unknown) => request(t, "POST", path, { token: user.token, body });
-  await add("/api/config/provider", {
-    provider_key: "local",
-    display_name: "Local",
-    api_base: standin.baseUrl,
-    model_id_prefix: "local",
-    kind: "openai_compatible",
-  });
-  expect((await add("/api/config/model", { provider_key: "local", id: "m1" })).status).toBe(200);
+  user = await userWithStandin(t, standin, ["m1"]);
 }, 60_000);
 afterAll(async () => {
   await t?.close();

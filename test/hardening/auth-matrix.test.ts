@@ -394,6 +394,16 @@ describe("bench user routes (bearer JWT, from /openapi.json)", () => {
       "PUT /api/schedules/{schedule_id}",
       "DELETE /api/schedules/{schedule_id}",
       "POST /api/schedules/{schedule_id}/trigger",
+      "GET /api/tool-suites",
+      "POST /api/tool-suites",
+      "GET /api/tool-suites/{suite_id}",
+      "PUT /api/tool-suites/{suite_id}",
+      "DELETE /api/tool-suites/{suite_id}",
+      "GET /api/tool-suites/{suite_id}/cases",
+      "POST /api/tool-suites/{suite_id}/cases",
+      "PUT /api/tool-suites/{suite_id}/cases/{case_id}",
+      "DELETE /api/tool-suites/{suite_id}/cases/{case_id}",
+      "POST /api/tool-eval/import",
     ])
       expect(bearer.has(route), route).toBe(true);
     const before = await tableCounts();

@@ -20,6 +20,8 @@ import { siteRoutes } from "./settings/http.js";
 import { settingsRouter } from "./settings/router.js";
 import { SettingsService } from "./settings/service.js";
 import { SecretBox } from "./shared/secret-box.js";
+import { toolSuitesRouter } from "./tools/suites.router.js";
+import { SuiteService } from "./tools/suites.service.js";
 import { AuthService } from "./users/auth.service.js";
 import { authRouter } from "./users/router.js";
 import { JwtService } from "./users/tokens.js";
@@ -44,6 +46,8 @@ declare module "../../platform/module.js" {
     benchAnalytics: AnalyticsService;
     /** Scheduled benchmarks, fired by the job queue. */
     benchSchedules: ScheduleService;
+    /** Tool-calling suites and their cases. */
+    benchSuites: SuiteService;
   }
 }
 
@@ -58,6 +62,7 @@ export const benchRouter = router({
   history: historyRouter,
   analytics: analyticsRouter,
   schedules: schedulesRouter,
+  toolSuites: toolSuitesRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -128,6 +133,7 @@ export default defineModule({
         benchRuns: runs,
         benchAnalytics: new AnalyticsService({ prisma }),
         benchSchedules: schedules,
+        benchSuites: new SuiteService({ prisma }),
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {

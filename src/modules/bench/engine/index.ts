@@ -19,3 +19,4 @@ export {
   type BenchmarkOutcome,
 } from "./runner.js";
 export { aggregateResults, describe, type AggregateRow, type ConfidenceLabel } from "./stats.js";
+export * from "./scoring.js";

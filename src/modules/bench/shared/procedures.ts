@@ -31,4 +31,7 @@ export const TAGS = {
   analytics: ["bench: analytics"],
   schedules: ["bench: schedules"],
   export: ["bench: export"],
+  toolSuites: ["bench: tool suites"],
+  toolEval: ["bench: tool eval"],
+  mcp: ["bench: mcp"],
 } as const;
