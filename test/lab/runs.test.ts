@@ -218,10 +218,17 @@ describe("training through ModelJob", () => {
 
   it("cancel stops a training mid-run: the job is cancelled, the run ERROR, no model stored", async () => {
     const { dash } = clients(t);
+    // A search of 1000 trials of 2000 boosting rounds each: far longer than the test waits.
     const run = await createRun({
       model_name: "GradientBoostingClassifier",
       name: "long",
-      parameters: { n_estimators: 5000, max_depth: 6, learning_rate: 0.01 },
+      parameters: {
+        n_estimators: 2000,
+        max_depth: { optimize: true, fixed_value: 3, lower_bound: 2, upper_bound: 8 },
+        learning_rate: 0.01,
+      },
+      optimizer_name: "OptunaOptimizer",
+      optimizer_parameters: { n_trials: 1000 },
     });
     const job = await enqueueForm(t, { job_type: "ModelJob", kwargs: JSON.stringify({ run_id: run.id }) });
     expect(job.status).toBe(201);
@@ -233,7 +240,7 @@ describe("training through ModelJob", () => {
     for (;;) {
       const status = (await dash.get(`/api/v1/job/status/${job.body.id}`)).body;
       if (status.status === "finished") throw new Error("the training finished before it could be cancelled");
-      if (status.status === "started" && status.progress > 5) break;
+      if (status.status === "started" && status.progress > 1) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect((await dash.del(`/api/v1/job/${job.body.id}`)).status).toBe(204);

@@ -139,7 +139,9 @@ export class LabRunService {
       where: { id: row.id, status: row.status, jobId: row.jobId },
       data: { status: RUN_STATUS.ERROR, error },
     });
-    return updated.count > 0 ? { ...row, status: RUN_STATUS.ERROR, error } : row;
+    if (updated.count > 0) return { ...row, status: RUN_STATUS.ERROR, error };
+    // Changed meanwhile (the job's own ending wrote it): read it again.
+    return (await this.prisma.labRun.findUnique({ where: { id: row.id } })) ?? row;
   }
 
   async get(id: number): Promise<LabRunOut> {
