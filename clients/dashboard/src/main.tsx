@@ -2,8 +2,10 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { login, logout, onSignedOut, session } from "./api.js";
 import { ApiKeysPage } from "./pages/apikeys.js";
+import { BenchPage, BenchStandalone } from "./pages/bench.js";
 import { DatasetsPage } from "./pages/datasets.js";
 import { LabelsPage } from "./pages/labels.js";
+import { LabPage } from "./pages/lab/index.js";
 import { MlPage } from "./pages/ml.js";
 import { OverviewPage } from "./pages/overview.js";
 import { ProxyRulesPage } from "./pages/proxy-rules.js";
@@ -19,7 +21,12 @@ const PAGES: { id: string; title: string; view: () => preact.JSX.Element }[] = [
   { id: "rules", title: "Proxy rules", view: ProxyRulesPage },
   { id: "settings", title: "Settings", view: SettingsPage },
   { id: "ml", title: "Risk model", view: MlPage },
+  { id: "lab", title: "Lab", view: LabPage },
+  { id: "bench", title: "Benchmarks", view: BenchPage },
 ];
+
+/** The page that owns a path: itself, or the section it is under (`lab/sessions` → `lab`). */
+const pageOf = (page: string) => PAGES.find((p) => p.id === page || page.startsWith(`${p.id}/`));
 
 /** `?return=` when it is a path on this site (never `//host` or `/\host`), else null. */
 function returnPath(): string | null {
@@ -93,14 +100,15 @@ function App() {
   // After navigating, focus moves to the page's heading (keyboard and screen-reader users land there).
   useEffect(() => {
     heading.current?.focus();
-    const current = PAGES.find((p) => p.id === page);
+    const current = pageOf(page);
     document.title = `${current?.title ?? "Not found"} · HiveGuard dashboard`;
   }, [page, user]);
 
   if (user === undefined) return <p class="loading">Loading…</p>;
-  if (user === null) return <Login onDone={setUser} />;
+  // Bench users have accounts of their own: the benchmark section signs them in itself.
+  if (user === null) return page === "bench" ? <BenchStandalone /> : <Login onDone={setUser} />;
 
-  const current = PAGES.find((p) => p.id === page);
+  const current = pageOf(page);
   const View = current?.view;
   return (
     <>
@@ -116,7 +124,7 @@ function App() {
             <a
               key={p.id}
               href={p.id === "overview" ? `${BASE}/` : `${BASE}/${p.id}`}
-              aria-current={p.id === page ? "page" : undefined}
+              aria-current={p.id === pageOf(page)?.id ? "page" : undefined}
               onClick={(e) => {
                 if (e.ctrlKey || e.metaKey || e.shiftKey) return;
                 e.preventDefault();

@@ -1,0 +1,42 @@
+// The lab section of the dashboard (ML workbench, docs/lab.md): one top-level page whose sub-pages are
+// /dashboard/lab (datasets), /dashboard/lab/datasets/<id> (data grid), /dashboard/lab/sessions,
+// /dashboard/lab/jobs.
+import { currentPage } from "../../router.js";
+import { LabDatasetPage } from "./dataset.js";
+import { LabDatasetsPage } from "./datasets.js";
+import { LabJobsPage } from "./jobs.js";
+import "./lab.css";
+import { LabLink } from "./nav.js";
+import { LabSessionsPage } from "./sessions.js";
+
+const SECTIONS = [
+  { id: "datasets", title: "Datasets" },
+  { id: "sessions", title: "Model sessions" },
+  { id: "jobs", title: "Jobs" },
+];
+
+export function LabPage() {
+  const parts = currentPage().split("/").slice(1);
+  const section = parts[0] ?? "datasets";
+  const id = Number(parts[1]);
+  let view: preact.JSX.Element;
+  if (section === "datasets" && Number.isInteger(id) && id > 0) view = <LabDatasetPage id={id} />;
+  else if (section === "datasets") view = <LabDatasetsPage />;
+  else if (section === "sessions") view = <LabSessionsPage />;
+  else if (section === "jobs") view = <LabJobsPage />;
+  else view = <p>No such lab page.</p>;
+  const title = SECTIONS.find((s) => s.id === section)?.title;
+  return (
+    <>
+      <nav class="lab-nav" aria-label="Lab">
+        {SECTIONS.map((s) => (
+          <LabLink key={s.id} to={s.id === "datasets" ? "lab" : `lab/${s.id}`} current={s.id === section}>
+            {s.title}
+          </LabLink>
+        ))}
+      </nav>
+      {title && !(section === "datasets" && parts[1]) && <h2 class="lab-title">{title}</h2>}
+      {view}
+    </>
+  );
+}
