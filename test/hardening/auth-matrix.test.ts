@@ -413,6 +413,11 @@ describe("bench user routes (bearer JWT, from /openapi.json)", () => {
       "POST /api/mcp/import",
       "GET /api/export/tool-eval",
       "GET /api/export/eval/{eval_id}",
+      "POST /api/tool-eval/param-tune",
+      "POST /api/tool-eval/param-tune/cancel",
+      "GET /api/tool-eval/param-tune/history",
+      "GET /api/tool-eval/param-tune/history/{tune_id}",
+      "DELETE /api/tool-eval/param-tune/history/{tune_id}",
     ])
       expect(bearer.has(route), route).toBe(true);
     const before = await tableCounts();

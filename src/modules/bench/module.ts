@@ -21,7 +21,8 @@ import { settingsRouter } from "./settings/router.js";
 import { SettingsService } from "./settings/service.js";
 import { SecretBox } from "./shared/secret-box.js";
 import { evalRoutes } from "./evals/http.js";
-import { toolEvalRouter } from "./evals/router.js";
+import { paramTuneRouter, toolEvalRouter } from "./evals/router.js";
+import { TuneService } from "./evals/tune.js";
 import { EvalService } from "./evals/service.js";
 import { McpService } from "./tools/mcp.js";
 import { mcpRouter, toolSuitesRouter } from "./tools/suites.router.js";
@@ -56,6 +57,8 @@ declare module "../../platform/module.js" {
     benchEvals: EvalService;
     /** Tools from an MCP server (discover, import as a suite). */
     benchMcp: McpService;
+    /** The param tuner (SSE), cancel, history. */
+    benchTunes: TuneService;
   }
 }
 
@@ -73,6 +76,7 @@ export const benchRouter = router({
   toolSuites: toolSuitesRouter,
   toolEval: toolEvalRouter,
   mcp: mcpRouter,
+  paramTune: paramTuneRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -126,6 +130,7 @@ export default defineModule({
     admin.setUsageSource(runs.usageSource());
     const suites = new SuiteService({ prisma });
     const evals = new EvalService({ prisma, state, providers, admin, suites, log });
+    const tunes = new TuneService({ prisma, state, providers, admin, suites, settings, log });
     const schedules = new ScheduleService({
       prisma,
       jobs,
@@ -149,11 +154,13 @@ export default defineModule({
         benchSuites: suites,
         benchEvals: evals,
         benchMcp: new McpService({ suites }),
+        benchTunes: tunes,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {
         await runs.start();
         await evals.start();
+        await tunes.start();
         const { adminEmail, adminPassword } = config.bench;
         if (adminEmail && adminPassword) {
           await auth.ensureAdmin(adminEmail, adminPassword);
@@ -161,7 +168,7 @@ export default defineModule({
         }
       },
       stop: async () => {
-        await Promise.all([runs.stop(), evals.stop()]);
+        await Promise.all([runs.stop(), evals.stop(), tunes.stop()]);
       },
     };
   },

@@ -29,3 +29,11 @@ export {
   type ToolChoice,
   type ToolEvalResult,
 } from "./toolcall.js";
+export {
+  dimensionValues,
+  searchCombinations,
+  type Combinations,
+  type SearchDimension,
+  type SearchSpace,
+  type SearchValue,
+} from "./tuning.js";

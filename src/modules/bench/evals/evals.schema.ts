@@ -79,3 +79,58 @@ export const evalHistoryQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
+
+// ── param tuner ────────────────────────────────────────────────────────────────────────────────────────
+
+const searchValue = z.union([z.number(), z.string().max(200), z.boolean()]);
+const searchDimension = z.union([
+  z.array(searchValue).min(1).max(100),
+  z
+    .object({ min: z.number(), max: z.number(), step: z.number().positive() })
+    .refine((range) => range.max >= range.min, "max must be at least min"),
+]);
+
+export const paramTuneRequestSchema = z.object({
+  suite_id: z.string().min(1, "suite_id is required").max(100),
+  models: toolEvalRequestSchema.shape.models,
+  search_space: z
+    .record(z.string().min(1).max(64), searchDimension)
+    .describe(
+      "Parameter name → a list of values or {min, max, step}: temperature, top_p, top_k, penalties, …",
+    ),
+  tool_choice: z.enum(TOOL_CHOICES).default("required"),
+  max_tokens: toolEvalRequestSchema.shape.max_tokens,
+  max_combinations: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe("Above this, a random sample of the grid (default: your param_tuner.max_combinations, 50)"),
+});
+export type ParamTuneRequest = z.infer<typeof paramTuneRequestSchema>;
+
+const tuneFields = {
+  id: z.string(),
+  suite_id: z.string().nullable(),
+  suite_name: z.string(),
+  models_json: z.string().describe("The models as JSON text (upstream's field)"),
+  models: z.array(z.string()),
+  total_combos: z.number().int(),
+  completed_combos: z.number().int(),
+  best_score: z.number().nullable(),
+  status: z.enum(EVAL_STATUSES),
+  duration_s: z.number().nullable(),
+  timestamp: z.string(),
+};
+export const tuneHistorySchema = z.object({ runs: z.array(z.object(tuneFields)) });
+export const tuneRunSchema = z.object({
+  ...tuneFields,
+  user_id: z.string(),
+  strategy: z.enum(["grid", "random"]),
+  search_space: z.record(z.string(), z.unknown()),
+  best_config: z.record(z.string(), z.unknown()).nullable(),
+  results: z.array(z.record(z.string(), z.unknown())).describe("The combo_result events, best first"),
+  error: z.string().nullable(),
+});
+export const tuneIdSchema = z.object({ tune_id: z.string().min(1).max(100) });

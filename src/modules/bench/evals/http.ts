@@ -6,7 +6,8 @@ import { defineRoute, type Route } from "../../../platform/http/route.js";
 import type { AppDeps } from "../../../platform/module.js";
 import { TAGS } from "../shared/procedures.js";
 import { streamRunEvents } from "../shared/stream.js";
-import { toolEvalRequestSchema } from "./evals.schema.js";
+import { paramTuneRequestSchema, toolEvalRequestSchema } from "./evals.schema.js";
+import { isTerminalTune } from "./tune.js";
 import { EVAL_ALREADY_RUNNING, isTerminalEval } from "./service.js";
 
 const EVENTS_DESCRIPTION =
@@ -48,6 +49,35 @@ export function evalRoutes(deps: AppDeps): Route[] {
       handler: async (input, request, reply) => {
         const run = await deps.services.benchEvals.begin(input.user!, input.body);
         streamRunEvents(deps, request, reply, run, { idHeader: "x-eval-id", isTerminal: isTerminalEval });
+      },
+    }),
+    defineRoute({
+      method: "POST",
+      path: "/api/tool-eval/param-tune",
+      auth: "user",
+      body: paramTuneRequestSchema,
+      bodyLimit: 256 * 1024,
+      openapi: {
+        operationId: "bench-param-tune-run",
+        tags: [...TAGS.toolEval],
+        summary:
+          "Tune parameters: the suite once per combination of the search space, streamed as Server-Sent Events",
+        description:
+          "Events (`data: <JSON>`, kind in `type`): `tune_start` {tune_id, total_combos, models, suite_name, strategy " +
+          "(grid | random)}; per combination and model `combo_result` {combo_index, model_id, model_name, config, " +
+          "overall_score (0-1), tool_accuracy (%), param_accuracy (%), latency_avg_ms, cases_passed, cases_total} then " +
+          "`tune_progress` {completed, total, elapsed_s}; `tune_complete` {tune_id, best_config, best_model_id, " +
+          "best_score, duration_s}, `cancelled` or `error` {message} end the stream; `heartbeat` when quiet. The " +
+          "tune's id is also in the `X-Tune-Id` header.",
+        responses: {
+          200: { description: "Event stream", content: { "text/event-stream": { schema: z.string() } } },
+          404: errorRef("Suite not found"),
+          409: errorRef(EVAL_ALREADY_RUNNING),
+        },
+      },
+      handler: async (input, request, reply) => {
+        const run = await deps.services.benchTunes.begin(input.user!, input.body);
+        streamRunEvents(deps, request, reply, run, { idHeader: "x-tune-id", isTerminal: isTerminalTune });
       },
     }),
   ];

@@ -1,0 +1,402 @@
+// Param tuner: a suite evaluated once per combination of parameters (the grid of the search space, or a random
+// sample of it above the limit), per model; every (combination, model) scored as an eval's model summary, ranked.
+// Same run slot, cancel channel and detachment as evals and benchmarks.
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Prisma, PrismaClient } from "../../../generated/prisma/client.js";
+import { ConflictError, NotFoundError, ValidationError } from "../../../platform/errors.js";
+import type { StateStore } from "../../../platform/state/index.js";
+import type { AdminService } from "../admin/service.js";
+import {
+  CallCancelledError,
+  runToolCase,
+  scrubSecrets,
+  searchCombinations,
+  summarizeCases,
+  type SearchSpace,
+  type SearchValue,
+  type ToolEvalResult,
+} from "../engine/index.js";
+import type { MeasureDeps } from "../engine/measure.js";
+import type { ProviderService } from "../providers/service.js";
+import {
+  acquireRunSlot,
+  CANCEL_CHANNEL,
+  SLOT_TTL_MS,
+  targetOf,
+  upstreamTimestamp,
+  UUID,
+} from "../runs/service.js";
+import type { SettingsService } from "../settings/service.js";
+import type { SuiteService } from "../tools/suites.service.js";
+import type { ParamTuneRequest } from "./evals.schema.js";
+import { EVAL_ALREADY_RUNNING, type EvalStatus } from "./service.js";
+
+export const TUNE_NOT_FOUND = "Tune run not found";
+
+export interface ComboResult {
+  type: "combo_result";
+  combo_index: number;
+  model_id: string;
+  model_name: string;
+  config: Record<string, SearchValue>;
+  overall_score: number;
+  tool_accuracy: number;
+  param_accuracy: number;
+  latency_avg_ms: number;
+  cases_passed: number;
+  cases_total: number;
+}
+
+export type TuneEvent =
+  | {
+      type: "tune_start";
+      tune_id: string;
+      total_combos: number;
+      models: string[];
+      suite_name: string;
+      strategy: string;
+    }
+  | ComboResult
+  | { type: "tune_progress"; completed: number; total: number; elapsed_s: number }
+  | {
+      type: "tune_complete";
+      tune_id: string;
+      best_config: Record<string, SearchValue> | null;
+      best_model_id: string | null;
+      best_score: number | null;
+      duration_s: number;
+    }
+  | { type: "heartbeat" }
+  | { type: "cancelled" }
+  | { type: "error"; message: string };
+
+export const isTerminalTune = (event: TuneEvent) =>
+  event.type === "tune_complete" || event.type === "cancelled" || event.type === "error";
+
+interface Running {
+  id: string;
+  userId: string;
+  controller: AbortController;
+  subscribe(listener: (event: TuneEvent) => void): () => void;
+  done: Promise<EvalStatus>;
+}
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export class TuneService {
+  private readonly running = new Map<string, Running>();
+  private unsubscribeCancel: (() => Promise<void>) | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly deps: {
+      prisma: PrismaClient;
+      state: StateStore;
+      providers: ProviderService;
+      admin: AdminService;
+      suites: SuiteService;
+      settings: SettingsService;
+      log: Logger;
+      measure?: MeasureDeps;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    this.unsubscribeCancel = await this.deps.state.subscribe(CANCEL_CHANNEL, (message) => {
+      try {
+        const { userId } = JSON.parse(message) as { userId?: string };
+        if (userId) this.abortLocal(userId);
+      } catch {
+        // not ours
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.unsubscribeCancel?.().catch(() => {});
+    const runs = [...this.running.values()];
+    for (const run of runs) run.controller.abort(new Error("server shutting down"));
+    await Promise.allSettled(runs.map((run) => run.done));
+  }
+
+  abortLocal(userId: string): void {
+    for (const run of this.running.values())
+      if (run.userId === userId) run.controller.abort(new Error("cancelled"));
+  }
+
+  async cancel(userId: string) {
+    this.abortLocal(userId);
+    await this.deps.state.publish(CANCEL_CHANNEL, JSON.stringify({ userId }));
+    return { status: "ok" as const, message: "Cancellation requested" };
+  }
+
+  async begin(user: { userId: string }, input: ParamTuneRequest) {
+    const { userId } = user;
+    if (Object.keys(input.search_space).length === 0)
+      throw ValidationError.field(["body", "search_space"], "search_space names no parameter", "empty");
+    const suite = await this.deps.suites.forEval(userId, input.suite_id);
+    if (suite.cases.length === 0)
+      throw ValidationError.field(["body", "suite_id"], "Suite has no test cases", "empty_suite");
+    const { resolved, missing } = await this.deps.providers.resolveModels(userId, [...new Set(input.models)]);
+    if (missing.length > 0)
+      throw ValidationError.field(
+        ["body", "models"],
+        `models not found in your config: ${missing.slice(0, 10).join(", ")}`,
+        "unknown_model",
+      );
+    const limit =
+      input.max_combinations ?? (await this.deps.settings.phase10(userId)).param_tuner.max_combinations;
+    const { combos, strategy } = searchCombinations(input.search_space as SearchSpace, limit);
+    if (combos.length === 0)
+      throw ValidationError.field(["body", "search_space"], "search_space gives no combination", "empty");
+
+    const limits = await this.deps.admin.rateLimitFor(userId);
+    const tuneId = randomUUID();
+    const slot = await acquireRunSlot(this.deps.state, userId, tuneId, limits.maxConcurrent);
+    if (slot === null) throw new ConflictError(EVAL_ALREADY_RUNNING);
+    const refresh = setInterval(() => {
+      void this.deps.state.set(slot, tuneId, { ttlMs: SLOT_TTL_MS }).catch(() => {});
+      void this.deps.prisma.benchParamTune
+        .updateMany({ where: { id: tuneId, status: "running" }, data: { heartbeatAt: new Date() } })
+        .catch(() => {});
+    }, SLOT_TTL_MS / 3);
+    refresh.unref();
+    const release = async () => {
+      clearInterval(refresh);
+      if ((await this.deps.state.get(slot).catch(() => null)) === tuneId)
+        await this.deps.state.del(slot).catch(() => {});
+    };
+    try {
+      await this.deps.prisma.benchParamTune.create({
+        data: {
+          id: tuneId,
+          userId,
+          suiteId: suite.id,
+          suiteName: suite.name,
+          models: input.models,
+          searchSpace: input.search_space as Prisma.InputJsonObject,
+          strategy,
+          totalCombos: combos.length,
+          heartbeatAt: new Date(),
+        },
+      });
+    } catch (error) {
+      await release();
+      throw error;
+    }
+
+    const controller = new AbortController();
+    const events: TuneEvent[] = [];
+    const listeners = new Set<(event: TuneEvent) => void>();
+    const emit = (event: TuneEvent) => {
+      events.push(event);
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch {
+          // a closed socket
+        }
+      }
+    };
+    const run: Running = {
+      id: tuneId,
+      userId,
+      controller,
+      subscribe: (listener) => {
+        for (const event of events) listener(event);
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      done: Promise.resolve("running"),
+    };
+    this.running.set(tuneId, run);
+    const targets = resolved.map(targetOf);
+    const started = performance.now();
+    const elapsed = () => round((performance.now() - started) / 1000, 3);
+    run.done = (async (): Promise<EvalStatus> => {
+      const results: ComboResult[] = [];
+      let status: EvalStatus = "failed";
+      try {
+        emit({
+          type: "tune_start",
+          tune_id: tuneId,
+          total_combos: combos.length,
+          models: input.models,
+          suite_name: suite.name,
+          strategy,
+        });
+        const total = combos.length * targets.length;
+        // Combinations in order; per combination, each model runs the whole suite.
+        for (const [comboIndex, config] of combos.entries()) {
+          for (const target of targets) {
+            const { temperature, ...params } = config;
+            const cases: ToolEvalResult[] = [];
+            for (const c of suite.cases) {
+              if (controller.signal.aborted) throw new CallCancelledError();
+              cases.push(
+                await runToolCase(
+                  target,
+                  c,
+                  {
+                    tools: suite.tools,
+                    toolChoice: input.tool_choice,
+                    temperature: typeof temperature === "number" ? temperature : 0,
+                    maxTokens: input.max_tokens,
+                    params: { ...(target.params ?? {}), ...params },
+                  },
+                  controller.signal,
+                  this.deps.measure,
+                ),
+              );
+            }
+            const summary = summarizeCases(cases);
+            const combo: ComboResult = {
+              type: "combo_result",
+              combo_index: comboIndex,
+              model_id: target.modelId,
+              model_name: target.modelName,
+              config,
+              overall_score: round(summary.overall_pct / 100, 4),
+              tool_accuracy: summary.tool_accuracy_pct,
+              param_accuracy: summary.param_accuracy_pct,
+              latency_avg_ms: Math.round(
+                cases.reduce((sum, r) => sum + r.latency_ms, 0) / Math.max(1, cases.length),
+              ),
+              cases_passed: summary.cases_passed,
+              cases_total: cases.length,
+            };
+            results.push(combo);
+            emit(combo);
+            emit({ type: "tune_progress", completed: results.length, total, elapsed_s: elapsed() });
+          }
+        }
+        // Best first; ties keep the earlier combination.
+        const ranked = results
+          .map((r, i) => ({ r, i }))
+          .sort((a, b) => b.r.overall_score - a.r.overall_score || a.i - b.i)
+          .map(({ r }) => r);
+        const best = ranked[0] ?? null;
+        status = "completed";
+        await this.finish(tuneId, status, ranked, best, elapsed(), null);
+        emit({
+          type: "tune_complete",
+          tune_id: tuneId,
+          best_config: best?.config ?? null,
+          best_model_id: best?.model_id ?? null,
+          best_score: best?.overall_score ?? null,
+          duration_s: elapsed(),
+        });
+      } catch (error) {
+        if (controller.signal.aborted) {
+          status = this.stopping ? "failed" : "cancelled";
+          await this.finish(
+            tuneId,
+            status,
+            results,
+            null,
+            elapsed(),
+            status === "failed" ? "interrupted" : null,
+          );
+          emit(
+            status === "cancelled" ? { type: "cancelled" } : { type: "error", message: "Tune interrupted" },
+          );
+        } else {
+          status = "failed";
+          const message = scrubSecrets(error instanceof Error ? error.message : String(error), [
+            ...targets.map((t) => t.connection.apiKey),
+          ]).slice(0, 300);
+          this.deps.log.error({ tuneId, err: message }, "param tune failed");
+          await this.finish(tuneId, "failed", results, null, elapsed(), message).catch(() => {});
+          emit({ type: "error", message: `Tune failed: ${message}` });
+        }
+      } finally {
+        this.running.delete(tuneId);
+        listeners.clear();
+        await release();
+      }
+      return status;
+    })();
+    return run;
+  }
+
+  private async finish(
+    tuneId: string,
+    status: EvalStatus,
+    results: ComboResult[],
+    best: ComboResult | null,
+    durationS: number,
+    error: string | null,
+  ) {
+    await this.deps.prisma.benchParamTune.updateMany({
+      where: { id: tuneId },
+      data: {
+        status,
+        finishedAt: new Date(),
+        completedCombos: new Set(results.map((r) => r.combo_index)).size,
+        results: results.map(({ type: _type, ...r }) => r) as unknown as Prisma.InputJsonArray,
+        ...(best && { bestConfig: best.config as Prisma.InputJsonObject, bestScore: best.overall_score }),
+        durationS,
+        error,
+      },
+    });
+  }
+
+  async history(userId: string) {
+    const rows = await this.deps.prisma.benchParamTune.findMany({
+      where: { userId },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: 100,
+    });
+    return { runs: rows.map(listed) };
+  }
+
+  async get(userId: string, tuneId: string) {
+    const row = UUID.test(tuneId)
+      ? await this.deps.prisma.benchParamTune.findFirst({ where: { id: tuneId, userId } })
+      : null;
+    if (!row) throw new NotFoundError(TUNE_NOT_FOUND);
+    return {
+      ...listed(row),
+      user_id: row.userId,
+      strategy: row.strategy as "grid" | "random",
+      search_space: row.searchSpace as Record<string, unknown>,
+      best_config: (row.bestConfig as Record<string, unknown> | null) ?? null,
+      results: (Array.isArray(row.results) ? row.results : []) as Record<string, unknown>[],
+      error: row.error,
+    };
+  }
+
+  async delete(userId: string, tuneId: string) {
+    const deleted = UUID.test(tuneId)
+      ? await this.deps.prisma.benchParamTune.deleteMany({
+          where: { id: tuneId, userId, status: { not: "running" } },
+        })
+      : { count: 0 };
+    if (deleted.count === 0) {
+      if (UUID.test(tuneId) && this.running.has(tuneId))
+        throw new ConflictError("Tune is still running: cancel it first");
+      throw new NotFoundError(TUNE_NOT_FOUND);
+    }
+    return { status: "ok" as const };
+  }
+}
+
+type TuneRow = NonNullable<Awaited<ReturnType<PrismaClient["benchParamTune"]["findFirst"]>>>;
+
+function listed(row: TuneRow) {
+  return {
+    id: row.id,
+    suite_id: row.suiteId,
+    suite_name: row.suiteName,
+    models_json: JSON.stringify(row.models),
+    models: row.models,
+    total_combos: row.totalCombos,
+    completed_combos: row.completedCombos,
+    best_score: row.bestScore,
+    status: row.status as EvalStatus,
+    duration_s: row.durationS,
+    timestamp: upstreamTimestamp(row.createdAt),
+  };
+}
