@@ -74,16 +74,21 @@ interface ParamChoice {
 }
 
 const kindOf = (s: ParamSchema): "int" | "float" | "enum" | "bool" | "json" => {
-  const types = [s.type, ...(s.anyOf ?? []).map((a) => a.type)];
   if (s.enum) return "enum";
-  if (types.includes("boolean")) return "bool";
-  if (s.anyOf) return "json";
-  if (types.includes("integer")) return "int";
-  if (types.includes("number")) return "float";
+  // A nullable parameter is `anyOf [{type}, {type: "null"}]`: its kind is the one other member's.
+  const members = (s.anyOf ?? [s]).filter((a) => a.type !== "null");
+  if (members.length !== 1) return "json";
+  const only = members[0]!;
+  if (only.enum) return "enum";
+  if (only.type === "boolean") return "bool";
+  if (only.type === "integer") return "int";
+  if (only.type === "number") return "float";
   return "json";
 };
 
-const showDefault = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v ?? null));
+/** A parameter's value as the form shows it: numbers and text as typed, null as empty (no limit). */
+const showDefault = (v: unknown) =>
+  v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
 
 function ParamField(props: {
   name: string;
@@ -94,7 +99,7 @@ function ParamField(props: {
   const { name, schema, choice } = props;
   const kind = kindOf(schema);
   const searchable = Boolean(schema["x-dashai-search-dtype"]);
-  const numericSearch = kind === "int" || kind === "float";
+  const numericSearch = ["integer", "number"].includes(schema["x-dashai-search-dtype"] ?? "");
   const set = (patch: Partial<ParamChoice>) => props.onChange({ ...choice, ...patch });
   const label = schema.title ?? name;
   return (
@@ -107,7 +112,7 @@ function ParamField(props: {
             disabled={choice.search}
             onChange={(e) => set({ value: (e.currentTarget as HTMLSelectElement).value })}
           >
-            {schema.enum!.map((o) => (
+            {(schema.enum ?? schema.anyOf?.find((a) => a.enum)?.enum ?? []).map((o) => (
               <option key={String(o)} value={String(o)}>
                 {String(o)}
               </option>
@@ -179,9 +184,11 @@ function parametersOf(schema: Record<string, ParamSchema>, choices: Record<strin
     if (!c) continue;
     const kind = kindOf(s);
     const parse = (text: string): unknown => {
+      // Empty: null (nullable parameters: "no limit"); the server says so when the parameter is not nullable.
       if (kind === "int" || kind === "float") return text.trim() === "" ? null : Number(text);
       if (kind === "bool") return text === "true";
       if (kind === "enum") return text;
+      if (text.trim() === "") return null;
       try {
         return JSON.parse(text);
       } catch {
