@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answersFor, configure, seed, visitor } from "../guard/challenge-helpers.js";
 import { chromiumAvailable, launchChromium } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { clients } from "./helpers.js";
@@ -35,6 +36,15 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   t = await startTestServer();
   if (!withBrowser) return;
+  // A guard dataset with one finalized label: three visitors agree on its unknown item.
+  await configure(t);
+  const traffic = await seed(t, { gt: 4, unknown: 1, modality: "text", name: "traffic" });
+  for (let i = 0; i < 3; i++) {
+    const v = visitor(t, traffic.key);
+    const res = await v.generate();
+    expect(res.status).toBe(200);
+    expect((await v.submit(answersFor(res.body, traffic, { unknownAnswer: "yes" }))).body.passed).toBe(true);
+  }
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
@@ -127,6 +137,28 @@ describe("lab pages in Chromium", { timeout: 90_000 }, () => {
     ]);
     // The browser logs the refused request (422) itself; that is the page working, not a fault.
     problems.splice(0, problems.length, ...problems.filter((p) => !p.includes("422")));
+  });
+
+  it.skipIf(!withBrowser)("imports a guard dataset's finalized labels as a lab dataset", async () => {
+    const form = page.locator('form[aria-labelledby="lab-import-title"]');
+    await expect
+      .poll(() => form.getByLabel("Guard dataset").locator("option").allTextContents())
+      .toEqual(["traffic"]);
+    await form.getByRole("button", { name: "Import labels" }).click();
+    await form.getByText("“traffic-labels”: 1 labels").waitFor();
+    const row = page.locator('tr[data-lab-dataset="traffic-labels"]');
+    await expect.poll(() => row.locator("td").nth(1).textContent()).toBe("finished");
+    expect(await row.locator("td").nth(2).textContent()).toBe("1");
+    const { dash } = clients(t);
+    const imported = (await dash.get("/api/v1/dataset/")).body.find(
+      (d: { name: string }) => d.name === "traffic-labels",
+    );
+    const cols = (await dash.get(`/api/v1/dataset/${imported.id}/info`)).body.columns;
+    expect(cols.map((c: { name: string }) => c.name)).toContain("label");
+    // The later steps expect one lab dataset.
+    await row.getByRole("button", { name: "Delete traffic-labels" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete dataset" }).click();
+    await expect.poll(() => row.count()).toBe(0);
   });
 
   it.skipIf(!withBrowser)("browses the data grid: pages, sort, filter", async () => {
@@ -335,10 +367,10 @@ describe("lab pages in Chromium", { timeout: 90_000 }, () => {
       await labNav().getByRole("link", { name: "Jobs" }).click();
       const rows = page.locator("table.lab-jobs tbody tr");
       await rows.first().waitFor();
-      // Newest first: the two trainings, then the dataset load; every one finished at 100 %.
+      // Newest first: the two trainings, then the label import and the upload; every one finished at 100 %.
       expect(
         await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector("td")!.firstChild!.textContent)),
-      ).toEqual(["ModelJob", "ModelJob", "DatasetJob"]);
+      ).toEqual(["ModelJob", "ModelJob", "DatasetJob", "DatasetJob"]);
       for (let i = 0; i < 3; i++) {
         expect(await rows.nth(i).getAttribute("data-status")).toBe("finished");
         expect(await rows.nth(i).locator("progress").getAttribute("value")).toBe("100");
