@@ -361,8 +361,40 @@ describe("lab pages in Chromium", { timeout: 90_000 }, () => {
     },
   );
 
+  it.skipIf(!withBrowser)("is readable at phone width (375 px): nothing overflows sideways", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    const { dash } = clients(t);
+    const flowers = (await dash.get("/api/v1/dataset/")).body[0];
+    for (const [path, ready] of [
+      ["lab", "table.lab-datasets"],
+      [`lab/datasets/${flowers.id}`, "table.lab-grid tbody tr"],
+      ["lab/sessions", "table.lab-sessions"],
+      ["lab/runs", "table.lab-runs"],
+      ["lab/jobs", "table.lab-jobs"],
+    ] as const) {
+      await page.goto(`${t.url}/dashboard/${path}`);
+      await page.locator(ready).first().waitFor();
+      if (path === "lab/runs") {
+        await page.getByRole("button", { name: "tree-search", exact: true }).click();
+        await page.locator('[data-plot="importance"] svg').waitFor();
+      }
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const culprits = await page.evaluate(() =>
+        [...document.querySelectorAll("body *")]
+          .filter(
+            (el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest(".table-wrap"),
+          )
+          .slice(0, 5)
+          .map((el) => `${el.tagName}.${el.className}`),
+      );
+      expect(overflow, `${path} overflows by ${overflow}px: ${culprits.join(", ")}`).toBeLessThanOrEqual(0);
+      await shot(`08-phone-${path.replace(/\W+/g, "-")}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it.skipIf(!withBrowser)(
-    "lists the load job with its progress, and nothing went wrong on the way",
+    "lists every job with its progress, and nothing went wrong on the way",
     async () => {
       await labNav().getByRole("link", { name: "Jobs" }).click();
       const rows = page.locator("table.lab-jobs tbody tr");
