@@ -1,5 +1,7 @@
 // Challenge round trips (generate + submit with the right ground truth, the vote recorded) per second,
-// as a ratio to a bare Fastify route doing one Redis SET and one GET, both measured in this run.
+// as ratios to two bare Fastify routes measured in the same run: reference A does one Redis SET and one GET;
+// reference B (issue 20) one Redis GET + SET and one single-row INSERT committed per request, the cheapest
+// durable web request there is.
 // Then a crowd of simulated humans and bots, with the books balanced at the end.
 // Uses DATABASE_URL (a throwaway schema) and REDIS_URL (a throwaway prefix) when set; otherwise embedded
 // PGlite and the in-process store (and the reference route uses the in-process store too).
@@ -51,6 +53,10 @@ export default async function main(): Promise<void> {
     DASHBOARD_PASSWORD: randomBytes(12).toString("hex"),
     HIVEGUARD_DATA_DIR: dataDir,
     LOG_LEVEL: "silent",
+    ...(process.env.SUBMIT_BATCH_MAX_ROWS && { SUBMIT_BATCH_MAX_ROWS: process.env.SUBMIT_BATCH_MAX_ROWS }),
+    ...(process.env.SUBMIT_BATCH_MAX_WAIT_US && {
+      SUBMIT_BATCH_MAX_WAIT_US: process.env.SUBMIT_BATCH_MAX_WAIT_US,
+    }),
   });
   const server = await createServer({ config, log, db, state });
   const url = await server.app.listen({ host: "127.0.0.1", port: 0 });
@@ -66,6 +72,31 @@ export default async function main(): Promise<void> {
     }
     await state.set(key, "v");
     return { v: await state.get(key) };
+  });
+  // Reference B: the same store round trip, plus one single-row INSERT committed per request (autocommit), on
+  // the same database (PostgreSQL through a pool of its own, like a bare app; PGlite through its driver).
+  await db.queryRows(
+    "CREATE TABLE bench_reference_b (id bigserial PRIMARY KEY, k text NOT NULL, at timestamptz NOT NULL DEFAULT now())",
+  );
+  const refPool = databaseUrl
+    ? new pg.Pool({ connectionString: databaseUrl, max: 10, options: `-c search_path="${schema}"` })
+    : null;
+  const insert = (k: string) =>
+    refPool
+      ? refPool.query("INSERT INTO bench_reference_b (k) VALUES ($1)", [k])
+      : db.queryRows("INSERT INTO bench_reference_b (k) VALUES ($1)", [k]);
+  bare.get("/ref-b", async () => {
+    const key = `ref:${randomInt(0, 1000)}`;
+    let v: string | null;
+    if (state instanceof RedisStateStore) {
+      v = await state.client.get(`${prefix}:${key}`);
+      await state.client.set(`${prefix}:${key}`, "v");
+    } else {
+      v = await state.get(key);
+      await state.set(key, "v");
+    }
+    await insert(key);
+    return { v };
   });
   const bareUrl = await bare.listen({ host: "127.0.0.1", port: 0 });
 
@@ -176,10 +207,19 @@ export default async function main(): Promise<void> {
         durationMs: 1000,
       });
 
+      await load(async () => void (await fetch(`${bareUrl}/ref-b`)).text(), {
+        concurrency: 4,
+        durationMs: 1000,
+      });
       const ref = await load(async () => void (await (await fetch(`${bareUrl}/ref`)).text()), {
         concurrency: CONCURRENCY,
         durationMs: DURATION_MS,
       });
+      const refB = await load(async () => void (await (await fetch(`${bareUrl}/ref-b`)).text()), {
+        concurrency: CONCURRENCY,
+        durationMs: DURATION_MS,
+      });
+      const writesBefore = services.challenges.writer.stats();
       const votesBefore = await db.prisma.vote.count();
       let failedHumans = 0;
       let itemsServed = 0;
@@ -192,6 +232,7 @@ export default async function main(): Promise<void> {
         { concurrency: CONCURRENCY, durationMs: DURATION_MS },
       );
       const recorded = (await db.prisma.vote.count()) - votesBefore;
+      const writesAfter = services.challenges.writer.stats();
 
       // The same round trips as direct service calls, without HTTP: what the engine itself costs.
       const { keyId } = (await services.apiKeys.verify(key))!;
@@ -216,12 +257,20 @@ export default async function main(): Promise<void> {
         { concurrency: CONCURRENCY, durationMs: DURATION_MS },
       );
 
-      console.log(`reference  (bare Fastify, 1 SET + 1 GET)  ${fmt(ref, "req")}`);
-      console.log(`challenge  (generate + submit + vote)     ${fmt(trips, "rt ")}`);
-      console.log(`  the same as service calls, no HTTP      ${fmt(direct, "rt ")}`);
+      console.log(`reference A (bare Fastify, 1 SET + 1 GET)            ${fmt(ref, "req")}`);
+      console.log(`reference B (bare Fastify, GET + SET + 1 INSERT commit) ${fmt(refB, "req")}`);
+      console.log(`challenge  (generate + submit + vote)               ${fmt(trips, "rt ")}`);
+      console.log(`  the same as service calls, no HTTP                ${fmt(direct, "rt ")}`);
       console.log(
-        `ratio: ${(trips.perSec / ref.perSec).toFixed(3)}× round trips per reference request ` +
-          `(${((2 * trips.perSec) / ref.perSec).toFixed(3)}× counting HTTP requests; target ≥ 0.3×)`,
+        `ratio: ${(trips.perSec / ref.perSec).toFixed(3)}× reference A (target ≥ 0.15×), ` +
+          `${(trips.perSec / refB.perSec).toFixed(3)}× reference B (target ≥ 0.6×); ` +
+          `p99 ${trips.p99.toFixed(1)} ms against ${ref.p99.toFixed(1)} (A) and ${refB.p99.toFixed(1)} ms (B)`,
+      );
+      const batchWrites = writesAfter.writes - writesBefore.writes;
+      console.log(
+        `group commit over HTTP: ${writesAfter.rows - writesBefore.rows} submits in ${batchWrites} writes ` +
+          `(${((writesAfter.rows - writesBefore.rows) / Math.max(1, batchWrites)).toFixed(2)} per transaction; ` +
+          `SUBMIT_BATCH_MAX_ROWS ${config.submitBatch.maxRows}, SUBMIT_BATCH_MAX_WAIT_US ${config.submitBatch.maxWaitUs})`,
       );
       console.log(
         `votes recorded during the run: ${recorded} of ${trips.ops} round trips; humans failed: ${failedHumans}; ` +
@@ -247,6 +296,7 @@ export default async function main(): Promise<void> {
     );
   } finally {
     await bare.close();
+    await refPool?.end();
     await server.close();
     if (state instanceof RedisStateStore && state.client.isReady) {
       for await (const keys of state.client.scanIterator({ MATCH: `${prefix}:*`, COUNT: 500 }))

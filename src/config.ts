@@ -107,6 +107,13 @@ const envSchema = z.object({
    * loopback, linklocal, uniquelocal. Empty: the socket address is the client.
    */
   TRUSTED_PROXIES: addressList([]),
+  /** Group commit of challenge submits (docs/challenges.md): most submits written in one transaction. */
+  SUBMIT_BATCH_MAX_ROWS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(64)),
+  /** … and the longest an idle writer waits for more submits to join, in microseconds. */
+  SUBMIT_BATCH_MAX_WAIT_US: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(0).max(100_000).default(200),
+  ),
 });
 
 export interface Config {
@@ -143,6 +150,8 @@ export interface Config {
    * (METRICS_ALLOW_FROM, default loopback), or the dashboard credentials.
    */
   metrics: { token: string | undefined; allowFrom: string[] };
+  /** Group commit of challenge submits: `maxRows` per transaction, `maxWaitUs` an idle writer waits. */
+  submitBatch: { maxRows: number; maxWaitUs: number };
   /** Timeouts of every listener (slow clients): headers, and the whole request; 0 = none. */
   http: { headersTimeoutMs: number; requestTimeoutMs: number };
   proxy: {
@@ -276,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     apiDocs: e.API_DOCS ?? (e.NODE_ENV === "production" ? "dashboard" : "public"),
     metrics: { token: e.METRICS_TOKEN, allowFrom: e.METRICS_ALLOW_FROM },
+    submitBatch: { maxRows: e.SUBMIT_BATCH_MAX_ROWS, maxWaitUs: e.SUBMIT_BATCH_MAX_WAIT_US },
     http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS },
     proxy: {
       port: e.PROXY_PORT,

@@ -24,7 +24,8 @@ export default defineConfig({
       "/dashboard/logout": "http://localhost:8000",
       "/dashboard/session": "http://localhost:8000",
       "/dashboard/api": "http://localhost:8000",
-      "/api/v1": "http://localhost:8000",
+      // Every REST path the pages call: /api/v1 (lab) and the bench paths (/api/auth, /api/config, ...).
+      "/api": "http://localhost:8000",
     },
   },
 });

@@ -19,14 +19,20 @@ export interface BenchStream {
   waitFor(predicate: (event: any) => boolean, timeoutMs?: number): Promise<any>;
 }
 
-export async function openBenchmark(
+export function openBenchmark(t: TestServer | string, token: string, body: unknown): Promise<BenchStream> {
+  return openEventStream(t, token, "/api/benchmark", body);
+}
+
+/** Any of the bench's POST event streams (`/api/benchmark`, `/api/tool-eval`, ...). */
+export async function openEventStream(
   t: TestServer | string,
   token: string,
+  path: string,
   body: unknown,
 ): Promise<BenchStream> {
   const base = typeof t === "string" ? t : t.url;
   const controller = new AbortController();
-  const res = await fetch(`${base}/api/benchmark`, {
+  const res = await fetch(`${base}${path}`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: JSON.stringify(body),

@@ -404,6 +404,11 @@ describe("bench user routes (bearer JWT, from /openapi.json)", () => {
       "PUT /api/tool-suites/{suite_id}/cases/{case_id}",
       "DELETE /api/tool-suites/{suite_id}/cases/{case_id}",
       "POST /api/tool-eval/import",
+      "POST /api/tool-eval",
+      "POST /api/tool-eval/cancel",
+      "GET /api/tool-eval/history",
+      "GET /api/tool-eval/history/{eval_id}",
+      "DELETE /api/tool-eval/history/{eval_id}",
     ])
       expect(bearer.has(route), route).toBe(true);
     const before = await tableCounts();

@@ -7,6 +7,7 @@
  * Needs PostgreSQL (DATABASE_URL, else the local default server); skipped only where PostgreSQL is not installed.
  */
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answersFor, configure, type Seeded, seed } from "../guard/challenge-helpers.js";
 import { startUpstream, type Upstream } from "../proxy/helpers.js";
@@ -72,7 +73,11 @@ describe.skipIf(!POSTGRES)(
     beforeAll(async () => {
       proxy = await startTcpProxy(POSTGRES_URL, 5432);
       upstream = await startUpstream();
-      t = await startTestServer({ databaseUrl: proxy.url, env: { TARGET_URL: upstream.url } });
+      // Submits wait up to 50 ms for company when the writer is idle, so the mid-batch case gets one batch.
+      t = await startTestServer({
+        databaseUrl: proxy.url,
+        env: { TARGET_URL: upstream.url, SUBMIT_BATCH_MAX_WAIT_US: "50000" },
+      });
       await configure(t, { consensus_min_votes: 1000 });
       seeded = await seed(t, { gt: 10, unknown: 200 });
     }, 120_000);
@@ -157,6 +162,93 @@ describe.skipIf(!POSTGRES)(
         acknowledged,
       );
       expect(total).toBeGreaterThan(10);
+    });
+
+    it("cut mid-batch: every submit of the batch answers 503, none is acknowledged, nothing of the batch is written", async () => {
+      await expect.poll(async () => (await request("/api/v1/ready")).status, { timeout: 30_000 }).toBe(200);
+      const schema = `"${t.shared.dbSchema ?? "public"}"`;
+      const direct = new pg.Client({ connectionString: POSTGRES_URL });
+      const watcher = new pg.Client({ connectionString: POSTGRES_URL });
+      await direct.connect();
+      await watcher.connect();
+      try {
+        const visitors = Array.from({ length: 5 }, (_, i) => ({
+          "x-hiveguard-key": seeded.key,
+          "user-agent": `batch-voter-${i}-${randomBytes(6).toString("hex")}`,
+        }));
+        const generated = await Promise.all(
+          visitors.map((headers) => request("/api/v1/challenge/generate", { headers })),
+        );
+        expect(generated.map((g) => g.status)).toEqual(visitors.map(() => 200));
+        const books = async () =>
+          (
+            await direct.query(`SELECT (SELECT count(*) FROM ${schema}.challenge_sessions)::int AS sessions,
+                (SELECT count(*) FROM ${schema}.votes)::int AS votes,
+                (SELECT coalesce(sum(vote_count), 0) FROM ${schema}.items)::int AS counted,
+                (SELECT count(*) FROM ${schema}.solvers)::int AS solvers,
+                (SELECT coalesce(sum(gt_total), 0) FROM ${schema}.solvers)::int AS gt_total`)
+          ).rows[0];
+        const before = await books();
+        const writer = t.server.deps.services.challenges.writer;
+        const statsBefore = writer.stats();
+
+        // Hold every item of the dataset: the batch writes its session rows and solvers' records, then waits
+        // for the items it votes on.
+        await direct.query("BEGIN");
+        await direct.query(`SELECT 1 FROM ${schema}.items WHERE dataset_id = $1 FOR UPDATE`, [
+          seeded.datasetId,
+        ]);
+        const submits = visitors.map((headers, i) =>
+          request("/api/v1/challenge/submit", {
+            method: "POST",
+            headers: { ...headers, "content-type": "application/json" },
+            body: JSON.stringify(answersFor(generated[i]!.body, seeded)),
+          }),
+        );
+        let pid = 0;
+        await expect
+          .poll(
+            async () => {
+              const waiting = await watcher.query(
+                `SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND wait_event_type = 'Lock'
+                   AND query LIKE '%hiveguard_submit_batch%'`,
+              );
+              pid = waiting.rows[0]?.pid ?? 0;
+              return pid;
+            },
+            { timeout: 20_000 },
+          )
+          .not.toBe(0);
+        // The database goes away mid-batch: connections dropped, the half-done transaction killed.
+        await proxy.cut();
+        await watcher.query("SELECT pg_terminate_backend($1)", [pid]);
+        await direct.query("ROLLBACK");
+
+        const answers = await Promise.all(submits);
+        expect(answers.map((a) => a.status)).toEqual(visitors.map(() => 503));
+        for (const answer of answers) {
+          expect(answer.body).toEqual({ detail: "Service temporarily unavailable, try again shortly" });
+          expect(answer.headers.get("retry-after")).toBe("5");
+        }
+        const statsAfter = writer.stats();
+        expect(statsAfter.rows - statsBefore.rows).toBe(5);
+        expect(statsAfter.writes - statsBefore.writes).toBeLessThan(5); // submits shared a write
+
+        await proxy.restore();
+        expect(await books()).toEqual(before);
+        const ids = generated.map((g) => g.body.challenge_id as string);
+        const sessions = await direct.query(
+          `SELECT count(*)::int AS n FROM ${schema}.challenge_sessions WHERE challenge_id = ANY($1)`,
+          [ids],
+        );
+        expect(sessions.rows[0].n).toBe(0);
+        await expect.poll(async () => (await request("/api/v1/ready")).status, { timeout: 30_000 }).toBe(200);
+        expect((await round()).submit).toBe(200);
+      } finally {
+        await direct.query("ROLLBACK").catch(() => {});
+        await direct.end();
+        await watcher.end();
+      }
     });
   },
 );

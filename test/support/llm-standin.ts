@@ -8,6 +8,10 @@
 // - Gemini streamGenerateContent (`?alt=sse`): candidates with text parts (`thought: true` for reasoning)
 //   and usageMetadata;
 // - GET /v1/models in OpenAI's or Anthropic's shape.
+// - scripted tool calls: a `reply` function sees each chat request (prompt, tools offered, tool_choice, the
+//   tool results fed back so far) and answers with tool calls, streamed as OpenAI `delta.tool_calls` chunks
+//   (id and name first, then the arguments in pieces; finish_reason "tool_calls") or Anthropic `tool_use`
+//   blocks (`input_json_delta` pieces; stop_reason "tool_use"), or with a text.
 // Behaviour is configurable per server and per model name: time to first token, token rate, number of
 // reasoning and content tokens, usage on/off, HTTP errors, a mid-stream abort. It records every request
 // and every client that went away before the stream ended (a cancel that really stopped the call).
@@ -32,7 +36,31 @@ export interface StandinBehaviour {
   abortAfterTokens: number | null;
   /** Put the API key the client sent into error messages (as careless servers do). */
   echoKeyInErrors: boolean;
+  /** Scripted answers (tool calls or a text) per request; null or a null answer: the usual word stream. */
+  reply: ((chat: StandinChat) => StandinReply | null) | null;
 }
+
+/** What a scripted `reply` sees of a chat request (OpenAI or Anthropic), normalized. */
+export interface StandinChat {
+  protocol: "openai" | "anthropic";
+  model: string | null;
+  /** The first user message's text. */
+  prompt: string;
+  /** Names of the tools offered. */
+  tools: string[];
+  /** "auto" | "required" | "none" | the forced tool's name | null when not sent (Anthropic "any" = "required"). */
+  toolChoice: string | null;
+  /** The tool results sent back so far, in order (tool name when the protocol says it, and the content text). */
+  toolResults: { toolCallId: string; content: string }[];
+  /** The tool calls the assistant made so far (from the history the client sent). */
+  priorCalls: { id: string; name: string; arguments: string }[];
+  body: Record<string, unknown>;
+}
+
+/** A scripted answer: tool calls (arguments as an object, or a raw string to send as is), or a text. */
+export type StandinReply =
+  | { toolCalls: { name: string; arguments: Record<string, unknown> | string }[]; text?: string }
+  | { text: string };
 
 export const DEFAULT_BEHAVIOUR: StandinBehaviour = {
   ttftMs: 50,
@@ -43,6 +71,7 @@ export const DEFAULT_BEHAVIOUR: StandinBehaviour = {
   error: null,
   abortAfterTokens: null,
   echoKeyInErrors: false,
+  reply: null,
 };
 
 export interface RecordedRequest {
@@ -78,6 +107,7 @@ export class LlmStandin {
   readonly models: Record<string, Partial<StandinBehaviour>>;
   private server: Server;
   private port = 0;
+  private callSeq = 0;
 
   constructor(
     private readonly options: {
@@ -194,6 +224,20 @@ export class LlmStandin {
     if (behaviour.error)
       return this.providerError(res, protocol, behaviour.error.status, behaviour.error.message);
 
+    if (behaviour.reply && body && (protocol === "openai" || protocol === "anthropic")) {
+      const answer = behaviour.reply(chatOf(protocol, model, body));
+      if (answer) {
+        const scripted = scriptedFrames(
+          protocol,
+          model,
+          answer,
+          promptTokens(protocol, body),
+          ++this.callSeq,
+        );
+        const plan = { reasoning: 0, content: scripted.tokens.length, prompt: promptTokens(protocol, body) };
+        return this.stream(res, model, protocol, plan, behaviour, scripted);
+      }
+    }
     const maxTokens = Number(body?.max_tokens ?? body?.max_completion_tokens ?? Infinity);
     const content = Math.max(0, Math.min(behaviour.outputTokens, maxTokens));
     const plan = { reasoning: behaviour.reasoningTokens, content, prompt: promptTokens(protocol, body) };
@@ -540,6 +584,201 @@ function geminiFrames(_model: string | null, plan: TokenPlan, usage: boolean): F
     }),
   ];
   return { head: [], tokens, tail };
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content))
+    return content
+      .map((part: { type?: string; text?: unknown }) => (typeof part.text === "string" ? part.text : ""))
+      .join("");
+  return "";
+}
+
+/** A chat request as a scripted `reply` sees it. */
+function chatOf(
+  protocol: "openai" | "anthropic",
+  model: string | null,
+  body: Record<string, unknown>,
+): StandinChat {
+  const messages = (body.messages as Record<string, unknown>[] | undefined) ?? [];
+  const firstUser = messages.find((m) => m.role === "user");
+  const toolResults: StandinChat["toolResults"] = [];
+  const priorCalls: StandinChat["priorCalls"] = [];
+  let tools: string[];
+  let toolChoice: string | null = null;
+  if (protocol === "openai") {
+    tools = ((body.tools as { function?: { name?: string } }[] | undefined) ?? []).map(
+      (t) => t.function?.name ?? "",
+    );
+    const choice = body.tool_choice as string | { function?: { name?: string } } | undefined;
+    toolChoice = typeof choice === "string" ? choice : (choice?.function?.name ?? null);
+    for (const m of messages) {
+      if (m.role === "tool")
+        toolResults.push({ toolCallId: String(m.tool_call_id), content: textOf(m.content) });
+      for (const c of (m.tool_calls as
+        { id: string; function: { name: string; arguments: string } }[] | undefined) ?? [])
+        priorCalls.push({ id: c.id, name: c.function.name, arguments: c.function.arguments });
+    }
+  } else {
+    tools = ((body.tools as { name?: string }[] | undefined) ?? []).map((t) => t.name ?? "");
+    const choice = body.tool_choice as { type?: string; name?: string } | undefined;
+    toolChoice = !choice
+      ? null
+      : choice.type === "any"
+        ? "required"
+        : choice.type === "tool"
+          ? (choice.name ?? null)
+          : (choice.type ?? null);
+    for (const m of messages) {
+      if (!Array.isArray(m.content)) continue;
+      for (const part of m.content as Record<string, unknown>[]) {
+        if (part.type === "tool_result")
+          toolResults.push({ toolCallId: String(part.tool_use_id), content: textOf(part.content) });
+        if (part.type === "tool_use")
+          priorCalls.push({
+            id: String(part.id),
+            name: String(part.name),
+            arguments: JSON.stringify(part.input),
+          });
+      }
+    }
+  }
+  return {
+    protocol,
+    model,
+    prompt: textOf(firstUser?.content),
+    tools,
+    toolChoice,
+    toolResults,
+    priorCalls,
+    body,
+  };
+}
+
+/** Splits a string into pieces of at most `size` characters (arguments arrive in pieces, as providers send them). */
+const pieces = (text: string, size = 8) =>
+  text.length === 0
+    ? [""]
+    : Array.from({ length: Math.ceil(text.length / size) }, (_, k) => text.slice(k * size, (k + 1) * size));
+
+/** The frames of a scripted answer; each tool-call piece or text word is one timed "token" frame. */
+function scriptedFrames(
+  protocol: "openai" | "anthropic",
+  model: string | null,
+  answer: StandinReply,
+  prompt: number,
+  seq: number,
+): Frames {
+  const calls = "toolCalls" in answer ? answer.toolCalls : [];
+  const text = answer.text ?? "";
+  const args = calls.map((c) =>
+    typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments),
+  );
+  const id = (k: number) => (protocol === "openai" ? `call_${seq}_${k}` : `toolu_${seq}_${k}`);
+  const textPieces = text ? text.split(/(?=\s)/) : [];
+  const output = textPieces.length + args.reduce((n, a) => n + pieces(a).length, 0);
+  if (protocol === "openai") {
+    const created = Math.floor(Date.now() / 1000);
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      data({
+        id: "chatcmpl-standin",
+        object: "chat.completion.chunk",
+        created,
+        model,
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      });
+    const tokens = textPieces.map((w) => chunk({ content: w }));
+    calls.forEach((c, k) => {
+      pieces(args[k]!).forEach((piece, p) =>
+        tokens.push(
+          chunk({
+            tool_calls: [
+              p === 0
+                ? { index: k, id: id(k), type: "function", function: { name: c.name, arguments: piece } }
+                : { index: k, function: { arguments: piece } },
+            ],
+          }),
+        ),
+      );
+    });
+    const usage = { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output };
+    return {
+      head: [chunk({ role: "assistant", content: null })],
+      tokens,
+      tail: [
+        chunk({}, calls.length ? "tool_calls" : "stop"),
+        data({ id: "chatcmpl-standin", object: "chat.completion.chunk", created, model, choices: [], usage }),
+        "data: [DONE]\n\n",
+      ],
+    };
+  }
+  const head = [
+    event("message_start", {
+      type: "message_start",
+      message: {
+        id: `msg_standin_${seq}`,
+        type: "message",
+        role: "assistant",
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: prompt, output_tokens: 1 },
+      },
+    }),
+  ];
+  const tokens: string[] = [];
+  let index = 0;
+  if (textPieces.length) {
+    textPieces.forEach((w, k) =>
+      tokens.push(
+        (k === 0
+          ? event("content_block_start", {
+              type: "content_block_start",
+              index,
+              content_block: { type: "text", text: "" },
+            })
+          : "") +
+          event("content_block_delta", {
+            type: "content_block_delta",
+            index,
+            delta: { type: "text_delta", text: w },
+          }),
+      ),
+    );
+    tokens[tokens.length - 1] += event("content_block_stop", { type: "content_block_stop", index });
+    index++;
+  }
+  calls.forEach((c, k) => {
+    const block = index++;
+    pieces(args[k]!).forEach((piece, p) =>
+      tokens.push(
+        (p === 0
+          ? event("content_block_start", {
+              type: "content_block_start",
+              index: block,
+              content_block: { type: "tool_use", id: id(k), name: c.name, input: {} },
+            })
+          : "") +
+          event("content_block_delta", {
+            type: "content_block_delta",
+            index: block,
+            delta: { type: "input_json_delta", partial_json: piece },
+          }),
+      ),
+    );
+    tokens[tokens.length - 1] += event("content_block_stop", { type: "content_block_stop", index: block });
+  });
+  const tail = [
+    event("message_delta", {
+      type: "message_delta",
+      delta: { stop_reason: calls.length ? "tool_use" : "end_turn", stop_sequence: null },
+      usage: { output_tokens: output },
+    }),
+    event("message_stop", { type: "message_stop" }),
+  ];
+  return { head, tokens, tail };
 }
 
 /** Prompt tokens as the provider would count them (cl100k_base over every text the request carries). */

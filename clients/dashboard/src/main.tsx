@@ -2,6 +2,7 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { login, logout, onSignedOut, session } from "./api.js";
 import { ApiKeysPage } from "./pages/apikeys.js";
+import { BenchPage, BenchStandalone } from "./pages/bench.js";
 import { DatasetsPage } from "./pages/datasets.js";
 import { LabelsPage } from "./pages/labels.js";
 import { LabPage } from "./pages/lab/index.js";
@@ -21,6 +22,7 @@ const PAGES: { id: string; title: string; view: () => preact.JSX.Element }[] = [
   { id: "settings", title: "Settings", view: SettingsPage },
   { id: "ml", title: "Risk model", view: MlPage },
   { id: "lab", title: "Lab", view: LabPage },
+  { id: "bench", title: "Benchmarks", view: BenchPage },
 ];
 
 /** The page that owns a path: itself, or the section it is under (`lab/sessions` → `lab`). */
@@ -103,7 +105,8 @@ function App() {
   }, [page, user]);
 
   if (user === undefined) return <p class="loading">Loading…</p>;
-  if (user === null) return <Login onDone={setUser} />;
+  // Bench users have accounts of their own: the benchmark section signs them in itself.
+  if (user === null) return page === "bench" ? <BenchStandalone /> : <Login onDone={setUser} />;
 
   const current = pageOf(page);
   const View = current?.view;

@@ -20,6 +20,9 @@ import { siteRoutes } from "./settings/http.js";
 import { settingsRouter } from "./settings/router.js";
 import { SettingsService } from "./settings/service.js";
 import { SecretBox } from "./shared/secret-box.js";
+import { evalRoutes } from "./evals/http.js";
+import { toolEvalRouter } from "./evals/router.js";
+import { EvalService } from "./evals/service.js";
 import { toolSuitesRouter } from "./tools/suites.router.js";
 import { SuiteService } from "./tools/suites.service.js";
 import { AuthService } from "./users/auth.service.js";
@@ -48,6 +51,8 @@ declare module "../../platform/module.js" {
     benchSchedules: ScheduleService;
     /** Tool-calling suites and their cases. */
     benchSuites: SuiteService;
+    /** Tool-calling evals (SSE), cancel, history. */
+    benchEvals: EvalService;
   }
 }
 
@@ -63,6 +68,7 @@ export const benchRouter = router({
   analytics: analyticsRouter,
   schedules: schedulesRouter,
   toolSuites: toolSuitesRouter,
+  toolEval: toolEvalRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -114,10 +120,13 @@ export default defineModule({
     const admin = new AdminService({ prisma, audit });
     const runs = new RunService({ prisma, state, providers, admin, log });
     admin.setUsageSource(runs.usageSource());
+    const suites = new SuiteService({ prisma });
+    const evals = new EvalService({ prisma, state, providers, admin, suites, log });
     const schedules = new ScheduleService({
       prisma,
       jobs,
       runs,
+      evals,
       providers,
       log,
       tickSeconds: config.bench.scheduleTickSeconds,
@@ -133,19 +142,23 @@ export default defineModule({
         benchRuns: runs,
         benchAnalytics: new AnalyticsService({ prisma }),
         benchSchedules: schedules,
-        benchSuites: new SuiteService({ prisma }),
+        benchSuites: suites,
+        benchEvals: evals,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {
         await runs.start();
+        await evals.start();
         const { adminEmail, adminPassword } = config.bench;
         if (adminEmail && adminPassword) {
           await auth.ensureAdmin(adminEmail, adminPassword);
           log.info({ email: adminEmail }, "bench admin account ensured (ADMIN_EMAIL)");
         }
       },
-      stop: () => runs.stop(),
+      stop: async () => {
+        await Promise.all([runs.stop(), evals.stop()]);
+      },
     };
   },
-  routes: (deps) => [...siteRoutes(deps), ...runRoutes(deps), ...exportRoutes(deps)],
+  routes: (deps) => [...siteRoutes(deps), ...runRoutes(deps), ...evalRoutes(deps), ...exportRoutes(deps)],
 });

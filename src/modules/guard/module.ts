@@ -113,6 +113,7 @@ export default defineModule({
         rateLimits: new ChallengeRateLimits(state),
         risk: ml.scorer,
         log,
+        submitBatch: config.submitBatch,
       });
       const gtPool = new GtPoolMonitor(db.prisma, state, log);
       await gtPool.start();

@@ -20,3 +20,12 @@ export {
 } from "./runner.js";
 export { aggregateResults, describe, type AggregateRow, type ConfidenceLabel } from "./stats.js";
 export * from "./scoring.js";
+export {
+  runToolCase,
+  type EvalCase,
+  type EvalSettings,
+  type Exchange,
+  type FunctionTool,
+  type ToolChoice,
+  type ToolEvalResult,
+} from "./toolcall.js";

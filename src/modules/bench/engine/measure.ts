@@ -66,7 +66,8 @@ const SETTING_NAMES: Record<string, string> = {
   stop: "stopSequences",
 };
 
-function callSettings(target: BenchTarget, request: CallRequest) {
+/** The SDK call settings and the body passthrough of one call (shared with tool evals). */
+export function callSettings(target: BenchTarget, request: CallRequest) {
   const skip = new Set(target.skipParams ?? []);
   const settings: Record<string, unknown> = {};
   const passthrough: Record<string, unknown> = {};

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { defineRoute, type Route } from "../../../platform/http/route.js";
 import type { AppDeps } from "../../../platform/module.js";
-import { withHeartbeat, type BenchEvent } from "../engine/index.js";
+import { streamRunEvents } from "../shared/stream.js";
 import { ALREADY_RUNNING, isTerminal } from "./service.js";
 import { benchmarkRequestSchema } from "./runs.schema.js";
 
@@ -45,37 +45,7 @@ export function runRoutes(deps: AppDeps): Route[] {
       },
       handler: async (input, request, reply) => {
         const run = await deps.services.benchRuns.begin(input.user!, input.body);
-        const raw = reply.raw;
-        reply.hijack();
-        raw.writeHead(200, {
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache, no-store, must-revalidate",
-          connection: "keep-alive",
-          "x-accel-buffering": "no",
-          "x-request-id": request.id,
-          "x-run-id": run.id,
-        });
-        let ended = false;
-        const write = (event: BenchEvent) => {
-          if (!ended && !raw.writableEnded) raw.write(`data: ${JSON.stringify(event)}\n\n`);
-        };
-        const heartbeat = withHeartbeat(write, deps.config.bench.heartbeatMs);
-        let unsubscribe = () => {};
-        const end = () => {
-          if (ended) return;
-          ended = true;
-          heartbeat.stop();
-          unsubscribe();
-          deps.sse.delete(end);
-          if (!raw.writableEnded) raw.end();
-        };
-        deps.sse.add(end);
-        request.raw.on("close", end);
-        raw.on("error", end);
-        unsubscribe = run.subscribe((event) => {
-          heartbeat.emit(event);
-          if (isTerminal(event)) end();
-        });
+        streamRunEvents(deps, request, reply, run, { idHeader: "x-run-id", isTerminal });
       },
     }),
   ];

@@ -9,7 +9,7 @@ export const TIERS_MAX = 10;
 export const TIER_TOKENS_MAX = 2_000_000;
 export const MODELS_MAX = 50;
 
-const providerParamsSchema = z
+export const providerParamsSchema = z
   .object({
     temperature: z.number().min(0).max(2).optional(),
     top_p: z.number().min(0).max(1).optional(),

@@ -29,7 +29,7 @@ import type { BenchmarkRequest } from "./runs.schema.js";
 
 export const ALREADY_RUNNING = "Benchmark already running";
 export const CANCEL_CHANNEL = "bench:cancel";
-const SLOT_TTL_MS = 60_000;
+export const SLOT_TTL_MS = 60_000;
 /** A running run whose heartbeat (every 20 s) is older than this was on an instance that died. */
 export const STALE_RUN_MS = 3 * SLOT_TTL_MS;
 const HOUR_MS = 3_600_000;
@@ -45,6 +45,23 @@ export async function findUserRun(prisma: PrismaClient, userId: string, runId: s
     : null;
   if (!row) throw new NotFoundError("Run not found");
   return row;
+}
+
+/**
+ * Takes one of the user's run slots (`max_concurrent`, default 1), shared by benchmarks and tool evals (one at a
+ * time per user, upstream's lock): the slot's key, or null when all are taken. The holder renews its TTL.
+ */
+export async function acquireRunSlot(
+  state: StateStore,
+  userId: string,
+  runId: string,
+  maxConcurrent: number,
+): Promise<string | null> {
+  for (let slot = 0; slot < Math.max(1, maxConcurrent); slot++) {
+    const key = `bench:run-slot:${userId}:${slot}`;
+    if (await state.set(key, runId, { ttlMs: SLOT_TTL_MS, ifNotExists: true })) return key;
+  }
+  return null;
 }
 
 export type RunStatus = "running" | "completed" | "empty" | "cancelled" | "failed";
@@ -375,12 +392,8 @@ export class RunService {
       if (run.userId === userId) run.controller.abort(new Error("cancelled"));
   }
 
-  private async acquireSlot(userId: string, runId: string, maxConcurrent: number): Promise<string | null> {
-    for (let slot = 0; slot < Math.max(1, maxConcurrent); slot++) {
-      const key = `bench:run-slot:${userId}:${slot}`;
-      if (await this.deps.state.set(key, runId, { ttlMs: SLOT_TTL_MS, ifNotExists: true })) return key;
-    }
-    return null;
+  private acquireSlot(userId: string, runId: string, maxConcurrent: number): Promise<string | null> {
+    return acquireRunSlot(this.deps.state, userId, runId, maxConcurrent);
   }
 
   private async checkRateLimit(userId: string, limit: number): Promise<void> {

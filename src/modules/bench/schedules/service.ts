@@ -68,6 +68,8 @@ export class ScheduleService {
       prisma: PrismaClient;
       jobs: JobQueue;
       runs: RunService;
+      /** Tool evals: their stale runs are closed by the same tick. */
+      evals?: { failStale(): Promise<number> };
       providers: ProviderService;
       log: Logger;
       tickSeconds: number;
@@ -96,6 +98,9 @@ export class ScheduleService {
     await this.deps.runs
       .failStale()
       .catch((error: unknown) => this.deps.log.warn({ err: error }, "closing stale benchmark runs failed"));
+    await this.deps.evals
+      ?.failStale()
+      .catch((error: unknown) => this.deps.log.warn({ err: error }, "closing stale tool evals failed"));
     const due = await prisma.benchSchedule.findMany({
       where: { enabled: true, nextRun: { lte: now } },
       orderBy: { nextRun: "asc" },

@@ -52,11 +52,14 @@ export const VOTE_TX = { maxWait: 30_000, timeout: 30_000 } as const;
  * transaction uses another connection, so single-connection PGlite cannot deadlock on it.
  */
 export class ConsensusService {
+  /** The last fallback vote queued per item: votes on one item run their transactions in arrival order. */
+  private readonly queued = new Map<string, Promise<unknown>>();
+
   constructor(private readonly prisma: PrismaClient) {}
 
   /**
-   * The outcome of a vote that `hiveguard_submit` (see its migration) already tried: it records the common
-   * case itself (the vote of an unlabeled item that does not finalize its label, or of an already labeled
+   * The outcome of a vote that `hiveguard_submit_batch` (group commit, see its migration) already tried: it
+   * records the common case itself (the vote of an unlabeled item that does not finalize its label, or of an already labeled
    * one), locking the item, checking for a duplicate, inserting and counting in the same round trip. It
    * records nothing and says `fallback` for the rest (the vote that finalizes a label, re-validation votes):
    * those run the transaction below, which takes the same row lock and decides again from scratch.
@@ -70,7 +73,17 @@ export class ConsensusService {
       return { recorded: false, reason: tried.outcome };
     if (tried.outcome === "recorded")
       return { recorded: true, revalidation: false, finalized: false, state: tried.state! };
-    return this.recordVoteInTransaction(vote, config);
+    // Votes of one batch on one item come back in arrival order; their transactions keep that order.
+    const before = this.queued.get(vote.itemId);
+    const mine = (before ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.recordVoteInTransaction(vote, config));
+    this.queued.set(vote.itemId, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.queued.get(vote.itemId) === mine) this.queued.delete(vote.itemId);
+    }
   }
 
   /** Every vote, in one interactive transaction: the path of votes that finalize or re-validate a label. */

@@ -35,6 +35,7 @@ import type { ConsensusService, VoteInput } from "./consensus.js";
 import { allowedGuessRate, Escalation } from "./escalation.js";
 import type { ChallengeRateLimits } from "./rate-limits.js";
 import { ChallengeSelector, type PickedItem, shuffle } from "./selection.js";
+import { type SubmitBatchSettings, SubmitWriter } from "./submit-writer.js";
 import type { TokenService } from "./token.js";
 
 /** Who asks for or answers a challenge. */
@@ -108,6 +109,8 @@ export interface ChallengeServiceDeps {
   risk?: RiskScorer;
   log: Logger;
   now?: () => number;
+  /** Group commit of the submits' writes (defaults: DEFAULT_SUBMIT_BATCH). */
+  submitBatch?: SubmitBatchSettings;
 }
 
 const HOSTED_KEY = "hosted-page";
@@ -125,8 +128,11 @@ export class ChallengeService {
   private readonly now: () => number;
   private readonly risk: RiskScorer;
   private readonly escalation: Escalation;
+  /** Session rows, solver records and votes of concurrent submits share one write (submit-writer.ts). */
+  readonly writer: SubmitWriter;
 
   constructor(private readonly deps: ChallengeServiceDeps) {
+    this.writer = new SubmitWriter(deps.db, deps.submitBatch);
     this.escalation = new Escalation(deps.state);
     this.prisma = deps.prisma;
     this.challenges = new ChallengeStateStore(deps.state);
@@ -321,7 +327,7 @@ export class ChallengeService {
             choices: unknown.choices,
           }
         : null;
-    // One statement: the session row, the solver's record and, in the common case, the vote.
+    // One write shared with concurrent submits (group commit): the session row, the solver's record, the vote.
     const tried = await this.recordSession(input.challenge_id, challenge, {
       outcome: passed ? "passed" : "failed",
       submittedAt,
@@ -406,8 +412,9 @@ export class ChallengeService {
   }
 
   /**
-   * Writes the challenge's session row with its outcome (`hiveguard_submit`, see its migration); for an
-   * answered challenge, also the solver's ground-truth record and, when there is one, the vote. Returns
+   * Writes the challenge's session row with its outcome; for an answered challenge, also the solver's
+   * ground-truth record and, when there is one, the vote: with the submits of other requests in one
+   * transaction (group commit, `hiveguard_submit_batch`, see its migration), answered once committed. Returns
    * what became of the vote (see ConsensusService.settleVote).
    */
   private async recordSession(
@@ -425,31 +432,26 @@ export class ChallengeService {
     // The session row names the first ground-truth item; all of them are in the features (gt_items).
     const gt = challenge.items.find((item) => item.role === "gt")!;
     const unknown = challenge.items.find((item) => item.role === "unknown");
-    const [[outcome, state]] = (await this.deps.db.queryRows(
-      `SELECT outcome, item_state FROM hiveguard_submit($1::uuid, $2, $3::uuid, $4, $5, $6::modality,
-         $7::challenge_type, $8::uuid, $9::uuid, $10, $11, $12, $13, $14::session_outcome, $15::jsonb, $16, $17, $18)`,
-      [
-        challenge.sessionId,
-        challengeId,
-        challenge.keyId,
-        challenge.client,
-        challenge.tier,
-        challenge.modality,
-        (unknown ?? gt).type,
-        gt.itemId,
-        unknown?.itemId ?? null,
-        challenge.issuedAt,
-        result.submittedAt,
-        result.gtCorrect,
-        result.riskScore,
-        result.outcome,
-        result.features ? JSON.stringify(result.features) : null,
-        result.vote?.answer ?? null,
-        result.vote?.config.consensus_min_votes ?? null,
-        result.vote?.config.consensus_threshold ?? null,
-      ],
-    )) as [[string | null, string | null]];
-    return { outcome, state };
+    return this.writer.write({
+      session: challenge.sessionId,
+      challenge: challengeId,
+      apiKey: challenge.keyId,
+      solver: challenge.client,
+      tier: challenge.tier,
+      modality: challenge.modality,
+      challengeType: (unknown ?? gt).type,
+      gtItem: gt.itemId,
+      unknownItem: unknown?.itemId ?? null,
+      issuedAtMs: challenge.issuedAt,
+      submittedAtMs: result.submittedAt,
+      correct: result.gtCorrect,
+      riskScore: result.riskScore,
+      outcome: result.outcome,
+      features: result.features ?? null,
+      answer: result.vote?.answer ?? null,
+      minVotes: result.vote?.config.consensus_min_votes ?? null,
+      threshold: result.vote?.config.consensus_threshold ?? null,
+    });
   }
 }
 
