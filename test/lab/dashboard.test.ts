@@ -277,90 +277,6 @@ describe("lab pages in Chromium", { timeout: 90_000 }, () => {
     await shot("04-sessions");
   });
 
-  it.skipIf(!withBrowser)(
-    "trains a run of the session and shows its metrics per split and ONNX link",
-    async () => {
-      const { dash } = clients(t);
-      await labNav().getByRole("link", { name: "Runs" }).click();
-      const form = page.locator('form[aria-labelledby="lab-run-title"]');
-      await form.waitFor();
-      expect(await form.locator("h2").textContent()).toBe("New run in “flower-species”");
-      await form.getByLabel("Run name").fill("forest");
-      await form.getByLabel("Model").selectOption("RandomForestClassifier");
-      await form.locator('[data-param="n_estimators"] input').first().fill("20");
-      await form.getByRole("button", { name: "Create run" }).click();
-      const row = page.locator('tr[data-lab-run="forest"]');
-      await expect.poll(() => row.getAttribute("data-status"), { timeout: 60_000 }).toBe("finished");
-      expect(await row.locator("progress").getAttribute("value")).toBe("100");
-      const run = (await dash.get("/api/v1/run/")).body.find((r: { name: string }) => r.name === "forest");
-      expect(run.parameters.n_estimators).toBe(20);
-
-      await row.getByRole("button", { name: "forest", exact: true }).click();
-      const detail = page.locator('[data-run-detail="forest"]');
-      for (const split of ["train", "validation", "test"]) {
-        const shown = await detail
-          .locator(`tr[data-metric="Accuracy"] td[data-split="${split}"]`)
-          .textContent();
-        expect(shown).toBe((run[`${split}_metrics`].Accuracy as number).toFixed(4));
-      }
-      const href = await detail.getByRole("link", { name: "Download ONNX" }).getAttribute("href");
-      expect(href).toBe(run.onnx_path);
-      const onnx = await page.evaluate(async (h) => {
-        const res = await fetch(h!);
-        return { status: res.status, bytes: (await res.arrayBuffer()).byteLength };
-      }, href);
-      expect(onnx.status).toBe(200);
-      expect(onnx.bytes).toBeGreaterThan(1000);
-      await shot("05-run");
-    },
-  );
-
-  it.skipIf(!withBrowser)(
-    "searches two hyperparameters, compares the runs and draws the HPO plots",
-    async () => {
-      const { dash } = clients(t);
-      const form = page.locator('form[aria-labelledby="lab-run-title"]');
-      await form.getByLabel("Run name").fill("tree-search");
-      await form.getByLabel("Model").selectOption("DecisionTreeClassifier");
-      await form.getByRole("checkbox", { name: "search Max depth" }).check();
-      await form.getByLabel("Max depth: lower bound").fill("1");
-      await form.getByLabel("Max depth: upper bound").fill("6");
-      await form.getByRole("checkbox", { name: "search Min samples split" }).check();
-      await form.getByLabel("Trials").fill("6");
-      await form.getByRole("button", { name: "Create run" }).click();
-      const row = page.locator('tr[data-lab-run="tree-search"]');
-      await expect.poll(() => row.getAttribute("data-status"), { timeout: 60_000 }).toBe("finished");
-      const run = (await dash.get("/api/v1/run/")).body.find(
-        (r: { name: string }) => r.name === "tree-search",
-      );
-      expect(run.optimizer_parameters.n_trials).toBe(6);
-      expect(run.parameters.max_depth).toMatchObject({ optimize: true, lower_bound: 1, upper_bound: 6 });
-      const complete = run.trials.filter((x: { state: string }) => x.state === "COMPLETE").length;
-      expect(complete).toBeGreaterThan(1);
-
-      // Compare: both finished runs, one row each, the best value of each metric in bold.
-      const compare = page.locator("table.lab-compare");
-      await expect.poll(() => compare.locator("tbody tr").count()).toBe(2);
-      expect(await compare.locator("thead th").allTextContents()).toContain("Accuracy");
-      expect(await compare.locator("td.best").count()).toBeGreaterThan(0);
-
-      // The new run is selected: its plots, drawn from the server's Plotly JSON.
-      const detail = page.locator('[data-run-detail="tree-search"]');
-      const history = detail.locator('[data-plot="history"] svg');
-      await history.waitFor();
-      expect(await history.getAttribute("aria-label")).toBe("history plot: Optimization History Plot");
-      expect(await history.locator('[data-trace="scatter"] circle').count()).toBe(complete);
-      await expect.poll(() => detail.locator('[data-plot="slice"] svg circle').count()).toBe(2 * complete);
-      await expect
-        .poll(() => detail.locator('[data-plot="contour"] [data-trace="heat"] rect').count())
-        .toBeGreaterThan(100);
-      await expect
-        .poll(() => detail.locator('[data-plot="importance"] [data-trace="bar"] rect').count())
-        .toBe(2);
-      await shot("06-hpo");
-    },
-  );
-
   it.skipIf(!withBrowser)("is readable at phone width (375 px): nothing overflows sideways", async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     const { dash } = clients(t);
@@ -369,15 +285,10 @@ describe("lab pages in Chromium", { timeout: 90_000 }, () => {
       ["lab", "table.lab-datasets"],
       [`lab/datasets/${flowers.id}`, "table.lab-grid tbody tr"],
       ["lab/sessions", "table.lab-sessions"],
-      ["lab/runs", "table.lab-runs"],
       ["lab/jobs", "table.lab-jobs"],
     ] as const) {
       await page.goto(`${t.url}/dashboard/${path}`);
       await page.locator(ready).first().waitFor();
-      if (path === "lab/runs") {
-        await page.getByRole("button", { name: "tree-search", exact: true }).click();
-        await page.locator('[data-plot="importance"] svg').waitFor();
-      }
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       const culprits = await page.evaluate(() =>
         [...document.querySelectorAll("body *")]
@@ -399,15 +310,15 @@ describe("lab pages in Chromium", { timeout: 90_000 }, () => {
       await labNav().getByRole("link", { name: "Jobs" }).click();
       const rows = page.locator("table.lab-jobs tbody tr");
       await rows.first().waitFor();
-      // Newest first: the two trainings, then the label import and the upload; every one finished at 100 %.
+      // Newest first: the label import, then the upload; both finished at 100 %.
       expect(
         await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector("td")!.firstChild!.textContent)),
-      ).toEqual(["ModelJob", "ModelJob", "DatasetJob", "DatasetJob"]);
-      for (let i = 0; i < 3; i++) {
+      ).toEqual(["DatasetJob", "DatasetJob"]);
+      for (let i = 0; i < 2; i++) {
         expect(await rows.nth(i).getAttribute("data-status")).toBe("finished");
         expect(await rows.nth(i).locator("progress").getAttribute("value")).toBe("100");
       }
-      await shot("07-jobs");
+      await shot("06-jobs");
       expect(problems).toEqual([]);
       expect(foreign).toEqual([]);
     },
