@@ -4,14 +4,23 @@
  *
  *   const hg = createHiveGuardClient({ url: "http://localhost:8000", username: "admin", password: "pw" });
  *   const datasets = await hg.guard.datasets.list.query();
+ *
+ * A bench user (LLM benchmarking, docs/bench.md) signs in and passes the token instead:
+ *
+ *   const { access_token } = await createHiveGuardClient({ url }).trpc.bench.auth.login.mutate({ email, password });
+ *   const bench = createHiveGuardClient({ url, token: access_token });
+ *   for await (const event of bench.benchmark({ models: ["local/llama3"], context_tiers: [0, 5000] })) ...
  */
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "../../src/trpc/router.js";
 import type { SiteverifyAnswer } from "../../src/modules/guard/siteverify/siteverify.schema.js";
+import type { BenchEvent } from "../../src/modules/bench/engine/types.js";
+import type { BenchmarkRequest } from "../../src/modules/bench/runs/runs.schema.js";
 
 export type { AppRouter };
 export type { SiteverifyAnswer };
+export type { BenchEvent, BenchmarkRequest };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type ItemInput = RouterInputs["guard"]["items"]["upload"]["items"][number];
@@ -34,11 +43,17 @@ export interface HiveGuardClientOptions {
   password?: string;
   /** Older spelling of the same credentials: base64 of `user:password` (`HIVEGUARD_DASHBOARD_TOKEN`). */
   dashboardToken?: string;
+  /**
+   * A bench user's token, sent as `Authorization: Bearer` to the bench procedures and routes (`bench.*`,
+   * `benchmark()`): the `access_token` of `bench.auth.login` / `register` (15 minutes) or, for scripts, a
+   * CLI token from `bench.auth.cliToken` (30 days, revocable). Not together with the dashboard credentials.
+   */
+  token?: string;
   fetch?: typeof fetch;
 }
 
 /** Which credentials a client sends; a 401 then means they were rejected, or that none were sent. */
-export type CredentialsSent = "dashboard" | "apiKey" | "dashboard and apiKey" | "none";
+export type CredentialsSent = "dashboard" | "apiKey" | "dashboard and apiKey" | "token" | "none";
 
 /**
  * What every failed call throws: the HTTP status and the documented `detail` (a string, or the list of
@@ -72,6 +87,7 @@ const CREDENTIAL_NAMES: Record<CredentialsSent, string> = {
   dashboard: "dashboard username/password",
   apiKey: "API key",
   "dashboard and apiKey": "dashboard username/password and API key",
+  token: "bench token",
   none: "",
 };
 
@@ -125,8 +141,14 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
   const url = options.url.replace(/\/+$/, "");
   const doFetch = options.fetch ?? fetch;
   const basic = basicCredentials(options);
-  const credentials: CredentialsSent =
-    basic && options.apiKey
+  // Both would be the Authorization header: one of them would silently not be sent.
+  if (basic && options.token)
+    throw new TypeError(
+      "createHiveGuardClient: pass either the dashboard credentials or a bench token, not both",
+    );
+  const credentials: CredentialsSent = options.token
+    ? "token"
+    : basic && options.apiKey
       ? "dashboard and apiKey"
       : basic
         ? "dashboard"
@@ -136,6 +158,7 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
   const headers = (): Record<string, string> => ({
     ...(options.apiKey ? { "x-hiveguard-key": options.apiKey } : {}),
     ...(basic ? { authorization: `Basic ${basic}` } : {}),
+    ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
   });
 
   const trpc = createTRPCClient<AppRouter>({
@@ -236,6 +259,45 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
         body: new URLSearchParams(fields).toString(),
       });
       return (await response.json()) as SiteverifyAnswer;
+    },
+
+    /**
+     * Runs a benchmark as the bench user of `token` (`POST /api/benchmark`) and yields its events as they
+     * stream (`progress`, `result`, `skipped`, `heartbeat`, `error`, then `complete` or `cancelled`).
+     * Refusals before the stream opens (409 running, 422 naming the field, 429) throw a HiveGuardError.
+     * Leaving the loop early closes the stream, but the run goes on and lands in history (docs/bench.md);
+     * `bench.benchmark.cancel` stops it.
+     */
+    async *benchmark(input: Partial<BenchmarkRequest> & { models: string[] }): AsyncGenerator<BenchEvent> {
+      const controller = new AbortController();
+      const response = await rest("/api/benchmark", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(input),
+        signal: controller.signal,
+      });
+      const decoder = new TextDecoder();
+      let buffer = "";
+      try {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          let end: number;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            for (const line of block.split("\n"))
+              if (line.startsWith("data: ")) yield JSON.parse(line.slice(6)) as BenchEvent;
+          }
+        }
+      } finally {
+        controller.abort();
+      }
+    },
+
+    /** The bench user's history export as the server streams it (`/api/export/history`, CSV or JSON). */
+    async exportBenchHistory(format: "csv" | "json" = "csv"): Promise<ReadableStream<Uint8Array>> {
+      const response = await rest(`/api/export/history?format=${format}`);
+      return response.body ?? new ReadableStream({ start: (controller) => controller.close() });
     },
 
     /** Every finalized label visible to the API key, page by page (flat memory for any number of rows). */

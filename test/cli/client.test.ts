@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
-import { createHiveGuardClient, HiveGuardError, type RouterOutputs } from "../../clients/ts/index.js";
+import {
+  type BenchEvent,
+  createHiveGuardClient,
+  HiveGuardError,
+  type RouterOutputs,
+} from "../../clients/ts/index.js";
+import { startLlmStandin } from "../support/llm-standin.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
@@ -105,5 +111,67 @@ describe("typed client", () => {
     const listed: unknown[] = [];
     for await (const item of withKey.items(100)) listed.push(item);
     expect(listed).toHaveLength(250);
+  });
+});
+
+describe("typed client for a bench user", () => {
+  it("registers, configures a provider, streams a benchmark and reads history with the user's token", async () => {
+    const standin = await startLlmStandin({
+      behaviour: { ttftMs: 10, tokensPerSecond: 1000, outputTokens: 8 },
+    });
+    try {
+      const anonymous = createHiveGuardClient({ url: t.url });
+      const signedIn = await anonymous.call((c) =>
+        c.bench.auth.register.mutate({ email: "typed-bench@example.com", password: "correct horse battery" }),
+      );
+      const bench = createHiveGuardClient({ url: t.url, token: signedIn.access_token });
+      expect((await bench.call((c) => c.bench.auth.me.query())).user.email).toBe("typed-bench@example.com");
+      await bench.call((c) =>
+        c.bench.config.addProvider.mutate({
+          provider_key: "local",
+          display_name: "Local",
+          api_base: standin.baseUrl,
+          model_id_prefix: "local",
+          kind: "openai_compatible",
+        }),
+      );
+      const model = await bench.call((c) =>
+        c.bench.config.addModel.mutate({ provider_key: "local", id: "m1" }),
+      );
+      expect(model.model_id).toBe("local/m1");
+
+      const events: BenchEvent[] = [];
+      for await (const event of bench.benchmark({
+        models: ["local/m1"],
+        runs: 2,
+        warmup: false,
+        context_tiers: [0],
+      }))
+        events.push(event);
+      expect(events.filter((e) => e.type === "result")).toHaveLength(2);
+      const done = events.at(-1)!;
+      expect(done.type).toBe("complete");
+      const runs = await bench.call((c) => c.bench.history.list.query({}));
+      expect(runs.runs.map((r) => r.id)).toEqual([(done as { run_id: string }).run_id]);
+
+      // Refused before the stream opens: a HiveGuardError naming the field.
+      const refused = await (async () => {
+        for await (const event of bench.benchmark({ models: ["local/m1"], runs: 99 })) void event;
+      })().catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(HiveGuardError);
+      expect((refused as HiveGuardError).status).toBe(422);
+      expect((refused as HiveGuardError).message).toContain("runs");
+
+      // A token that is not one: the 401 says the bench token was rejected.
+      const forged = createHiveGuardClient({ url: t.url, token: "not-a-jwt" });
+      const denied = await forged.call((c) => c.bench.auth.me.query()).catch((e: unknown) => e);
+      expect((denied as HiveGuardError).rejected).toBe(true);
+      expect((denied as HiveGuardError).message).toContain("rejected the bench token");
+      expect(() =>
+        createHiveGuardClient({ url: t.url, username: "admin", password: "x", token: signedIn.access_token }),
+      ).toThrow(/either the dashboard credentials or a bench token/);
+    } finally {
+      await standin.close();
+    }
   });
 });
