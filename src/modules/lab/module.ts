@@ -14,12 +14,17 @@ import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
 import { labModelSessionsRouter } from "./model-sessions/router.js";
 import { LabModelSessionService } from "./model-sessions/service.js";
+import { modelJob } from "./runs/job.js";
+import { labRunsRouter } from "./runs/router.js";
+import { LabRunService } from "./runs/service.js";
+import { RunStore } from "./runs/store.js";
 
 export interface LabServices {
   components: LabComponentService;
   datasets: LabDatasetService;
   jobs: LabJobService;
   sessions: LabModelSessionService;
+  runs: LabRunService;
 }
 
 declare module "../../platform/module.js" {
@@ -33,6 +38,7 @@ export const labRouter = router({
   jobs: labJobsRouter,
   components: labComponentsRouter,
   sessions: labModelSessionsRouter,
+  runs: labRunsRouter,
 });
 
 export default defineModule({
@@ -44,9 +50,19 @@ export default defineModule({
     const datasets = new LabDatasetService(db.prisma, store, labJobs);
     const components = new LabComponentService();
     const sessions = new LabModelSessionService(db.prisma, datasets, components);
+    const runs = new LabRunService(
+      db.prisma,
+      new RunStore(config.lab.dataDir),
+      sessions,
+      components,
+      labJobs,
+    );
     labJobs.register(datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels") }));
+    labJobs.register(
+      modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
+    );
     return {
-      services: { lab: { datasets, jobs: labJobs, components, sessions } },
+      services: { lab: { datasets, jobs: labJobs, components, sessions, runs } },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
       start: async () => {
         const removed = await store.sweep(24 * 3600 * 1000).catch(() => 0);

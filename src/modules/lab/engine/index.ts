@@ -297,3 +297,21 @@ export function train(table: Table, request: TrainRequest, options: TrainOptions
       : {}),
   };
 }
+
+/**
+ * Checks a model's parameters (and an optimizer's) without training, as `train` would read them: throws
+ * EngineError (422) naming the problem; returns the names of the parameters a search would explore.
+ */
+export function checkTrainConfig(
+  model: string,
+  task: Task,
+  params: Record<string, unknown> | undefined,
+  optimizer: OptimizerRequest | null | undefined,
+): { searchedParams: string[] } {
+  const definition = findModel(model);
+  if (definition.task !== task)
+    throw new EngineError("invalid_input", `Model "${model}" is for ${definition.task}, not ${task}`);
+  const { space } = resolveParams(model, definition.params, params);
+  if (optimizer) resolveOptimizer(optimizer, task);
+  return { searchedParams: space.map((d) => d.name) };
+}

@@ -1,0 +1,79 @@
+// A run's files under LAB_DATA_DIR/runs/<id>/: model.json (the engine's TrainedModel: what in-process
+// prediction reads) and model.onnx (the ONNX export, or a user's uploaded model). Written through a temporary
+// name and renamed, so a reader never sees half a file.
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TrainedModel } from "../engine/index.js";
+
+export class RunStore {
+  constructor(private readonly dataDir: string) {}
+
+  dir(runId: number): string {
+    return join(this.dataDir, "runs", String(runId));
+  }
+
+  private async write(runId: number, name: string, bytes: string | Uint8Array): Promise<void> {
+    const dir = this.dir(runId);
+    await mkdir(dir, { recursive: true });
+    const target = join(dir, name);
+    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temp, bytes);
+    await rename(temp, target);
+  }
+
+  async saveModel(runId: number, trained: TrainedModel): Promise<void> {
+    await this.write(runId, "model.json", JSON.stringify(trained));
+  }
+
+  async saveOnnx(runId: number, bytes: Uint8Array): Promise<void> {
+    await this.write(runId, "model.onnx", bytes);
+  }
+
+  /** The trained model, or null when the run has none (never trained, reset, or an uploaded ONNX model). */
+  async model(runId: number): Promise<TrainedModel | null> {
+    try {
+      return JSON.parse(await readFile(join(this.dir(runId), "model.json"), "utf8")) as TrainedModel;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw error;
+    }
+  }
+
+  async onnx(runId: number): Promise<Buffer | null> {
+    try {
+      return await readFile(join(this.dir(runId), "model.onnx"));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw error;
+    }
+  }
+
+  async remove(runId: number): Promise<void> {
+    await rm(this.dir(runId), { recursive: true, force: true });
+  }
+
+  predictionPath(predictionId: number): string {
+    return join(this.dataDir, "predictions", `${predictionId}.json`);
+  }
+
+  async savePrediction(predictionId: number, result: unknown): Promise<void> {
+    const target = this.predictionPath(predictionId);
+    await mkdir(join(this.dataDir, "predictions"), { recursive: true });
+    const temp = `${target}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify(result));
+    await rename(temp, target);
+  }
+
+  async prediction(predictionId: number): Promise<unknown> {
+    try {
+      return JSON.parse(await readFile(this.predictionPath(predictionId), "utf8"));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw error;
+    }
+  }
+
+  async removePrediction(predictionId: number): Promise<void> {
+    await rm(this.predictionPath(predictionId), { force: true });
+  }
+}
