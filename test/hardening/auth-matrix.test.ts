@@ -409,6 +409,8 @@ describe("bench user routes (bearer JWT, from /openapi.json)", () => {
       "GET /api/tool-eval/history",
       "GET /api/tool-eval/history/{eval_id}",
       "DELETE /api/tool-eval/history/{eval_id}",
+      "POST /api/mcp/discover",
+      "POST /api/mcp/import",
     ])
       expect(bearer.has(route), route).toBe(true);
     const before = await tableCounts();

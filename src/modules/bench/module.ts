@@ -23,7 +23,8 @@ import { SecretBox } from "./shared/secret-box.js";
 import { evalRoutes } from "./evals/http.js";
 import { toolEvalRouter } from "./evals/router.js";
 import { EvalService } from "./evals/service.js";
-import { toolSuitesRouter } from "./tools/suites.router.js";
+import { McpService } from "./tools/mcp.js";
+import { mcpRouter, toolSuitesRouter } from "./tools/suites.router.js";
 import { SuiteService } from "./tools/suites.service.js";
 import { AuthService } from "./users/auth.service.js";
 import { authRouter } from "./users/router.js";
@@ -53,6 +54,8 @@ declare module "../../platform/module.js" {
     benchSuites: SuiteService;
     /** Tool-calling evals (SSE), cancel, history. */
     benchEvals: EvalService;
+    /** Tools from an MCP server (discover, import as a suite). */
+    benchMcp: McpService;
   }
 }
 
@@ -69,6 +72,7 @@ export const benchRouter = router({
   schedules: schedulesRouter,
   toolSuites: toolSuitesRouter,
   toolEval: toolEvalRouter,
+  mcp: mcpRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -144,6 +148,7 @@ export default defineModule({
         benchSchedules: schedules,
         benchSuites: suites,
         benchEvals: evals,
+        benchMcp: new McpService({ suites }),
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {

@@ -9,6 +9,10 @@ import {
   createSuiteSchema,
   importedSchema,
   importSuiteSchema,
+  mcpDiscoveredSchema,
+  mcpDiscoverSchema,
+  mcpImportedSchema,
+  mcpImportSchema,
   okSchema,
   suiteCreatedSchema,
   suiteIdSchema,
@@ -20,6 +24,7 @@ import {
 import { CASE_NOT_FOUND, SUITE_NOT_FOUND } from "./suites.service.js";
 
 const tags = [...TAGS.toolSuites];
+const mcpTags = [...TAGS.mcp];
 const suiteMissing = { 404: SUITE_NOT_FOUND };
 const caseMissing = { 404: `${SUITE_NOT_FOUND} / ${CASE_NOT_FOUND}` };
 
@@ -157,4 +162,37 @@ export const toolSuitesRouter = router({
     .input(importSuiteSchema)
     .output(importedSchema)
     .mutation(({ ctx, input }) => ctx.deps.services.benchSuites.importSuite(ctx.principal.userId, input)),
+});
+
+export const mcpRouter = router({
+  discover: userProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/mcp/discover",
+        tags: mcpTags,
+        summary: "List an MCP server's tools (Streamable HTTP, the official SDK's client)",
+        errorResponses: {
+          502: "Could not connect to the MCP server / it went away",
+          504: "The MCP server did not answer in time",
+        },
+      },
+    })
+    .input(mcpDiscoverSchema)
+    .output(mcpDiscoveredSchema)
+    .mutation(({ ctx, input }) => ctx.deps.services.benchMcp.discover(input.url)),
+
+  import: userProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/mcp/import",
+        tags: mcpTags,
+        summary:
+          "Import MCP tools (as discover lists them) as a new suite, optionally with one case per tool",
+      },
+    })
+    .input(mcpImportSchema)
+    .output(mcpImportedSchema)
+    .mutation(({ ctx, input }) => ctx.deps.services.benchMcp.import(ctx.principal.userId, input)),
 });

@@ -181,3 +181,54 @@ export const importedSchema = z.object({
   suite_id: z.string(),
   test_cases_created: z.number().int(),
 });
+
+// ── MCP ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+export const mcpDiscoverSchema = z.object({
+  url: z
+    .string()
+    .trim()
+    .min(1, "url is required")
+    .max(2000)
+    .describe("The MCP server's Streamable HTTP endpoint"),
+});
+
+export const mcpToolSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    description: z.string().max(10_000).optional(),
+    inputSchema: z.record(z.string(), z.unknown()).default({ type: "object" }),
+  })
+  .loose();
+
+export const mcpDiscoveredSchema = z.object({
+  status: z.literal("ok"),
+  server_name: z.string(),
+  tools: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      inputSchema: z.record(z.string(), z.unknown()),
+      parameter_count: z.number().int(),
+    }),
+  ),
+  tool_count: z.number().int(),
+  error: z.string().optional().describe("Set when the server has no tools (upstream answers 200 with it)"),
+});
+
+export const mcpImportSchema = z.object({
+  tools: z.array(mcpToolSchema).min(1, "No tools selected").max(TOOLS_MAX),
+  suite_name: z.string().max(200).nullish().describe('Default: "MCP: <the first three tool names>"'),
+  suite_description: z.string().max(10_000).nullish(),
+  generate_test_cases: z
+    .boolean()
+    .default(false)
+    .describe("One case per tool, its required parameters filled"),
+});
+
+export const mcpImportedSchema = z.object({
+  status: z.literal("ok"),
+  suite_id: z.string(),
+  tools_imported: z.number().int(),
+  test_cases_generated: z.number().int(),
+});
