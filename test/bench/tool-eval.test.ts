@@ -241,12 +241,59 @@ describe("POST /api/tool-eval", () => {
     });
     expect(detail.body).toMatchObject({ user_id: user.id, error: null });
     expect(detail.body.results).toEqual(results);
-    // Another user sees none of it.
+    // The tool-eval leaderboard and exports read the stored summaries.
+    const board = await request(t, "GET", "/api/analytics/leaderboard?type=tool_eval&period=7d", {
+      token: user.token,
+    });
+    expect(board.body.models.map((m: any) => [m.model_id, m.avg_overall_pct, m.total_evals])).toEqual([
+      ["claude/claude", 100, 1],
+      ["local/good", 100, 1],
+      ["local/bad", 31.9, 1],
+    ]);
+    expect(board.body.models[2]).toMatchObject({
+      provider: "Local",
+      avg_tool_pct: 50,
+      avg_param_pct: 58.3,
+      last_eval: history.body.runs[0].timestamp,
+    });
+    const csv = await request(t, "GET", "/api/export/tool-eval", { token: user.token });
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    const lines = csv.text.trim().split("\n");
+    expect(lines[0]).toBe(
+      "timestamp,suite_name,model,provider,tool_accuracy_pct,param_accuracy_pct,overall_pct,cases_run,cases_passed,eval_id,model_id",
+    );
+    expect(lines).toContain(
+      `${history.body.runs[0].timestamp},${example.name},local/bad,Local,50,58.3,31.9,4,0,${complete.eval_id},local/bad`,
+    );
+    const boardCsv = await request(t, "GET", "/api/export/leaderboard?type=tool_eval", { token: user.token });
+    expect(boardCsv.text.split("\n")[0]).toBe(
+      "rank,model,provider,avg_tool_pct,avg_param_pct,avg_overall_pct,total_evals,last_eval",
+    );
+    const exported = await request(t, "GET", `/api/export/eval/${complete.eval_id}`, { token: user.token });
+    expect(exported.headers.get("content-disposition")).toBe(
+      `attachment; filename="tool_eval_${complete.eval_id}.json"`,
+    );
+    expect(exported.body).toMatchObject({
+      eval_id: complete.eval_id,
+      suite_name: example.name,
+      models: ["local/good", "local/bad", "claude/claude"],
+      temperature: 0,
+    });
+    expect(exported.body.results).toEqual(results);
+    expect(exported.body.summary).toEqual(history.body.runs[0].summary);
+
     const other = await registerUser(t);
     expect(
       (await request(t, "GET", `/api/tool-eval/history/${complete.eval_id}`, { token: other.token })).status,
     ).toBe(404);
     expect((await request(t, "GET", "/api/tool-eval/history", { token: other.token })).body.runs).toEqual([]);
+    expect(
+      (await request(t, "GET", `/api/export/eval/${complete.eval_id}`, { token: other.token })).status,
+    ).toBe(404);
+    expect(
+      (await request(t, "GET", "/api/analytics/leaderboard?type=tool_eval", { token: other.token })).body
+        .models,
+    ).toEqual([]);
     expect(
       (await request(t, "DELETE", `/api/tool-eval/history/${complete.eval_id}`, { token: user.token })).body,
     ).toEqual({ status: "ok" });

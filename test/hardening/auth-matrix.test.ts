@@ -411,6 +411,8 @@ describe("bench user routes (bearer JWT, from /openapi.json)", () => {
       "DELETE /api/tool-eval/history/{eval_id}",
       "POST /api/mcp/discover",
       "POST /api/mcp/import",
+      "GET /api/export/tool-eval",
+      "GET /api/export/eval/{eval_id}",
     ])
       expect(bearer.has(route), route).toBe(true);
     const before = await tableCounts();

@@ -23,6 +23,18 @@ export const leaderboardModelSchema = z.object({
   last_run: z.string().nullable(),
 });
 
+export const toolEvalLeaderboardModelSchema = z.object({
+  model: z.string(),
+  provider: z.string(),
+  model_id: z.string(),
+  provider_key: z.string(),
+  avg_tool_pct: z.number(),
+  avg_param_pct: z.number(),
+  avg_overall_pct: z.number(),
+  total_evals: z.number().int(),
+  last_eval: z.string().nullable(),
+});
+
 export const aggregateSchema = z.object({
   model: z.string(),
   provider: z.string(),
@@ -59,9 +71,10 @@ export const leaderboardSchema = z.object({
   type: z.enum(["benchmark", "tool_eval"]),
   period: z.enum(PERIODS),
   models: z
-    .array(leaderboardModelSchema)
+    .array(z.union([leaderboardModelSchema, toolEvalLeaderboardModelSchema]))
     .describe(
-      "Fastest first, over successful results that produced tokens (tool_eval: none until tool evals exist)",
+      "benchmark: fastest first, over successful results that produced tokens; tool_eval: best overall % first, " +
+        "the per-model summaries of completed evals averaged",
     ),
   aggregates: z
     .array(aggregateSchema)

@@ -42,6 +42,29 @@ export const LEADERBOARD_COLUMNS = [
   "total_runs",
   "last_run",
 ] as const;
+export const TOOL_EVAL_LEADERBOARD_COLUMNS = [
+  "rank",
+  "model",
+  "provider",
+  "avg_tool_pct",
+  "avg_param_pct",
+  "avg_overall_pct",
+  "total_evals",
+  "last_eval",
+] as const;
+export const TOOL_EVAL_COLUMNS = [
+  "timestamp",
+  "suite_name",
+  "model",
+  "provider",
+  "tool_accuracy_pct",
+  "param_accuracy_pct",
+  "overall_pct",
+  "cases_run",
+  "cases_passed",
+  "eval_id",
+  "model_id",
+] as const;
 export const RUN_COLUMNS = [
   "model",
   "provider",
@@ -167,7 +190,7 @@ export function exportRoutes(deps: AppDeps): Route[] {
         operationId: "bench-export-leaderboard",
         tags,
         summary: "The leaderboard of a period as CSV or JSON",
-        description: `CSV columns: ${LEADERBOARD_COLUMNS.join(", ")}.`,
+        description: `CSV columns: ${LEADERBOARD_COLUMNS.join(", ")}; for type=tool_eval: ${TOOL_EVAL_LEADERBOARD_COLUMNS.join(", ")}.`,
         responses: { 200: { description: "leaderboard.csv (or .json)", content: fileContent } },
       },
       handler: async ({ query, user }, _request, reply) => {
@@ -175,7 +198,16 @@ export function exportRoutes(deps: AppDeps): Route[] {
         const rows = board.models.map((row, index) => ({ rank: index + 1, ...row }));
         const name = `leaderboard_${query.type}_${query.period}`;
         return query.format === "csv"
-          ? sendFile(reply, csvRows(LEADERBOARD_COLUMNS, rows, true), "csv", name)
+          ? sendFile(
+              reply,
+              csvRows(
+                query.type === "tool_eval" ? TOOL_EVAL_LEADERBOARD_COLUMNS : LEADERBOARD_COLUMNS,
+                rows,
+                true,
+              ),
+              "csv",
+              name,
+            )
           : sendFile(reply, JSON.stringify(board), "json", name);
       },
     }),
@@ -203,6 +235,53 @@ export function exportRoutes(deps: AppDeps): Route[] {
               name,
             )
           : sendFile(reply, JSON.stringify(run, null, 2), "json", name);
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/api/export/tool-eval",
+      auth: "user",
+      query: formatQuery,
+      openapi: {
+        operationId: "bench-export-tool-eval",
+        tags,
+        summary: "Your completed tool evals, one row per eval and model, as CSV or JSON",
+        description: `CSV columns: ${TOOL_EVAL_COLUMNS.join(", ")}.`,
+        responses: { 200: { description: "tool_eval_history.csv (or .json)", content: fileContent } },
+      },
+      handler: async ({ query, user }, _request, reply) => {
+        const rows = await analytics().toolEvalRows(user!.userId);
+        return query.format === "csv"
+          ? sendFile(reply, csvRows(TOOL_EVAL_COLUMNS, rows, true), "csv", "tool_eval_history")
+          : sendFile(reply, JSON.stringify(rows), "json", "tool_eval_history");
+      },
+    }),
+    defineRoute({
+      method: "GET",
+      path: "/api/export/eval/{eval_id}",
+      auth: "user",
+      params: z.object({ eval_id: z.string().min(1).max(100) }),
+      openapi: {
+        operationId: "bench-export-eval",
+        tags,
+        summary:
+          "One tool eval as JSON: {eval_id, suite_name, models, temperature, timestamp, results, summary}",
+        responses: { 200: { description: "tool_eval_<id>.json", content: fileContent } },
+      },
+      handler: async ({ params, user }, _request, reply) => {
+        const run = await deps.services.benchEvals.get(user!.userId, params.eval_id);
+        const body = {
+          eval_id: run.id,
+          suite_name: run.suite_name,
+          models: run.models,
+          temperature: run.temperature,
+          tool_choice: run.tool_choice,
+          timestamp: run.timestamp,
+          status: run.status,
+          results: run.results,
+          summary: run.summary,
+        };
+        return sendFile(reply, JSON.stringify(body, null, 2), "json", `tool_eval_${run.id}`);
       },
     }),
   ];

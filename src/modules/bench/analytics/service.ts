@@ -46,6 +46,19 @@ export interface LeaderboardRow {
   last_run: string | null;
 }
 
+/** A per-model summary as tool evals store it. */
+interface ToolEvalSummary {
+  model_id: string;
+  model_name: string;
+  provider: string;
+  provider_key?: string;
+  tool_accuracy_pct: number;
+  param_accuracy_pct: number;
+  overall_pct: number;
+  cases_run: number;
+  cases_passed: number;
+}
+
 export class AnalyticsService {
   constructor(private readonly deps: { prisma: PrismaClient }) {}
 
@@ -60,7 +73,12 @@ export class AnalyticsService {
   /** GET /api/analytics/leaderboard */
   async leaderboard(userId: string, query: { type: "benchmark" | "tool_eval"; period: Period }) {
     if (query.type === "tool_eval")
-      return { type: query.type, period: query.period, models: [], aggregates: [] };
+      return {
+        type: query.type,
+        period: query.period,
+        models: await this.toolEvalBoard(userId, query.period),
+        aggregates: [],
+      };
     const results = await this.results(userId, since(query.period));
     const groups = new Map<string, typeof results>();
     for (const r of results) {
@@ -94,6 +112,64 @@ export class AnalyticsService {
         results.map((r) => (r.success && !measured(r) ? { ...r, success: false } : r)),
       ).map(roundAggregate),
     };
+  }
+
+  /** The tool-eval leaderboard: each model's per-eval summaries (completed evals of the period) averaged. */
+  async toolEvalBoard(userId: string, period: Period) {
+    const from = since(period);
+    const runs = await this.deps.prisma.benchEvalRun.findMany({
+      where: { userId, status: "completed", ...(from && { createdAt: { gte: from } }) },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      select: { createdAt: true, summary: true },
+    });
+    const groups = new Map<string, { summary: ToolEvalSummary; at: Date }[]>();
+    for (const run of runs)
+      for (const summary of (Array.isArray(run.summary) ? run.summary : []) as unknown as ToolEvalSummary[]) {
+        if (!summary || typeof summary.model_id !== "string") continue;
+        const key = JSON.stringify([summary.model_id, summary.provider_key ?? ""]);
+        groups.set(key, [...(groups.get(key) ?? []), { summary, at: run.createdAt }]);
+      }
+    const rows = [...groups.values()].map((group) => {
+      const last = group.at(-1)!;
+      const avg = (pick: (s: ToolEvalSummary) => number) => round(mean(group.map((g) => pick(g.summary))), 1);
+      return {
+        model: last.summary.model_name,
+        provider: last.summary.provider,
+        model_id: last.summary.model_id,
+        provider_key: last.summary.provider_key ?? "",
+        avg_tool_pct: avg((s) => s.tool_accuracy_pct),
+        avg_param_pct: avg((s) => s.param_accuracy_pct),
+        avg_overall_pct: avg((s) => s.overall_pct),
+        total_evals: group.length,
+        last_eval: upstreamTimestamp(last.at),
+      };
+    });
+    rows.sort((a, b) => b.avg_overall_pct - a.avg_overall_pct || a.model.localeCompare(b.model));
+    return rows;
+  }
+
+  /** GET /api/export/tool-eval: one row per (eval, model) of the completed evals, newest first. */
+  async toolEvalRows(userId: string) {
+    const runs = await this.deps.prisma.benchEvalRun.findMany({
+      where: { userId, status: "completed" },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      select: { id: true, createdAt: true, suiteName: true, summary: true },
+    });
+    return runs.flatMap((run) =>
+      ((Array.isArray(run.summary) ? run.summary : []) as unknown as ToolEvalSummary[]).map((s) => ({
+        timestamp: upstreamTimestamp(run.createdAt),
+        eval_id: run.id,
+        suite_name: run.suiteName,
+        model: s.model_name,
+        provider: s.provider,
+        model_id: s.model_id,
+        tool_accuracy_pct: s.tool_accuracy_pct,
+        param_accuracy_pct: s.param_accuracy_pct,
+        overall_pct: s.overall_pct,
+        cases_run: s.cases_run,
+        cases_passed: s.cases_passed,
+      })),
+    );
   }
 
   /** GET /api/analytics/trends: one point per run and model (the mean of its measured results). */
