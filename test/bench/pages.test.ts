@@ -323,17 +323,66 @@ describe("the benchmark section in Chromium", { timeout: 90_000 }, () => {
   );
 
   it.skipIf(!withBrowser)(
+    "schedules the benchmark nightly (cron), runs it now into history, disables and deletes it",
+    async () => {
+      await section("Schedules");
+      const form = page.locator("form", { has: page.getByRole("heading", { name: "New schedule" }) });
+      await form.getByLabel("Name").fill("nightly");
+      await form.getByLabel("Cron (5 fields)").fill("not a cron");
+      await form.getByRole("checkbox", { name: "fast" }).check();
+      await form.getByLabel(/Context tiers/).fill("0, 1000");
+      await form.getByRole("button", { name: "Save schedule" }).click();
+      await expect.poll(() => form.locator(".field-error").count()).toBe(1);
+      expect(await form.getByLabel("Cron (5 fields)").getAttribute("aria-invalid")).toBe("true");
+      await form.getByLabel("Cron (5 fields)").fill("0 3 * * *");
+      await form.getByRole("button", { name: "Save schedule" }).click();
+      const row = page.locator('tr[data-schedule="nightly"]');
+      await row.waitFor();
+      const cells = await row.locator("td").allTextContents();
+      expect(cells.slice(0, 3)).toEqual(["nightly", "local/fast", "cron 0 3 * * * (UTC)"]);
+      expect(cells[3]).toMatch(/^\d{4}-\d{2}-\d{2} 03:00 UTC$/);
+      await shot("07-schedules");
+
+      const token = await apiToken();
+      const before = (await request(t, "GET", "/api/history", { token })).body.runs.length;
+      await row.getByRole("button", { name: "Run now" }).click();
+      await expect
+        .poll(async () => (await request(t, "GET", "/api/history", { token })).body.runs.length, {
+          timeout: 30_000,
+        })
+        .toBe(before + 1);
+      await expect
+        .poll(() => row.locator("td:nth-child(5)").textContent(), { timeout: 15_000 })
+        .not.toBe("—");
+      await section("History");
+      const history = page.locator('table[data-bench="history"] tbody tr');
+      await expect.poll(() => history.count()).toBe(before + 1);
+
+      await section("Schedules");
+      await row.getByRole("button", { name: "Disable" }).click();
+      await expect.poll(() => row.getAttribute("data-enabled")).toBe("false");
+      expect(await row.locator("td:nth-child(4)").textContent()).toBe("disabled");
+      await row.getByRole("button", { name: "Delete" }).click();
+      await page
+        .getByRole("dialog", { name: "Delete this schedule?" })
+        .getByRole("button", { name: "Delete schedule" })
+        .click();
+      await expect.poll(() => row.count()).toBe(0);
+    },
+  );
+
+  it.skipIf(!withBrowser)(
     "stays signed in across a reload (refresh cookie), fits a phone's width, and signs out",
     async () => {
       await page.reload();
       await expect.poll(() => page.locator('[data-bench="user"]').textContent()).toBe(EMAIL);
       await page.setViewportSize({ width: 375, height: 800 });
-      for (const name of ["Providers and models", "Run", "Leaderboard", "History"]) {
+      for (const name of ["Providers and models", "Run", "Schedules", "Leaderboard", "History"]) {
         await section(name);
         await page.waitForTimeout(300);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         expect(overflow, `${name} overflows sideways`).toBeLessThanOrEqual(0);
-        await shot(`07-phone-${name.split(" ")[0]!.toLowerCase()}`);
+        await shot(`08-phone-${name.split(" ")[0]!.toLowerCase()}`);
       }
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.getByRole("button", { name: "Sign out of benchmarks" }).click();
@@ -351,6 +400,7 @@ describe("the benchmark section in Chromium", { timeout: 90_000 }, () => {
       "POST /api/auth/login 401",
       "POST /api/config/model 422",
       "POST /api/benchmark 422",
+      "POST /api/schedules 422",
     ]);
   });
 });

@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answersFor, configure, seed, visitor } from "../guard/challenge-helpers.js";
 import { chromiumAvailable, launchChromium } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { clients } from "./helpers.js";
@@ -35,6 +36,15 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   t = await startTestServer();
   if (!withBrowser) return;
+  // A guard dataset with one finalized label: three visitors agree on its unknown item.
+  await configure(t);
+  const traffic = await seed(t, { gt: 4, unknown: 1, modality: "text", name: "traffic" });
+  for (let i = 0; i < 3; i++) {
+    const v = visitor(t, traffic.key);
+    const res = await v.generate();
+    expect(res.status).toBe(200);
+    expect((await v.submit(answersFor(res.body, traffic, { unknownAnswer: "yes" }))).body.passed).toBe(true);
+  }
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
@@ -127,6 +137,28 @@ describe("lab pages in Chromium", { timeout: 90_000 }, () => {
     ]);
     // The browser logs the refused request (422) itself; that is the page working, not a fault.
     problems.splice(0, problems.length, ...problems.filter((p) => !p.includes("422")));
+  });
+
+  it.skipIf(!withBrowser)("imports a guard dataset's finalized labels as a lab dataset", async () => {
+    const form = page.locator('form[aria-labelledby="lab-import-title"]');
+    await expect
+      .poll(() => form.getByLabel("Guard dataset").locator("option").allTextContents())
+      .toEqual(["traffic"]);
+    await form.getByRole("button", { name: "Import labels" }).click();
+    await form.getByText("“traffic-labels”: 1 labels").waitFor();
+    const row = page.locator('tr[data-lab-dataset="traffic-labels"]');
+    await expect.poll(() => row.locator("td").nth(1).textContent()).toBe("finished");
+    expect(await row.locator("td").nth(2).textContent()).toBe("1");
+    const { dash } = clients(t);
+    const imported = (await dash.get("/api/v1/dataset/")).body.find(
+      (d: { name: string }) => d.name === "traffic-labels",
+    );
+    const cols = (await dash.get(`/api/v1/dataset/${imported.id}/info`)).body.columns;
+    expect(cols.map((c: { name: string }) => c.name)).toContain("label");
+    // The later steps expect one lab dataset.
+    await row.getByRole("button", { name: "Delete traffic-labels" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete dataset" }).click();
+    await expect.poll(() => row.count()).toBe(0);
   });
 
   it.skipIf(!withBrowser)("browses the data grid: pages, sort, filter", async () => {
@@ -245,16 +277,48 @@ describe("lab pages in Chromium", { timeout: 90_000 }, () => {
     await shot("04-sessions");
   });
 
+  it.skipIf(!withBrowser)("is readable at phone width (375 px): nothing overflows sideways", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    const { dash } = clients(t);
+    const flowers = (await dash.get("/api/v1/dataset/")).body[0];
+    for (const [path, ready] of [
+      ["lab", "table.lab-datasets"],
+      [`lab/datasets/${flowers.id}`, "table.lab-grid tbody tr"],
+      ["lab/sessions", "table.lab-sessions"],
+      ["lab/jobs", "table.lab-jobs"],
+    ] as const) {
+      await page.goto(`${t.url}/dashboard/${path}`);
+      await page.locator(ready).first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const culprits = await page.evaluate(() =>
+        [...document.querySelectorAll("body *")]
+          .filter(
+            (el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest(".table-wrap"),
+          )
+          .slice(0, 5)
+          .map((el) => `${el.tagName}.${el.className}`),
+      );
+      expect(overflow, `${path} overflows by ${overflow}px: ${culprits.join(", ")}`).toBeLessThanOrEqual(0);
+      await shot(`08-phone-${path.replace(/\W+/g, "-")}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it.skipIf(!withBrowser)(
-    "lists the load job with its progress, and nothing went wrong on the way",
+    "lists every job with its progress, and nothing went wrong on the way",
     async () => {
       await labNav().getByRole("link", { name: "Jobs" }).click();
-      const job = page.locator("table.lab-jobs tbody tr").first();
-      await job.waitFor();
-      expect(await job.getAttribute("data-status")).toBe("finished");
-      expect(await job.locator("td").first().textContent()).toMatch(/^DatasetJob/);
-      expect(await job.locator("progress").getAttribute("value")).toBe("100");
-      await shot("05-jobs");
+      const rows = page.locator("table.lab-jobs tbody tr");
+      await rows.first().waitFor();
+      // Newest first: the label import, then the upload; both finished at 100 %.
+      expect(
+        await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector("td")!.firstChild!.textContent)),
+      ).toEqual(["DatasetJob", "DatasetJob"]);
+      for (let i = 0; i < 2; i++) {
+        expect(await rows.nth(i).getAttribute("data-status")).toBe("finished");
+        expect(await rows.nth(i).locator("progress").getAttribute("value")).toBe("100");
+      }
+      await shot("06-jobs");
       expect(problems).toEqual([]);
       expect(foreign).toEqual([]);
     },

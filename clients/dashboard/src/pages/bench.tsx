@@ -22,12 +22,14 @@ import {
   type TrendSeries,
   streamBenchmark,
 } from "../bench-api.js";
+import { usePoll } from "../router.js";
 import { Chart, ConfirmDialog, Notice, Progress } from "../ui.js";
 
-type Section = "setup" | "run" | "leaderboard" | "history";
+type Section = "setup" | "run" | "schedules" | "leaderboard" | "history";
 const SECTIONS: { id: Section; title: string }[] = [
   { id: "setup", title: "Providers and models" },
   { id: "run", title: "Run" },
+  { id: "schedules", title: "Schedules" },
   { id: "leaderboard", title: "Leaderboard" },
   { id: "history", title: "History" },
 ];
@@ -96,6 +98,7 @@ export function BenchPage() {
           }}
         />
       )}
+      {section === "schedules" && <Schedules />}
       {section === "leaderboard" && <Leaderboard />}
       {section === "history" && <History openRun={openRun} onOpen={setOpenRun} />}
     </div>
@@ -698,6 +701,211 @@ function ResultsTable(props: { results: BenchResult[] }) {
     </div>
   );
 }
+
+// ---- schedules ----
+
+interface Schedule {
+  id: string;
+  name: string;
+  prompt: string;
+  models: string[];
+  interval_hours: number | null;
+  cron: string | null;
+  tz: string | null;
+  enabled: 0 | 1;
+  last_run: string | null;
+  next_run: string | null;
+  runs: number;
+  context_tiers: number[];
+}
+
+/** Saved benchmarks fired by the server (cron or every N hours); their runs land in history. */
+function Schedules() {
+  const [config, configError] = useConfig();
+  const [list, setList] = useState<Schedule[] | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [doomed, setDoomed] = useState<Schedule | null>(null);
+  const load = async () => {
+    try {
+      setList((await benchJson<{ schedules: Schedule[] }>("GET", "/api/schedules")).schedules);
+      setError(null);
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
+  // Polled like the other pages: a firing or a "Run now" moves last/next run without a reload.
+  usePoll(() => void load(), 5000);
+  const act = async (what: () => Promise<unknown>, done: string) => {
+    try {
+      await what();
+      setMessage(done);
+      setError(null);
+      await load();
+    } catch (e) {
+      setMessage(null);
+      setError(messageOf(e));
+    }
+  };
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const formEl = event.currentTarget as HTMLFormElement;
+    const form = new FormData(formEl);
+    const text = (name: string) => String(form.get(name) ?? "").trim();
+    const body: Record<string, unknown> = {
+      name: text("name"),
+      prompt: text("prompt"),
+      models: form.getAll("models").map(String),
+      runs: Number(text("runs") || 1),
+      context_tiers: text("context_tiers")
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map(Number),
+    };
+    if (text("cron")) body.cron = text("cron");
+    if (text("interval_hours")) body.interval_hours = Number(text("interval_hours"));
+    if (text("tz")) body.tz = text("tz");
+    try {
+      await benchJson("POST", "/api/schedules", body);
+      setErrors({});
+      formEl.reset();
+      await act(async () => undefined, `Schedule ${String(body.name)} saved`);
+    } catch (e) {
+      setErrors(fieldsOf(e));
+    }
+  };
+
+  const providers = Object.values(config?.providers ?? {});
+  return (
+    <>
+      <Notice error={configError ?? error} ok={message} />
+      {config && (
+        <form class="panel" onSubmit={submit} aria-labelledby="new-schedule-title">
+          <h2 id="new-schedule-title">New schedule</h2>
+          <p class="hint">
+            A saved benchmark the server runs by itself (one run per firing, whatever the number of
+            instances): a cron expression in a time zone, or every N hours.
+          </p>
+          <div class="grid">
+            <Field name="name" label="Name" errors={errors} required placeholder="nightly" />
+            <Field name="cron" label="Cron (5 fields)" errors={errors} placeholder="0 3 * * *" />
+            <Field name="tz" label="Time zone (cron)" errors={errors} placeholder="UTC" />
+            <Field name="interval_hours" label="Or every N hours" errors={errors} type="number" />
+            <Field
+              name="runs"
+              label="Runs per model and tier"
+              errors={errors}
+              type="number"
+              defaultValue={1}
+            />
+            <Field
+              name="context_tiers"
+              label="Context tiers (tokens, comma-separated)"
+              errors={errors}
+              defaultValue="0"
+            />
+          </div>
+          <fieldset>
+            <legend>Models</legend>
+            {providers.map((p) => (
+              <div key={p.provider_key} class="row">
+                <strong>{p.display_name}</strong>
+                {p.models.map((m) => (
+                  <label key={m.model_id}>
+                    <input type="checkbox" name="models" value={m.model_id} /> {m.display_name}
+                  </label>
+                ))}
+              </div>
+            ))}
+            {errors.models && <span class="field-error">{errors.models}</span>}
+          </fieldset>
+          <label>
+            Prompt
+            <textarea name="prompt" rows={2} required defaultValue={config.defaults.prompt} />
+          </label>
+          <button type="submit">Save schedule</button>
+          {errors[""] && <Notice error={errors[""]} />}
+        </form>
+      )}
+      {list !== null && list.length > 0 && (
+        <div class="table-wrap">
+          <table data-bench="schedules">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Models</th>
+                <th scope="col">When</th>
+                <th scope="col">Next run</th>
+                <th scope="col">Last run</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((sc) => (
+                <tr key={sc.id} data-schedule={sc.name} data-enabled={String(sc.enabled === 1)}>
+                  <td>{sc.name}</td>
+                  <td>{sc.models.join(", ")}</td>
+                  <td>{sc.cron ? `cron ${sc.cron} (${sc.tz ?? "UTC"})` : `every ${sc.interval_hours} h`}</td>
+                  <td>{sc.enabled ? fmtIso(sc.next_run) : "disabled"}</td>
+                  <td>{fmtIso(sc.last_run)}</td>
+                  <td class="actions">
+                    <button
+                      type="button"
+                      class="link"
+                      onClick={() =>
+                        act(
+                          () => benchJson("POST", `/api/schedules/${sc.id}/trigger`),
+                          `${sc.name}: a run started; it will be in history when it ends`,
+                        )
+                      }
+                    >
+                      Run now
+                    </button>{" "}
+                    <button
+                      type="button"
+                      class="link"
+                      onClick={() =>
+                        act(
+                          () => benchJson("PUT", `/api/schedules/${sc.id}`, { enabled: sc.enabled ? 0 : 1 }),
+                          `${sc.name} ${sc.enabled ? "disabled" : "enabled"}`,
+                        )
+                      }
+                    >
+                      {sc.enabled ? "Disable" : "Enable"}
+                    </button>{" "}
+                    <button type="button" class="link" onClick={() => setDoomed(sc)}>
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ConfirmDialog
+        open={doomed !== null}
+        title="Delete this schedule?"
+        confirmLabel="Delete schedule"
+        onCancel={() => setDoomed(null)}
+        onConfirm={() => {
+          const sc = doomed!;
+          setDoomed(null);
+          void act(() => benchJson("DELETE", `/api/schedules/${sc.id}`), `Schedule ${sc.name} deleted`);
+        }}
+      >
+        {doomed?.name} stops firing; its past runs stay in history.
+      </ConfirmDialog>
+    </>
+  );
+}
+
+/** An ISO time as "YYYY-MM-DD HH:MM UTC". */
+const fmtIso = (iso: string | null) => (iso ? `${iso.replace("T", " ").slice(0, 16)} UTC` : "—");
 
 // ---- leaderboard and trends ----
 

@@ -1,17 +1,19 @@
 // The lab section of the dashboard (ML workbench, docs/lab.md): one top-level page whose sub-pages are
 // /dashboard/lab (datasets), /dashboard/lab/datasets/<id> (data grid), /dashboard/lab/sessions,
-// /dashboard/lab/jobs.
+// /dashboard/lab/runs, /dashboard/lab/jobs.
 import { currentPage } from "../../router.js";
 import { LabDatasetPage } from "./dataset.js";
 import { LabDatasetsPage } from "./datasets.js";
 import { LabJobsPage } from "./jobs.js";
 import "./lab.css";
 import { LabLink } from "./nav.js";
+import { LabRunsPage } from "./runs.js";
 import { LabSessionsPage } from "./sessions.js";
 
 const SECTIONS = [
   { id: "datasets", title: "Datasets" },
   { id: "sessions", title: "Model sessions" },
+  { id: "runs", title: "Runs" },
   { id: "jobs", title: "Jobs" },
 ];
 
@@ -23,6 +25,7 @@ export function LabPage() {
   if (section === "datasets" && Number.isInteger(id) && id > 0) view = <LabDatasetPage id={id} />;
   else if (section === "datasets") view = <LabDatasetsPage />;
   else if (section === "sessions") view = <LabSessionsPage />;
+  else if (section === "runs") view = <LabRunsPage />;
   else if (section === "jobs") view = <LabJobsPage />;
   else view = <p>No such lab page.</p>;
   const title = SECTIONS.find((s) => s.id === section)?.title;

@@ -51,7 +51,7 @@ export function LabJobsPage() {
                   <td>
                     {j.task_type}
                     <br />
-                    <small class="mono">{j.job_name || j.id}</small>
+                    <small class="mono">{j.job_name && j.job_name !== j.task_type ? j.job_name : j.id}</small>
                   </td>
                   <td>
                     <span class={`tag job-${j.status}`}>{j.status.replace("_", " ")}</span>
