@@ -13,6 +13,7 @@ import { openEventStream } from "./sse.js";
 
 let t: TestServer;
 let standin: LlmStandin;
+let admin: SignedInUser;
 
 /** Right arguments at temperature ≤ 0.5, the wrong unit above. */
 function script(chat: StandinChat) {
@@ -67,6 +68,7 @@ beforeAll(async () => {
     models: { slow: { tokensPerSecond: 4 } },
   });
   t = await startTestServer({ env: { TRUSTED_PROXIES: "loopback", BENCH_HEARTBEAT_MS: "200" } });
+  admin = await registerUser(t); // the first user: admin
 }, 60_000);
 afterAll(async () => {
   await t?.close();
@@ -282,5 +284,30 @@ describe("POST /api/tool-eval/param-tune", () => {
       status: "cancelled",
       completed_combos: 0,
     });
+  });
+  it("counts evals and tunes in the hourly limit shared with benchmarks", async () => {
+    const { user, suiteId } = await setUp();
+    const limit = await request(t, "PUT", `/api/admin/users/${user.id}/rate-limit`, {
+      token: admin.token,
+      body: { benchmarks_per_hour: 2 },
+    });
+    expect(limit.status).toBe(200);
+    const evalStream = await openEventStream(t, user.token, "/api/tool-eval", {
+      suite_id: suiteId,
+      models: ["local/m"],
+    });
+    await evalStream.ended;
+    const tune = { suite_id: suiteId, models: ["local/m"], search_space: { temperature: [0] } };
+    const first = await openEventStream(t, user.token, "/api/tool-eval/param-tune", tune);
+    await first.ended;
+    expect(first.events.at(-1).type).toBe("tune_complete");
+    const refused = await request(t, "POST", "/api/tool-eval/param-tune", { token: user.token, body: tune });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toBe("Rate limit exceeded. Max 2 benchmarks per hour.");
+    const evalRefused = await request(t, "POST", "/api/tool-eval", {
+      token: user.token,
+      body: { suite_id: suiteId, models: ["local/m"] },
+    });
+    expect(evalRefused.status).toBe(429);
   });
 });

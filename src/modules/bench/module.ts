@@ -135,7 +135,7 @@ export default defineModule({
       prisma,
       jobs,
       runs,
-      evals,
+      evals: { failStale: async () => (await evals.failStale()) + (await tunes.failStale()) },
       providers,
       log,
       tickSeconds: config.bench.scheduleTickSeconds,

@@ -102,6 +102,21 @@ export interface EvalServiceDeps {
 
 type EvalRow = Prisma.BenchEvalRunGetPayload<{ include: { results: true } }>;
 
+/**
+ * Evals and param tunes count towards the user's hourly limit together with benchmarks (upstream: one limit for
+ * every kind of stream); 429 when it is spent.
+ */
+export async function checkHourlyLimit(prisma: PrismaClient, userId: string, limit: number): Promise<void> {
+  const since = new Date(Date.now() - HOUR_MS);
+  const [benchmarks, evals, tunes] = await Promise.all([
+    prisma.benchRun.count({ where: { userId, source: "api", createdAt: { gte: since } } }),
+    prisma.benchEvalRun.count({ where: { userId, createdAt: { gte: since } } }),
+    prisma.benchParamTune.count({ where: { userId, createdAt: { gte: since } } }),
+  ]);
+  if (benchmarks + evals + tunes < limit) return;
+  throw new TooManyRequestsError(60, `Rate limit exceeded. Max ${limit} benchmarks per hour.`);
+}
+
 export class EvalService {
   private readonly running = new Map<string, Running>();
   private unsubscribeCancel: (() => Promise<void>) | null = null;
@@ -388,15 +403,8 @@ export class EvalService {
       if (run.userId === userId) run.controller.abort(new Error("cancelled"));
   }
 
-  /** Evals count towards the user's hourly limit together with benchmarks (upstream: one limit for both). */
-  private async checkRateLimit(userId: string, limit: number): Promise<void> {
-    const since = new Date(Date.now() - HOUR_MS);
-    const [benchmarks, evals] = await Promise.all([
-      this.deps.prisma.benchRun.count({ where: { userId, source: "api", createdAt: { gte: since } } }),
-      this.deps.prisma.benchEvalRun.count({ where: { userId, createdAt: { gte: since } } }),
-    ]);
-    if (benchmarks + evals < limit) return;
-    throw new TooManyRequestsError(60, `Rate limit exceeded. Max ${limit} benchmarks per hour.`);
+  private checkRateLimit(userId: string, limit: number): Promise<void> {
+    return checkHourlyLimit(this.deps.prisma, userId, limit);
   }
 
   /** Evals left "running" by an instance that died become `failed` (called by the schedules' tick). */

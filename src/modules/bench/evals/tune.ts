@@ -23,6 +23,7 @@ import {
   acquireRunSlot,
   CANCEL_CHANNEL,
   SLOT_TTL_MS,
+  STALE_RUN_MS,
   targetOf,
   upstreamTimestamp,
   UUID,
@@ -30,7 +31,7 @@ import {
 import type { SettingsService } from "../settings/service.js";
 import type { SuiteService } from "../tools/suites.service.js";
 import type { ParamTuneRequest } from "./evals.schema.js";
-import { EVAL_ALREADY_RUNNING, type EvalStatus } from "./service.js";
+import { checkHourlyLimit, EVAL_ALREADY_RUNNING, type EvalStatus } from "./service.js";
 
 export const TUNE_NOT_FOUND = "Tune run not found";
 
@@ -169,6 +170,7 @@ export class TuneService {
         await this.deps.state.del(slot).catch(() => {});
     };
     try {
+      await checkHourlyLimit(this.deps.prisma, userId, limits.benchmarksPerHour);
       await this.deps.prisma.benchParamTune.create({
         data: {
           id: tuneId,
@@ -341,6 +343,23 @@ export class TuneService {
         error,
       },
     });
+  }
+
+  /** Tunes left "running" by an instance that died become `failed` (called by the schedules' tick). */
+  async failStale(staleMs = STALE_RUN_MS): Promise<number> {
+    const { count } = await this.deps.prisma.benchParamTune.updateMany({
+      where: {
+        status: "running",
+        id: { notIn: [...this.running.keys()] },
+        OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
+      },
+      data: {
+        status: "failed",
+        finishedAt: new Date(),
+        error: "interrupted: the instance running it stopped",
+      },
+    });
+    return count;
   }
 
   async history(userId: string) {
