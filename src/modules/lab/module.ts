@@ -14,6 +14,9 @@ import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
 import { labModelSessionsRouter } from "./model-sessions/router.js";
 import { LabModelSessionService } from "./model-sessions/service.js";
+import { predictJob } from "./predictions/job.js";
+import { labPredictionsRouter } from "./predictions/router.js";
+import { LabPredictionService } from "./predictions/service.js";
 import { modelJob } from "./runs/job.js";
 import { labRunsRouter } from "./runs/router.js";
 import { LabRunService } from "./runs/service.js";
@@ -25,6 +28,7 @@ export interface LabServices {
   jobs: LabJobService;
   sessions: LabModelSessionService;
   runs: LabRunService;
+  predictions: LabPredictionService;
 }
 
 declare module "../../platform/module.js" {
@@ -39,6 +43,7 @@ export const labRouter = router({
   components: labComponentsRouter,
   sessions: labModelSessionsRouter,
   runs: labRunsRouter,
+  predictions: labPredictionsRouter,
 });
 
 export default defineModule({
@@ -61,8 +66,10 @@ export default defineModule({
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );
+    const predictions = new LabPredictionService(db.prisma, runs, sessions, datasets, labJobs);
+    labJobs.register(predictJob(predictions));
     return {
-      services: { lab: { datasets, jobs: labJobs, components, sessions, runs } },
+      services: { lab: { datasets, jobs: labJobs, components, sessions, runs, predictions } },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
       start: async () => {
         const removed = await store.sweep(24 * 3600 * 1000).catch(() => 0);
