@@ -453,3 +453,44 @@ describe("predict: ONNX", () => {
     expect((await dash.get("/api/v1/run/99999/onnx")).status).toBe(404);
   });
 });
+
+describe("deleting a model session or its dataset", () => {
+  it("removes the files of its runs (model, onnx) and of their predictions", async () => {
+    const { dash } = clients(t);
+    const runFiles = (runId: number) => join(t.config.lab.dataDir, "runs", String(runId));
+    const predictionFile = (id: number) => join(t.config.lab.dataDir, "predictions", `${id}.json`);
+    /** A session on `datasetId` with a trained logistic run and a finished prediction; their files exist. */
+    const populate = async (datasetId: number, name: string) => {
+      const session = await post("/api/v1/model-session/", {
+        dataset_id: datasetId,
+        task_name: "TabularClassificationTask",
+        name,
+        input_columns: ["x1", "x2", "color"],
+        output_columns: ["label"],
+      });
+      expect(session.status, session.text).toBe(201);
+      const run = await trainRun(session.body.id, "LogisticRegression");
+      const { prediction } = await predictPersisted({ run_id: run.id, split: "test" });
+      for (const file of ["model.json", "model.onnx"])
+        expect(existsSync(join(runFiles(run.id), file)), file).toBe(true);
+      expect(existsSync(predictionFile(prediction.id))).toBe(true);
+      return { session: session.body, run, prediction };
+    };
+
+    const a = await populate(mix.id, "to-delete");
+    expect((await dash.del(`/api/v1/model-session/${a.session.id}`)).status).toBe(204);
+    expect((await dash.get(`/api/v1/run/${a.run.id}`)).status).toBe(404);
+    expect(existsSync(runFiles(a.run.id))).toBe(false);
+    expect(existsSync(predictionFile(a.prediction.id))).toBe(false);
+
+    const copy = await post("/api/v1/dataset/copy", { dataset_id: mix.id });
+    expect(copy.status, copy.text).toBe(201);
+    const b = await populate(copy.body.id, "on-a-copy");
+    expect((await dash.del(`/api/v1/dataset/${copy.body.id}`)).status).toBe(204);
+    expect((await dash.get(`/api/v1/model-session/${b.session.id}`)).status).toBe(404);
+    expect(existsSync(runFiles(b.run.id))).toBe(false);
+    expect(existsSync(predictionFile(b.prediction.id))).toBe(false);
+    // The other sessions' runs keep theirs.
+    expect(existsSync(join(runFiles(trained.forest!.id), "model.json"))).toBe(true);
+  });
+});

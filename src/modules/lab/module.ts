@@ -52,16 +52,11 @@ export default defineModule({
   create: ({ config, db, jobs, log }, modules) => {
     const labJobs = new LabJobService(jobs, config.lab.dataDir, config.lab.workers);
     const store = new DatasetStore(config.lab.dataDir);
-    const datasets = new LabDatasetService(db.prisma, store, labJobs);
+    const runStore = new RunStore(config.lab.dataDir);
+    const datasets = new LabDatasetService(db.prisma, store, labJobs, runStore);
     const components = new LabComponentService();
-    const sessions = new LabModelSessionService(db.prisma, datasets, components);
-    const runs = new LabRunService(
-      db.prisma,
-      new RunStore(config.lab.dataDir),
-      sessions,
-      components,
-      labJobs,
-    );
+    const sessions = new LabModelSessionService(db.prisma, datasets, components, runStore);
+    const runs = new LabRunService(db.prisma, runStore, sessions, components, labJobs);
     labJobs.register(datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels") }));
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
