@@ -190,7 +190,8 @@ export function encodeTarget(
 /** The label strings of `rows` (null where missing), for metrics on data that may hold unseen classes. */
 export function targetLabels(table: Table, outputColumn: string, rows: ArrayLike<number>): (string | null)[] {
   const col = column(table, outputColumn);
-  if (!isNumericColumn(col)) return Array.from({ length: rows.length }, (_, i) => col.values[rows[i]!] ?? null);
+  if (!isNumericColumn(col))
+    return Array.from({ length: rows.length }, (_, i) => col.values[rows[i]!] ?? null);
   const text = new Map<number, string>();
   return Array.from({ length: rows.length }, (_, i) => {
     const v = col.values[rows[i]!]!;
