@@ -1,5 +1,5 @@
 // The ML workbench (`lab`, DashAI's API under /api/v1): datasets, components, model sessions, runs, jobs,
-// predictions. The paths live under /api/v1, which the system module already owns on the main port.
+// predictions, generative sessions and processes. The paths live under /api/v1, which the system module already owns on the main port.
 // Every lab route needs the dashboard credentials (docs/lab.md).
 import { defineModule } from "../../platform/module.js";
 import { router } from "../../trpc/init.js";
@@ -9,6 +9,11 @@ import { datasetJob } from "./datasets/job.js";
 import { labDatasetsRouter } from "./datasets/router.js";
 import { LabDatasetService } from "./datasets/service.js";
 import { DatasetStore } from "./datasets/store.js";
+import { SecretBox } from "../bench/index.js";
+import { generativeRoutes } from "./generative/http.js";
+import { generativeJob } from "./generative/job.js";
+import { labGenerativeRouter } from "./generative/router.js";
+import { LabGenerativeService } from "./generative/service.js";
 import { labPlugin, labRoutes } from "./http.js";
 import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
@@ -25,6 +30,7 @@ export interface LabServices {
   jobs: LabJobService;
   sessions: LabModelSessionService;
   runs: LabRunService;
+  generative: LabGenerativeService;
 }
 
 declare module "../../platform/module.js" {
@@ -39,6 +45,7 @@ export const labRouter = router({
   components: labComponentsRouter,
   sessions: labModelSessionsRouter,
   runs: labRunsRouter,
+  generative: labGenerativeRouter,
 });
 
 export default defineModule({
@@ -57,12 +64,21 @@ export default defineModule({
       components,
       labJobs,
     );
+    const benchProviders = modules.need("benchProviders");
+    const generative = new LabGenerativeService(
+      db.prisma,
+      new SecretBox(config.secretKey, config.previousSecretKey),
+      components,
+      config.lab.dataDir,
+      (email, modelId) => benchProviders.resolveModelOf(email, modelId),
+    );
+    labJobs.register(generativeJob({ prisma: db.prisma, generative }));
     labJobs.register(datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels") }));
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );
     return {
-      services: { lab: { datasets, jobs: labJobs, components, sessions, runs } },
+      services: { lab: { datasets, jobs: labJobs, components, sessions, runs, generative } },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
       start: async () => {
         const removed = await store.sweep(24 * 3600 * 1000).catch(() => 0);
@@ -70,6 +86,6 @@ export default defineModule({
       },
     };
   },
-  routes: (deps) => labRoutes(deps),
+  routes: (deps) => [...labRoutes(deps), ...generativeRoutes(deps)],
   plugin: (scope, deps) => labPlugin(scope, deps),
 });

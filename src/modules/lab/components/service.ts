@@ -6,9 +6,10 @@ import { NotFoundError, ValidationError } from "../../../platform/errors.js";
 import { COMPONENTS, type ComponentDefinition } from "../engine/index.js";
 import type { Localized } from "../engine/params.js";
 import type { Task } from "../engine/types.js";
+import { GENERATIVE_COMPONENTS } from "../generative/components.js";
 
 export type Language = "en" | "es";
-export const COMPONENT_TYPES = ["Task", "Model", "Metric", "Optimizer"] as const;
+export const COMPONENT_TYPES = ["Task", "GenerativeTask", "Model", "Metric", "Optimizer"] as const;
 export type LabComponentType = (typeof COMPONENT_TYPES)[number];
 
 interface Registered {
@@ -95,7 +96,11 @@ export interface ComponentQuery {
 }
 
 export class LabComponentService {
-  private readonly all: Registered[] = [...TASKS, ...(COMPONENTS as ComponentDefinition[] as Registered[])];
+  private readonly all: Registered[] = [
+    ...TASKS,
+    ...(COMPONENTS as ComponentDefinition[] as Registered[]),
+    ...(GENERATIVE_COMPONENTS as unknown as Registered[]),
+  ];
 
   names(type: LabComponentType): string[] {
     return this.all.filter((c) => c.type === type).map((c) => c.name);
