@@ -13,7 +13,7 @@ export const componentQuerySchema = z.object({
     .array(typeName)
     .max(20)
     .optional()
-    .describe("Only these types (Task, GenerativeTask, Model, Metric, Optimizer)"),
+    .describe("Only these types (Task, GenerativeTask, Model, Metric, Optimizer, Converter, Explorer)"),
   ignore_types: z.array(typeName).max(20).optional().describe("Leave these types out"),
   related_component: z
     .string()
