@@ -10,6 +10,9 @@ import { labDatasetsRouter } from "./datasets/router.js";
 import { LabDatasetService } from "./datasets/service.js";
 import { DatasetStore } from "./datasets/store.js";
 import { labPlugin, labRoutes } from "./http.js";
+import { explainerJob } from "./explainers/job.js";
+import { labExplainersRouter } from "./explainers/router.js";
+import { LabExplainerService } from "./explainers/service.js";
 import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
 import { labModelSessionsRouter } from "./model-sessions/router.js";
@@ -25,6 +28,7 @@ export interface LabServices {
   jobs: LabJobService;
   sessions: LabModelSessionService;
   runs: LabRunService;
+  explainers: LabExplainerService;
 }
 
 declare module "../../platform/module.js" {
@@ -39,6 +43,7 @@ export const labRouter = router({
   components: labComponentsRouter,
   sessions: labModelSessionsRouter,
   runs: labRunsRouter,
+  explainers: labExplainersRouter,
 });
 
 export default defineModule({
@@ -61,8 +66,11 @@ export default defineModule({
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );
+    const explainers = new LabExplainerService(db.prisma, runs, sessions, datasets, labJobs);
+    runs.explainers = explainers;
+    labJobs.register(explainerJob({ prisma: db.prisma, explainers, sessions, datasets }));
     return {
-      services: { lab: { datasets, jobs: labJobs, components, sessions, runs } },
+      services: { lab: { datasets, jobs: labJobs, components, sessions, runs, explainers } },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
       start: async () => {
         const removed = await store.sweep(24 * 3600 * 1000).catch(() => 0);

@@ -8,7 +8,14 @@ import type { Localized } from "../engine/params.js";
 import type { Task } from "../engine/types.js";
 
 export type Language = "en" | "es";
-export const COMPONENT_TYPES = ["Task", "Model", "Metric", "Optimizer"] as const;
+export const COMPONENT_TYPES = [
+  "Task",
+  "Model",
+  "Metric",
+  "Optimizer",
+  "GlobalExplainer",
+  "LocalExplainer",
+] as const;
 export type LabComponentType = (typeof COMPONENT_TYPES)[number];
 
 interface Registered {
