@@ -3,6 +3,7 @@
 // a display name and a description in English or Spanish (Accept-Language).
 import { z } from "zod";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
+import { CONVERTERS } from "../engine/converters.js";
 import { COMPONENTS, type ComponentDefinition } from "../engine/index.js";
 import type { Localized } from "../engine/params.js";
 import type { Task } from "../engine/types.js";
@@ -13,6 +14,8 @@ export const COMPONENT_TYPES = [
   "Model",
   "Metric",
   "Optimizer",
+  "Converter",
+  "Explorer",
   "GlobalExplainer",
   "LocalExplainer",
 ] as const;
@@ -102,7 +105,12 @@ export interface ComponentQuery {
 }
 
 export class LabComponentService {
-  private readonly all: Registered[] = [...TASKS, ...(COMPONENTS as ComponentDefinition[] as Registered[])];
+  private readonly all: Registered[] = [
+    ...TASKS,
+    ...(COMPONENTS as ComponentDefinition[] as Registered[]),
+    // Converters and explorers fit any task: they work on a notebook's table.
+    ...CONVERTERS.map((c) => ({ ...c, tasks: [] as Task[] })),
+  ];
 
   names(type: LabComponentType): string[] {
     return this.all.filter((c) => c.type === type).map((c) => c.name);
