@@ -504,9 +504,9 @@ describe("cancel", () => {
       kwargs: JSON.stringify({ explainer_id: created.body.id, explainer_scope: "local" }),
     });
     expect(job.status).toBe(201);
-    expect(
-      (await dash.get(`/api/v1/explainer/local/${created.body.id}`)).body.status,
-    ).toBeGreaterThanOrEqual(1);
+    expect((await dash.get(`/api/v1/explainer/local/${created.body.id}`)).body.status).toBeGreaterThanOrEqual(
+      1,
+    );
     const again = await enqueueForm(t, {
       job_type: "ExplainerJob",
       kwargs: JSON.stringify({ explainer_id: created.body.id, explainer_scope: "local" }),
