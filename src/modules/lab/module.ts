@@ -26,6 +26,9 @@ import { LabModelSessionService } from "./model-sessions/service.js";
 import { labNotebooksRouter } from "./notebooks/router.js";
 import { LabNotebookService } from "./notebooks/service.js";
 import { NotebookStore } from "./notebooks/store.js";
+import { predictJob } from "./predictions/job.js";
+import { labPredictionsRouter } from "./predictions/router.js";
+import { LabPredictionService } from "./predictions/service.js";
 import { modelJob } from "./runs/job.js";
 import { labRunsRouter } from "./runs/router.js";
 import { LabRunService } from "./runs/service.js";
@@ -37,6 +40,7 @@ export interface LabServices {
   jobs: LabJobService;
   sessions: LabModelSessionService;
   runs: LabRunService;
+  predictions: LabPredictionService;
   notebooks: LabNotebookService;
   converters: LabConverterService;
   explorers: LabExplorerService;
@@ -55,6 +59,7 @@ export const labRouter = router({
   components: labComponentsRouter,
   sessions: labModelSessionsRouter,
   runs: labRunsRouter,
+  predictions: labPredictionsRouter,
   notebooks: labNotebooksRouter,
   converters: labConvertersRouter,
   explorers: labExplorersRouter,
@@ -67,16 +72,11 @@ export default defineModule({
   create: ({ config, db, jobs, log }, modules) => {
     const labJobs = new LabJobService(jobs, config.lab.dataDir, config.lab.workers);
     const store = new DatasetStore(config.lab.dataDir);
-    const datasets = new LabDatasetService(db.prisma, store, labJobs);
+    const runStore = new RunStore(config.lab.dataDir);
+    const datasets = new LabDatasetService(db.prisma, store, labJobs, runStore);
     const components = new LabComponentService();
-    const sessions = new LabModelSessionService(db.prisma, datasets, components);
-    const runs = new LabRunService(
-      db.prisma,
-      new RunStore(config.lab.dataDir),
-      sessions,
-      components,
-      labJobs,
-    );
+    const sessions = new LabModelSessionService(db.prisma, datasets, components, runStore);
+    const runs = new LabRunService(db.prisma, runStore, sessions, components, labJobs);
     const notebookStore = new NotebookStore(config.lab.dataDir);
     const notebooks = new LabNotebookService(db.prisma, notebookStore, datasets, labJobs);
     const converters = new LabConverterService(db.prisma, notebooks, labJobs);
@@ -90,6 +90,8 @@ export default defineModule({
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );
+    const predictions = new LabPredictionService(db.prisma, runs, sessions, datasets, labJobs);
+    labJobs.register(predictJob(predictions));
     const explainers = new LabExplainerService(db.prisma, runs, sessions, datasets, labJobs);
     runs.explainers = explainers;
     labJobs.register(explainerJob({ prisma: db.prisma, explainers, sessions, datasets }));
@@ -101,6 +103,7 @@ export default defineModule({
           components,
           sessions,
           runs,
+          predictions,
           notebooks,
           converters,
           explorers,

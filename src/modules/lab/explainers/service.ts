@@ -329,12 +329,15 @@ export class LabExplainerService {
   ): Promise<{ model: ExplainableModel; release: () => Promise<void> }> {
     const trained = run.source === "onnx" ? null : await this.runs.store.model(run.id);
     if (backend !== "onnx" && trained) return { model: inProcessModel(trained), release: async () => {} };
+    // An uploaded ONNX run keeps the class labels the user gave in its parameters.
+    const given = (run.parameters as { classes?: unknown } | null)?.classes;
+    const classes = trained?.classes ?? (Array.isArray(given) ? given.map(String) : undefined);
     const bytes = await this.runs.store.onnx(run.id);
     if (!bytes) throw unprocessable(`Run ${run.id} has no trained model to explain (train it again)`);
     try {
       const predictor = await OnnxPredictor.load(bytes, session.input_columns, {
         inputColumns: session.input_columns,
-        classes: trained?.classes,
+        classes,
       });
       return {
         model: onnxModel(
@@ -342,7 +345,7 @@ export class LabExplainerService {
           session.task_name as Task,
           session.input_columns,
           session.output_columns[0]!,
-          trained?.classes ?? predictor.classes,
+          classes ?? predictor.classes,
         ),
         release: () => predictor.release(),
       };
