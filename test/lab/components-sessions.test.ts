@@ -30,7 +30,17 @@ describe("components", () => {
     expect(all.status).toBe(200);
     const types = new Set(all.body.map((c: any) => c.type));
     expect(types).toEqual(
-      new Set(["Task", "GenerativeTask", "Model", "Metric", "Optimizer", "Converter", "Explorer"]),
+      new Set([
+        "Task",
+        "GenerativeTask",
+        "Model",
+        "Metric",
+        "Optimizer",
+        "Converter",
+        "Explorer",
+        "GlobalExplainer",
+        "LocalExplainer",
+      ]),
     );
     const rf = all.body.find((c: any) => c.name === "RandomForestClassifier");
     expect(rf).toMatchObject({

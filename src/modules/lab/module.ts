@@ -21,6 +21,9 @@ import { generativeJob } from "./generative/job.js";
 import { labGenerativeRouter } from "./generative/router.js";
 import { LabGenerativeService } from "./generative/service.js";
 import { labPlugin, labRoutes } from "./http.js";
+import { explainerJob } from "./explainers/job.js";
+import { labExplainersRouter } from "./explainers/router.js";
+import { LabExplainerService } from "./explainers/service.js";
 import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
 import { labModelSessionsRouter } from "./model-sessions/router.js";
@@ -46,6 +49,7 @@ export interface LabServices {
   notebooks: LabNotebookService;
   converters: LabConverterService;
   explorers: LabExplorerService;
+  explainers: LabExplainerService;
   generative: LabGenerativeService;
 }
 
@@ -65,6 +69,7 @@ export const labRouter = router({
   notebooks: labNotebooksRouter,
   converters: labConvertersRouter,
   explorers: labExplorersRouter,
+  explainers: labExplainersRouter,
   generative: labGenerativeRouter,
 });
 
@@ -103,6 +108,9 @@ export default defineModule({
     );
     const predictions = new LabPredictionService(db.prisma, runs, sessions, datasets, labJobs);
     labJobs.register(predictJob(predictions));
+    const explainers = new LabExplainerService(db.prisma, runs, sessions, datasets, labJobs);
+    runs.explainers = explainers;
+    labJobs.register(explainerJob({ prisma: db.prisma, explainers, sessions, datasets }));
     return {
       services: {
         lab: {
@@ -115,6 +123,7 @@ export default defineModule({
           notebooks,
           converters,
           explorers,
+          explainers,
           generative,
         },
       },

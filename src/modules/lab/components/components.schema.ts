@@ -13,7 +13,9 @@ export const componentQuerySchema = z.object({
     .array(typeName)
     .max(20)
     .optional()
-    .describe("Only these types (Task, GenerativeTask, Model, Metric, Optimizer, Converter, Explorer)"),
+    .describe(
+      "Only these types (Task, GenerativeTask, Model, Metric, Optimizer, Converter, Explorer, GlobalExplainer, LocalExplainer)",
+    ),
   ignore_types: z.array(typeName).max(20).optional().describe("Leave these types out"),
   related_component: z
     .string()

@@ -19,6 +19,8 @@ export const COMPONENT_TYPES = [
   "Optimizer",
   "Converter",
   "Explorer",
+  "GlobalExplainer",
+  "LocalExplainer",
 ] as const;
 export type LabComponentType = (typeof COMPONENT_TYPES)[number];
 
