@@ -175,13 +175,18 @@ export function modelJob(deps: {
         optimizer_parameters: object(row.optimizerParameters),
         goal_metric: row.goalMetric,
       });
+      // The previous results go before the job is queued: once queued, a worker may start (STARTED, its
+      // start time) or even finish before `enqueued` runs, and clearing then would wipe the new training.
+      await runs.store.remove(runId);
+      await prisma.labRun.updateMany({ where: { id: runId }, data: runs.clearedResults() });
       return { runId };
     },
     async enqueued(data, jobId) {
-      await runs.store.remove(data.runId);
+      await prisma.labRun.updateMany({ where: { id: data.runId }, data: { jobId } });
+      // DELIVERED only while the worker has not taken it yet.
       await prisma.labRun.updateMany({
-        where: { id: data.runId },
-        data: { ...runs.clearedResults(), status: RUN_STATUS.DELIVERED, jobId },
+        where: { id: data.runId, status: RUN_STATUS.NOT_STARTED },
+        data: { status: RUN_STATUS.DELIVERED },
       });
     },
   };
