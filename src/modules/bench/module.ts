@@ -24,6 +24,9 @@ import { evalRoutes } from "./evals/http.js";
 import { paramTuneRouter, toolEvalRouter } from "./evals/router.js";
 import { TuneService } from "./evals/tune.js";
 import { EvalService } from "./evals/service.js";
+import { labelingRoutes } from "./labeling/http.js";
+import { labelingRouter } from "./labeling/router.js";
+import { LabelingService } from "./labeling/service.js";
 import { McpService } from "./tools/mcp.js";
 import { mcpRouter, toolSuitesRouter } from "./tools/suites.router.js";
 import { SuiteService } from "./tools/suites.service.js";
@@ -59,6 +62,8 @@ declare module "../../platform/module.js" {
     benchMcp: McpService;
     /** The param tuner (SSE), cancel, history. */
     benchTunes: TuneService;
+    /** Labeling suites from guard datasets and labeling runs (LLMs scored against the crowd). */
+    benchLabeling: LabelingService;
   }
 }
 
@@ -77,6 +82,7 @@ export const benchRouter = router({
   toolEval: toolEvalRouter,
   mcp: mcpRouter,
   paramTune: paramTuneRouter,
+  labeling: labelingRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -101,6 +107,7 @@ const API_SEGMENTS = [
   "/api/tool-suites",
   "/api/tool-eval",
   "/api/mcp",
+  "/api/labeling",
 ];
 
 export const BENCH_OWN_PATHS: OwnPath[] = [
@@ -116,7 +123,7 @@ export default defineModule({
   ownPaths: BENCH_OWN_PATHS,
   // LLM Benchmark Studio's frontend shows `err.error`: every error body carries it beside `detail`.
   errorMessageField: "error",
-  create: ({ config, log, db, state, jobs }) => {
+  create: ({ config, log, db, state, jobs }, modules) => {
     const prisma = db.prisma;
     const box = new SecretBox(config.secretKey, config.previousSecretKey);
     const audit = new AuditLog(prisma, log);
@@ -131,11 +138,23 @@ export default defineModule({
     const suites = new SuiteService({ prisma });
     const evals = new EvalService({ prisma, state, providers, admin, suites, log });
     const tunes = new TuneService({ prisma, state, providers, admin, suites, settings, log });
+    const labeling = new LabelingService({
+      prisma,
+      state,
+      providers,
+      admin,
+      datasets: modules.need("datasets"),
+      labels: modules.need("labels"),
+      log,
+    });
     const schedules = new ScheduleService({
       prisma,
       jobs,
       runs,
-      evals: { failStale: async () => (await evals.failStale()) + (await tunes.failStale()) },
+      evals: {
+        failStale: async () =>
+          (await evals.failStale()) + (await tunes.failStale()) + (await labeling.failStale()),
+      },
       providers,
       log,
       tickSeconds: config.bench.scheduleTickSeconds,
@@ -155,12 +174,14 @@ export default defineModule({
         benchEvals: evals,
         benchMcp: new McpService({ suites }),
         benchTunes: tunes,
+        benchLabeling: labeling,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {
         await runs.start();
         await evals.start();
         await tunes.start();
+        await labeling.start();
         const { adminEmail, adminPassword } = config.bench;
         if (adminEmail && adminPassword) {
           await auth.ensureAdmin(adminEmail, adminPassword);
@@ -168,9 +189,15 @@ export default defineModule({
         }
       },
       stop: async () => {
-        await Promise.all([runs.stop(), evals.stop(), tunes.stop()]);
+        await Promise.all([runs.stop(), evals.stop(), tunes.stop(), labeling.stop()]);
       },
     };
   },
-  routes: (deps) => [...siteRoutes(deps), ...runRoutes(deps), ...evalRoutes(deps), ...exportRoutes(deps)],
+  routes: (deps) => [
+    ...siteRoutes(deps),
+    ...runRoutes(deps),
+    ...evalRoutes(deps),
+    ...labelingRoutes(deps),
+    ...exportRoutes(deps),
+  ],
 });

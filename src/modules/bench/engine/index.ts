@@ -37,3 +37,16 @@ export {
   type SearchSpace,
   type SearchValue,
 } from "./tuning.js";
+export {
+  labelingQuestion,
+  parseModelLabel,
+  summarizeLabels,
+  summarizeCrowd,
+  isImageUrl,
+  isGrid,
+  type CrowdSummary,
+  type LabelingItem,
+  type LabelingShape,
+  type LabelModelSummary,
+  type LabelResult,
+} from "./labeling.js";
