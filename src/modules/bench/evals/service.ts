@@ -28,13 +28,14 @@ import type { MeasureDeps } from "../engine/measure.js";
 import type { ProviderService } from "../providers/service.js";
 import {
   acquireRunSlot,
-  CANCEL_CHANNEL,
   SLOT_TTL_MS,
   STALE_RUN_MS,
   targetOf,
   upstreamTimestamp,
   UUID,
 } from "../runs/service.js";
+import { LiveRun } from "../shared/live-run.js";
+import { RunRegistry } from "../shared/run-registry.js";
 import type { SuiteService } from "../tools/suites.service.js";
 import type { ToolEvalRequest } from "./evals.schema.js";
 
@@ -119,29 +120,18 @@ export async function checkHourlyLimit(prisma: PrismaClient, userId: string, lim
 }
 
 export class EvalService {
-  private readonly running = new Map<string, Running>();
-  private unsubscribeCancel: (() => Promise<void>) | null = null;
-  private stopping = false;
+  private readonly running: RunRegistry<Running>;
 
-  constructor(private readonly deps: EvalServiceDeps) {}
-
-  async start(): Promise<void> {
-    this.unsubscribeCancel = await this.deps.state.subscribe(CANCEL_CHANNEL, (message) => {
-      try {
-        const { userId } = JSON.parse(message) as { userId?: string };
-        if (userId) this.abortLocal(userId);
-      } catch {
-        // not ours
-      }
-    });
+  constructor(private readonly deps: EvalServiceDeps) {
+    this.running = new RunRegistry(deps.state);
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.unsubscribeCancel?.().catch(() => {});
-    const runs = [...this.running.values()];
-    for (const run of runs) run.controller.abort(new Error("server shutting down"));
-    await Promise.allSettled(runs.map((run) => run.done));
+  start(): Promise<void> {
+    return this.running.start();
+  }
+
+  stop(): Promise<void> {
+    return this.running.stop();
   }
 
   get activeCount(): number {
@@ -229,30 +219,16 @@ export class EvalService {
     release: () => Promise<void>,
   ): ActiveEval {
     const controller = new AbortController();
-    const events: EvalEvent[] = [];
-    const listeners = new Set<(event: EvalEvent) => void>();
-    const emit = (event: EvalEvent) => {
-      events.push(event);
-      for (const listener of listeners) {
-        try {
-          listener(event);
-        } catch {
-          // a closed socket is not the eval's failure
-        }
-      }
-    };
+    const live = new LiveRun<EvalEvent>();
+    const emit = (event: EvalEvent) => live.emit(event);
     const run: Running = {
       id: evalId,
       userId,
       controller,
-      subscribe: (listener) => {
-        for (const event of events) listener(event);
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
+      subscribe: (listener) => live.subscribe(listener),
       done: Promise.resolve("running"),
     };
-    this.running.set(evalId, run);
+    this.running.add(run);
     const secrets = targets.map((t) => t.connection.apiKey);
     run.done = (async (): Promise<EvalStatus> => {
       const results: ToolEvalResult[] = [];
@@ -300,7 +276,7 @@ export class EvalService {
             o.status === "rejected" && !(o.reason instanceof CallCancelledError),
         );
         if (controller.signal.aborted) {
-          status = this.stopping ? "failed" : "cancelled";
+          status = this.running.stopping ? "failed" : "cancelled";
           await this.finish(
             evalId,
             status,
@@ -342,7 +318,7 @@ export class EvalService {
         emit({ type: "error", message: `Eval failed: ${message}` });
       } finally {
         this.running.delete(evalId);
-        listeners.clear();
+        live.close();
         await release();
       }
       return status;
@@ -393,15 +369,8 @@ export class EvalService {
   }
 
   /** POST /api/tool-eval/cancel: every instance aborts this user's evals and benchmarks (calls in flight too). */
-  async cancel(userId: string) {
-    this.abortLocal(userId);
-    await this.deps.state.publish(CANCEL_CHANNEL, JSON.stringify({ userId }));
-    return { status: "ok" as const, message: "Cancellation requested" };
-  }
-
-  private abortLocal(userId: string): void {
-    for (const run of this.running.values())
-      if (run.userId === userId) run.controller.abort(new Error("cancelled"));
+  cancel(userId: string) {
+    return this.running.cancel(userId);
   }
 
   private checkRateLimit(userId: string, limit: number): Promise<void> {
@@ -413,7 +382,7 @@ export class EvalService {
     const { count } = await this.deps.prisma.benchEvalRun.updateMany({
       where: {
         status: "running",
-        id: { notIn: [...this.running.keys()] },
+        id: { notIn: this.running.ids() },
         OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
       },
       data: {

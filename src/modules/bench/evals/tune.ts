@@ -21,7 +21,6 @@ import type { MeasureDeps } from "../engine/measure.js";
 import type { ProviderService } from "../providers/service.js";
 import {
   acquireRunSlot,
-  CANCEL_CHANNEL,
   SLOT_TTL_MS,
   STALE_RUN_MS,
   targetOf,
@@ -29,6 +28,8 @@ import {
   UUID,
 } from "../runs/service.js";
 import type { SettingsService } from "../settings/service.js";
+import { LiveRun } from "../shared/live-run.js";
+import { RunRegistry } from "../shared/run-registry.js";
 import type { SuiteService } from "../tools/suites.service.js";
 import type { ParamTuneRequest } from "./evals.schema.js";
 import { checkHourlyLimit, EVAL_ALREADY_RUNNING, type EvalStatus } from "./service.js";
@@ -86,9 +87,7 @@ interface Running {
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export class TuneService {
-  private readonly running = new Map<string, Running>();
-  private unsubscribeCancel: (() => Promise<void>) | null = null;
-  private stopping = false;
+  private readonly running: RunRegistry<Running>;
 
   constructor(
     private readonly deps: {
@@ -101,36 +100,20 @@ export class TuneService {
       log: Logger;
       measure?: MeasureDeps;
     },
-  ) {}
-
-  async start(): Promise<void> {
-    this.unsubscribeCancel = await this.deps.state.subscribe(CANCEL_CHANNEL, (message) => {
-      try {
-        const { userId } = JSON.parse(message) as { userId?: string };
-        if (userId) this.abortLocal(userId);
-      } catch {
-        // not ours
-      }
-    });
+  ) {
+    this.running = new RunRegistry(deps.state);
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.unsubscribeCancel?.().catch(() => {});
-    const runs = [...this.running.values()];
-    for (const run of runs) run.controller.abort(new Error("server shutting down"));
-    await Promise.allSettled(runs.map((run) => run.done));
+  start(): Promise<void> {
+    return this.running.start();
   }
 
-  abortLocal(userId: string): void {
-    for (const run of this.running.values())
-      if (run.userId === userId) run.controller.abort(new Error("cancelled"));
+  stop(): Promise<void> {
+    return this.running.stop();
   }
 
-  async cancel(userId: string) {
-    this.abortLocal(userId);
-    await this.deps.state.publish(CANCEL_CHANNEL, JSON.stringify({ userId }));
-    return { status: "ok" as const, message: "Cancellation requested" };
+  cancel(userId: string) {
+    return this.running.cancel(userId);
   }
 
   async begin(user: { userId: string }, input: ParamTuneRequest) {
@@ -190,30 +173,16 @@ export class TuneService {
     }
 
     const controller = new AbortController();
-    const events: TuneEvent[] = [];
-    const listeners = new Set<(event: TuneEvent) => void>();
-    const emit = (event: TuneEvent) => {
-      events.push(event);
-      for (const listener of listeners) {
-        try {
-          listener(event);
-        } catch {
-          // a closed socket
-        }
-      }
-    };
+    const live = new LiveRun<TuneEvent>();
+    const emit = (event: TuneEvent) => live.emit(event);
     const run: Running = {
       id: tuneId,
       userId,
       controller,
-      subscribe: (listener) => {
-        for (const event of events) listener(event);
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
+      subscribe: (listener) => live.subscribe(listener),
       done: Promise.resolve("running"),
     };
-    this.running.set(tuneId, run);
+    this.running.add(run);
     const targets = resolved.map(targetOf);
     const started = performance.now();
     const elapsed = () => round((performance.now() - started) / 1000, 3);
@@ -292,7 +261,7 @@ export class TuneService {
         });
       } catch (error) {
         if (controller.signal.aborted) {
-          status = this.stopping ? "failed" : "cancelled";
+          status = this.running.stopping ? "failed" : "cancelled";
           await this.finish(
             tuneId,
             status,
@@ -315,7 +284,7 @@ export class TuneService {
         }
       } finally {
         this.running.delete(tuneId);
-        listeners.clear();
+        live.close();
         await release();
       }
       return status;
@@ -350,7 +319,7 @@ export class TuneService {
     const { count } = await this.deps.prisma.benchParamTune.updateMany({
       where: {
         status: "running",
-        id: { notIn: [...this.running.keys()] },
+        id: { notIn: this.running.ids() },
         OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
       },
       data: {

@@ -25,10 +25,11 @@ import {
 } from "../engine/index.js";
 import type { MeasureDeps } from "../engine/measure.js";
 import type { ProviderService, ResolvedModel } from "../providers/service.js";
+import { LiveRun } from "../shared/live-run.js";
+import { RunRegistry } from "../shared/run-registry.js";
 import type { BenchmarkRequest } from "./runs.schema.js";
 
 export const ALREADY_RUNNING = "Benchmark already running";
-export const CANCEL_CHANNEL = "bench:cancel";
 export const SLOT_TTL_MS = 60_000;
 /** A running run whose heartbeat (every 20 s) is older than this was on an instance that died. */
 export const STALE_RUN_MS = 3 * SLOT_TTL_MS;
@@ -83,8 +84,6 @@ export interface ActiveRun {
 
 interface Running extends ActiveRun {
   controller: AbortController;
-  events: BenchEvent[];
-  listeners: Set<(event: BenchEvent) => void>;
 }
 
 export interface StartOptions {
@@ -114,33 +113,22 @@ export function upstreamTimestamp(date: Date): string {
 type RunRow = Prisma.BenchRunGetPayload<{ include: { results: true } }>;
 
 export class RunService {
-  private readonly running = new Map<string, Running>();
+  private readonly running: RunRegistry<Running>;
   /** Names this process in the runs it holds. */
   readonly instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private unsubscribeCancel: (() => Promise<void>) | null = null;
-  private stopping = false;
 
-  constructor(private readonly deps: RunServiceDeps) {}
+  constructor(private readonly deps: RunServiceDeps) {
+    this.running = new RunRegistry(deps.state);
+  }
 
   /** Listens for cancels published by any instance. */
-  async start(): Promise<void> {
-    this.unsubscribeCancel = await this.deps.state.subscribe(CANCEL_CHANNEL, (message) => {
-      try {
-        const { userId } = JSON.parse(message) as { userId?: string };
-        if (userId) this.abortLocal(userId);
-      } catch {
-        // not ours
-      }
-    });
+  start(): Promise<void> {
+    return this.running.start();
   }
 
   /** Shutdown: the runs of this instance are aborted and stored as failed ("interrupted"). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.unsubscribeCancel?.().catch(() => {});
-    const runs = [...this.running.values()];
-    for (const run of runs) run.controller.abort(new Error("server shutting down"));
-    await Promise.allSettled(runs.map((run) => run.done));
+  stop(): Promise<void> {
+    return this.running.stop();
   }
 
   /** Benchmarks running on this instance. */
@@ -239,39 +227,23 @@ export class RunService {
     release: () => Promise<void>,
   ): ActiveRun {
     const controller = new AbortController();
-    const events: BenchEvent[] = [];
-    const listeners = new Set<(event: BenchEvent) => void>();
-    const emit = (event: BenchEvent) => {
-      events.push(event);
-      for (const listener of listeners) {
-        try {
-          listener(event);
-        } catch {
-          // a listener's failure (a closed socket) is not the run's
-        }
-      }
-    };
+    const live = new LiveRun<BenchEvent>();
+    const emit = (event: BenchEvent) => live.emit(event);
     const secrets = resolved.map((model) => model.apiKey);
     const run: Running = {
       id: runId,
       userId,
       controller,
-      events,
-      listeners,
-      subscribe: (listener) => {
-        for (const event of events) listener(event);
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
+      subscribe: (listener) => live.subscribe(listener),
       done: Promise.resolve("running"),
     };
-    this.running.set(runId, run);
+    this.running.add(run);
     run.done = (async (): Promise<RunStatus> => {
       let status: RunStatus = "failed";
       try {
         const outcome = await runBenchmark(plan, emit, controller.signal, this.deps.measure);
         if (outcome.cancelled) {
-          status = this.stopping ? "failed" : "cancelled";
+          status = this.running.stopping ? "failed" : "cancelled";
           await this.finish(
             runId,
             status,
@@ -303,7 +275,7 @@ export class RunService {
         emit({ type: "error", message: `Benchmark failed: ${message}` });
       } finally {
         this.running.delete(runId);
-        listeners.clear();
+        live.close();
         await release();
       }
       return status;
@@ -362,7 +334,7 @@ export class RunService {
     const { count } = await this.deps.prisma.benchRun.updateMany({
       where: {
         status: "running",
-        id: { notIn: [...this.running.keys()] },
+        id: { notIn: this.running.ids() },
         OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
       },
       data: {
@@ -376,20 +348,13 @@ export class RunService {
   }
 
   /** POST /api/benchmark/cancel: every instance aborts this user's runs (the provider calls in flight too). */
-  async cancel(userId: string) {
-    this.abortLocal(userId);
-    await this.deps.state.publish(CANCEL_CHANNEL, JSON.stringify({ userId }));
-    return { status: "ok" as const, message: "Cancellation requested" };
+  cancel(userId: string) {
+    return this.running.cancel(userId);
   }
 
   /** Aborts one run if this instance runs it (a schedule's job that was cancelled or timed out). */
   abortRun(runId: string): void {
-    this.running.get(runId)?.controller.abort(new Error("cancelled"));
-  }
-
-  private abortLocal(userId: string): void {
-    for (const run of this.running.values())
-      if (run.userId === userId) run.controller.abort(new Error("cancelled"));
+    this.running.abort(runId);
   }
 
   private acquireSlot(userId: string, runId: string, maxConcurrent: number): Promise<string | null> {
