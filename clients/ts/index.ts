@@ -17,6 +17,10 @@ import type { AppRouter } from "../../src/trpc/router.js";
 import type { SiteverifyAnswer } from "../../src/modules/guard/siteverify/siteverify.schema.js";
 import type { BenchEvent } from "../../src/modules/bench/engine/types.js";
 import type { BenchmarkRequest } from "../../src/modules/bench/runs/runs.schema.js";
+import type { PromptTuneEvent } from "../../src/modules/bench/evals/prompt-tune.js";
+import type { PromptTuneRequest } from "../../src/modules/bench/evals/prompt-tune.schema.js";
+import type { LabelRunRequest } from "../../src/modules/bench/labeling/labeling.schema.js";
+import type { LabelEvent } from "../../src/modules/bench/labeling/service.js";
 
 export type { AppRouter };
 export type { SiteverifyAnswer };
@@ -189,6 +193,36 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
     return response;
   }
 
+  /**
+   * A bench event stream (`POST` + `data: <JSON>` lines) as an async generator. Leaving the loop early closes
+   * the stream; the run goes on server-side and lands in history (each kind's cancel route stops it).
+   */
+  async function* events<E>(path: string, input: unknown): AsyncGenerator<E> {
+    const controller = new AbortController();
+    const response = await rest(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(input),
+      signal: controller.signal,
+    });
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          for (const line of block.split("\n"))
+            if (line.startsWith("data: ")) yield JSON.parse(line.slice(6)) as E;
+        }
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
   /** Runs a tRPC call, converting any failure to a HiveGuardError. */
   async function call<T>(run: (client: typeof trpc) => Promise<T>): Promise<T> {
     try {
@@ -269,29 +303,30 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
      * `bench.benchmark.cancel` stops it.
      */
     async *benchmark(input: Partial<BenchmarkRequest> & { models: string[] }): AsyncGenerator<BenchEvent> {
-      const controller = new AbortController();
-      const response = await rest("/api/benchmark", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(input),
-        signal: controller.signal,
-      });
-      const decoder = new TextDecoder();
-      let buffer = "";
-      try {
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let end: number;
-          while ((end = buffer.indexOf("\n\n")) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            for (const line of block.split("\n"))
-              if (line.startsWith("data: ")) yield JSON.parse(line.slice(6)) as BenchEvent;
-          }
-        }
-      } finally {
-        controller.abort();
-      }
+      yield* events<BenchEvent>("/api/benchmark", input);
+    },
+
+    /**
+     * Runs a labeling suite (LLMs scored against the crowd, `POST /api/labeling/run`) and yields its events:
+     * `label_start`, `crowd_summary`, `progress`/`label_result` per item and model, `model_summary` per model,
+     * then `complete`, `cancelled` or `error`. Refusals before the stream throw a HiveGuardError.
+     */
+    async *labelingRun(
+      input: Partial<LabelRunRequest> & { suite_id: string; models: string[] },
+    ): AsyncGenerator<LabelEvent> {
+      yield* events<LabelEvent>("/api/labeling/run", input);
+    },
+
+    /**
+     * Runs the prompt tuner (`POST /api/tool-eval/prompt-tune`) and yields its events (`tune_start`, per
+     * generation `generation_start`, `prompt_generated`, `prompt_eval_start`/`prompt_eval_result`,
+     * `generation_complete`, then `tune_complete`, `cancelled` or `error`). `bench.promptTune.estimate` says
+     * what it will spend first.
+     */
+    async *promptTune(
+      input: Omit<PromptTuneRequest, "config"> & { config?: Partial<PromptTuneRequest["config"]> },
+    ): AsyncGenerator<PromptTuneEvent> {
+      yield* events<PromptTuneEvent>("/api/tool-eval/prompt-tune", input);
     },
 
     /** The bench user's history export as the server streams it (`/api/export/history`, CSV or JSON). */

@@ -22,6 +22,9 @@ import { SettingsService } from "./settings/service.js";
 import { SecretBox } from "./shared/secret-box.js";
 import { evalRoutes } from "./evals/http.js";
 import { paramTuneRouter, toolEvalRouter } from "./evals/router.js";
+import { promptTuneRoutes } from "./evals/prompt-tune.http.js";
+import { PromptTuneService } from "./evals/prompt-tune.js";
+import { promptTuneRouter } from "./evals/prompt-tune.router.js";
 import { TuneService } from "./evals/tune.js";
 import { EvalService } from "./evals/service.js";
 import { labelingRoutes } from "./labeling/http.js";
@@ -62,6 +65,8 @@ declare module "../../platform/module.js" {
     benchMcp: McpService;
     /** The param tuner (SSE), cancel, history. */
     benchTunes: TuneService;
+    /** The prompt tuner (SSE), its estimate, cancel, history. */
+    benchPromptTunes: PromptTuneService;
     /** Labeling suites from guard datasets and labeling runs (LLMs scored against the crowd). */
     benchLabeling: LabelingService;
   }
@@ -82,6 +87,7 @@ export const benchRouter = router({
   toolEval: toolEvalRouter,
   mcp: mcpRouter,
   paramTune: paramTuneRouter,
+  promptTune: promptTuneRouter,
   labeling: labelingRouter,
 });
 
@@ -138,6 +144,7 @@ export default defineModule({
     const suites = new SuiteService({ prisma });
     const evals = new EvalService({ prisma, state, providers, admin, suites, log });
     const tunes = new TuneService({ prisma, state, providers, admin, suites, settings, log });
+    const promptTunes = new PromptTuneService({ prisma, state, providers, admin, suites, settings, log });
     const labeling = new LabelingService({
       prisma,
       state,
@@ -153,7 +160,10 @@ export default defineModule({
       runs,
       evals: {
         failStale: async () =>
-          (await evals.failStale()) + (await tunes.failStale()) + (await labeling.failStale()),
+          (await evals.failStale()) +
+          (await tunes.failStale()) +
+          (await promptTunes.failStale()) +
+          (await labeling.failStale()),
       },
       providers,
       log,
@@ -174,6 +184,7 @@ export default defineModule({
         benchEvals: evals,
         benchMcp: new McpService({ suites }),
         benchTunes: tunes,
+        benchPromptTunes: promptTunes,
         benchLabeling: labeling,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
@@ -181,6 +192,7 @@ export default defineModule({
         await runs.start();
         await evals.start();
         await tunes.start();
+        await promptTunes.start();
         await labeling.start();
         const { adminEmail, adminPassword } = config.bench;
         if (adminEmail && adminPassword) {
@@ -189,7 +201,7 @@ export default defineModule({
         }
       },
       stop: async () => {
-        await Promise.all([runs.stop(), evals.stop(), tunes.stop(), labeling.stop()]);
+        await Promise.all([runs.stop(), evals.stop(), tunes.stop(), promptTunes.stop(), labeling.stop()]);
       },
     };
   },
@@ -197,6 +209,7 @@ export default defineModule({
     ...siteRoutes(deps),
     ...runRoutes(deps),
     ...evalRoutes(deps),
+    ...promptTuneRoutes(deps),
     ...labelingRoutes(deps),
     ...exportRoutes(deps),
   ],

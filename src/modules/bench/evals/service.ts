@@ -114,6 +114,7 @@ export async function checkHourlyLimit(prisma: PrismaClient, userId: string, lim
     prisma.benchEvalRun.count({ where: { userId, createdAt: { gte: since } } }),
     prisma.benchParamTune.count({ where: { userId, createdAt: { gte: since } } }),
     prisma.benchLabelRun.count({ where: { userId, createdAt: { gte: since } } }),
+    prisma.benchPromptTune.count({ where: { userId, createdAt: { gte: since } } }),
   ]);
   if (counts.reduce((sum, n) => sum + n, 0) < limit) return;
   throw new TooManyRequestsError(60, `Rate limit exceeded. Max ${limit} benchmarks per hour.`);

@@ -28,16 +28,10 @@ import {
 import type { MeasureDeps } from "../engine/measure.js";
 import { checkHourlyLimit, EVAL_ALREADY_RUNNING, type EvalStatus } from "../evals/service.js";
 import type { ProviderService } from "../providers/service.js";
-import {
-  acquireRunSlot,
-  SLOT_TTL_MS,
-  STALE_RUN_MS,
-  targetOf,
-  upstreamTimestamp,
-  UUID,
-} from "../runs/service.js";
+import { STALE_RUN_MS, targetOf, upstreamTimestamp, UUID } from "../runs/service.js";
 import { LiveRun } from "../shared/live-run.js";
 import { RunRegistry } from "../shared/run-registry.js";
+import { holdRunSlot } from "../shared/run-slot.js";
 import type { LabelRunRequest, LabelSuiteCreate } from "./labeling.schema.js";
 
 export const LABEL_SUITE_NOT_FOUND = "Labeling suite not found";
@@ -227,20 +221,13 @@ export class LabelingService {
       );
     const limits = await this.deps.admin.rateLimitFor(userId);
     const runId = randomUUID();
-    const slot = await acquireRunSlot(this.deps.state, userId, runId, limits.maxConcurrent);
-    if (slot === null) throw new ConflictError(EVAL_ALREADY_RUNNING);
-    const refresh = setInterval(() => {
-      void this.deps.state.set(slot, runId, { ttlMs: SLOT_TTL_MS }).catch(() => {});
-      void this.deps.prisma.benchLabelRun
-        .updateMany({ where: { id: runId, status: "running" }, data: { heartbeatAt: new Date() } })
-        .catch(() => {});
-    }, SLOT_TTL_MS / 3);
-    refresh.unref();
-    const release = async () => {
-      clearInterval(refresh);
-      if ((await this.deps.state.get(slot).catch(() => null)) === runId)
-        await this.deps.state.del(slot).catch(() => {});
-    };
+    const release = await holdRunSlot(this.deps.state, userId, runId, limits.maxConcurrent, () =>
+      this.deps.prisma.benchLabelRun.updateMany({
+        where: { id: runId, status: "running" },
+        data: { heartbeatAt: new Date() },
+      }),
+    );
+    if (release === null) throw new ConflictError(EVAL_ALREADY_RUNNING);
     let crowd: CrowdSummary;
     try {
       await checkHourlyLimit(this.deps.prisma, userId, limits.benchmarksPerHour);
