@@ -24,14 +24,17 @@ import {
 } from "../bench-api.js";
 import { usePoll } from "../router.js";
 import { Chart, ConfirmDialog, Notice, Progress } from "../ui.js";
+import { CrowdVsModels, TunerResults } from "./bench/crowd.js";
 
-type Section = "setup" | "run" | "schedules" | "leaderboard" | "history";
+type Section = "setup" | "run" | "schedules" | "leaderboard" | "history" | "tuners" | "crowd";
 const SECTIONS: { id: Section; title: string }[] = [
   { id: "setup", title: "Providers and models" },
   { id: "run", title: "Run" },
   { id: "schedules", title: "Schedules" },
   { id: "leaderboard", title: "Leaderboard" },
   { id: "history", title: "History" },
+  { id: "tuners", title: "Tuner results" },
+  { id: "crowd", title: "Crowd vs models" },
 ];
 
 const num = (n: number | null | undefined, digits = 1) =>
@@ -101,6 +104,8 @@ export function BenchPage() {
       {section === "schedules" && <Schedules />}
       {section === "leaderboard" && <Leaderboard />}
       {section === "history" && <History openRun={openRun} onOpen={setOpenRun} />}
+      {section === "tuners" && <TunerResults />}
+      {section === "crowd" && <CrowdVsModels />}
     </div>
   );
 }
