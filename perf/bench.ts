@@ -8,10 +8,10 @@
 //  2. 50 users streaming at once (each their own benchmark on a slow model), counting missed heartbeats: a
 //     gap between two events of an open stream (from its headers on) longer than twice BENCH_HEARTBEAT_MS
 //     (target 0).
-import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { type LlmStandin, startLlmStandin } from "../test/support/llm-standin.js";
+import { userWithStandin } from "../test/bench/helpers.js";
 import { startTestServer, type TestServer } from "../test/support/server.js";
 import { fmt } from "./support.js";
 
@@ -31,47 +31,15 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 };
 
-let ipSeq = 0;
-async function api(t: TestServer, path: string, body: unknown, token?: string): Promise<any> {
-  const res = await fetch(`${t.url}${path}`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      // A client address of its own per call (the server trusts X-Forwarded-For from loopback here), so
-      // registrations are not counted against one address.
-      "x-forwarded-for": `10.77.${Math.floor(++ipSeq / 250) % 250}.${ipSeq % 250}`,
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
 /** A new user with the stand-in as the OpenAI-compatible provider `local` (models `fast` and `slow`). */
-async function userWithStandin(t: TestServer, standin: LlmStandin): Promise<string> {
-  const registered = await api(t, "/api/auth/register", {
-    email: `perf-${randomBytes(5).toString("hex")}@example.com`,
-    password: "correct horse battery",
-  });
-  const token = registered.access_token as string;
-  await api(
-    t,
-    "/api/config/provider",
-    {
-      provider_key: "local",
-      display_name: "Local",
-      api_base: standin.baseUrl,
-      model_id_prefix: "local",
-      kind: "openai_compatible",
-    },
-    token,
-  );
-  for (const id of ["fast", "slow"])
-    await api(t, "/api/config/model", { provider_key: "local", id, context_window: 32000 }, token);
-  return token;
-}
+const userToken = async (t: TestServer, standin: LlmStandin): Promise<string> =>
+  (
+    await userWithStandin(
+      t,
+      standin,
+      ["fast", "slow"].map((id) => ({ id, context_window: 32000 })),
+    )
+  ).token;
 
 /** Reads `data: <json>` events of a stream, with the arrival time of each. */
 async function readEvents(res: Response, onEvent: (event: any, at: number) => void): Promise<void> {
@@ -154,7 +122,7 @@ export default async function main(args: string[]): Promise<void> {
     );
 
     // ── 1. TTFT: bare client vs HiveGuard's benchmark, interleaved ──────────────────────────────────
-    const token = await userWithStandin(t, standin);
+    const token = await userToken(t, standin);
     await bareTtft(standin); // warm-up both paths (connection pools, JIT)
     await benchmark(t, token, { models: ["local/fast"], runs: 1, warmup: false, context_tiers: [0] });
     const bare: number[] = [];
@@ -192,7 +160,7 @@ export default async function main(args: string[]): Promise<void> {
 
     // ── 2. concurrent users, heartbeats ─────────────────────────────────────────────────────────────
     const tokens: string[] = [];
-    for (let i = 0; i < users; i++) tokens.push(await userWithStandin(t, standin));
+    for (let i = 0; i < users; i++) tokens.push(await userToken(t, standin));
     const started = performance.now();
     const runs = await Promise.all(
       tokens.map((userToken) =>

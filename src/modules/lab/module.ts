@@ -1,9 +1,13 @@
 // The ML workbench (`lab`, DashAI's API under /api/v1): datasets, components, model sessions, runs, jobs,
-// predictions. The paths live under /api/v1, which the system module already owns on the main port.
+// predictions, notebooks with their converter steps and explorers. The paths live under /api/v1, which the system module already owns on the main port.
 // Every lab route needs the dashboard credentials (docs/lab.md).
 import { defineModule } from "../../platform/module.js";
 import { router } from "../../trpc/init.js";
 import { labComponentsRouter } from "./components/router.js";
+import { converterJob, converterRevertJob } from "./converters/job.js";
+import { labConvertersRouter } from "./converters/router.js";
+import { LabConverterService } from "./converters/service.js";
+import { LabExplorerService } from "./explorers/service.js";
 import { LabComponentService } from "./components/service.js";
 import { datasetJob } from "./datasets/job.js";
 import { labDatasetsRouter } from "./datasets/router.js";
@@ -14,6 +18,9 @@ import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
 import { labModelSessionsRouter } from "./model-sessions/router.js";
 import { LabModelSessionService } from "./model-sessions/service.js";
+import { labNotebooksRouter } from "./notebooks/router.js";
+import { LabNotebookService } from "./notebooks/service.js";
+import { NotebookStore } from "./notebooks/store.js";
 import { modelJob } from "./runs/job.js";
 import { labRunsRouter } from "./runs/router.js";
 import { LabRunService } from "./runs/service.js";
@@ -25,6 +32,9 @@ export interface LabServices {
   jobs: LabJobService;
   sessions: LabModelSessionService;
   runs: LabRunService;
+  notebooks: LabNotebookService;
+  converters: LabConverterService;
+  explorers: LabExplorerService;
 }
 
 declare module "../../platform/module.js" {
@@ -39,6 +49,8 @@ export const labRouter = router({
   components: labComponentsRouter,
   sessions: labModelSessionsRouter,
   runs: labRunsRouter,
+  notebooks: labNotebooksRouter,
+  converters: labConvertersRouter,
 });
 
 export default defineModule({
@@ -57,12 +69,22 @@ export default defineModule({
       components,
       labJobs,
     );
-    labJobs.register(datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels") }));
+    const notebookStore = new NotebookStore(config.lab.dataDir);
+    const notebooks = new LabNotebookService(db.prisma, notebookStore, datasets, labJobs);
+    const converters = new LabConverterService(db.prisma, notebooks, labJobs);
+    const explorers = new LabExplorerService(db.prisma, notebooks);
+    labJobs.register(
+      datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels"), notebooks }),
+    );
+    labJobs.register(converterJob({ prisma: db.prisma, notebooks }));
+    labJobs.register(converterRevertJob({ prisma: db.prisma, notebooks }));
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );
     return {
-      services: { lab: { datasets, jobs: labJobs, components, sessions, runs } },
+      services: {
+        lab: { datasets, jobs: labJobs, components, sessions, runs, notebooks, converters, explorers },
+      },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
       start: async () => {
         const removed = await store.sweep(24 * 3600 * 1000).catch(() => 0);

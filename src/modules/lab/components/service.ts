@@ -3,12 +3,13 @@
 // a display name and a description in English or Spanish (Accept-Language).
 import { z } from "zod";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
+import { CONVERTERS } from "../engine/converters.js";
 import { COMPONENTS, type ComponentDefinition } from "../engine/index.js";
 import type { Localized } from "../engine/params.js";
 import type { Task } from "../engine/types.js";
 
 export type Language = "en" | "es";
-export const COMPONENT_TYPES = ["Task", "Model", "Metric", "Optimizer"] as const;
+export const COMPONENT_TYPES = ["Task", "Model", "Metric", "Optimizer", "Converter", "Explorer"] as const;
 export type LabComponentType = (typeof COMPONENT_TYPES)[number];
 
 interface Registered {
@@ -95,7 +96,12 @@ export interface ComponentQuery {
 }
 
 export class LabComponentService {
-  private readonly all: Registered[] = [...TASKS, ...(COMPONENTS as ComponentDefinition[] as Registered[])];
+  private readonly all: Registered[] = [
+    ...TASKS,
+    ...(COMPONENTS as ComponentDefinition[] as Registered[]),
+    // Converters and explorers fit any task: they work on a notebook's table.
+    ...CONVERTERS.map((c) => ({ ...c, tasks: [] as Task[] })),
+  ];
 
   names(type: LabComponentType): string[] {
     return this.all.filter((c) => c.type === type).map((c) => c.name);

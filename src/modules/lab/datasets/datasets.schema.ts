@@ -29,7 +29,13 @@ const datasetName = z.string().trim().min(1, "must not be blank").max(255);
 
 export const createLabDatasetSchema = z.object({
   name: datasetName,
-  notebook_id: z.int().nullable().optional().describe("Ignored (notebooks are not part of this API yet)"),
+  notebook_id: z
+    .int()
+    .nullable()
+    .optional()
+    .describe(
+      "Ignored here: a notebook is saved as this dataset by the DatasetJob {dataset_id, notebook_id} that follows",
+    ),
 });
 
 export const updateLabDatasetSchema = datasetIdParamSchema.extend({

@@ -13,13 +13,15 @@ import type { LabJobKind, LabJobService } from "../jobs/service.js";
 import { DATASET_STATUS } from "./datasets.schema.js";
 import { ingestFile, IngestError, ingestRows, type SourceFormat, validateFile } from "./ingest.js";
 import { columnTypeOf } from "./query.js";
+import type { LabNotebookService } from "../notebooks/service.js";
 import { DatasetStore } from "./store.js";
 
 export interface DatasetJobData {
   datasetId: number;
   source:
     | { kind: "file"; path: string; name: string; format: SourceFormat; separator?: string }
-    | { kind: "guard"; guardDatasetId: string };
+    | { kind: "guard"; guardDatasetId: string }
+    | { kind: "notebook"; notebookId: number };
   types?: Record<string, ColumnType>;
   renames?: Record<string, string>;
 }
@@ -48,6 +50,7 @@ export function datasetJob(deps: {
   store: DatasetStore;
   jobs: LabJobService;
   labels: GuardLabelReader | null;
+  notebooks: LabNotebookService;
 }): LabJobKind<DatasetJobData> {
   const { prisma, store, jobs } = deps;
 
@@ -74,6 +77,25 @@ export function datasetJob(deps: {
           signal,
           progress: (fraction: number, message: string) => progress(fraction * 100, message),
         };
+        if (source.kind === "notebook") {
+          // A notebook saved as a dataset: its working copy, copied as it is now.
+          progress(10, `copying notebook ${source.notebookId}`);
+          await store.copyDir(deps.notebooks.store.current.dir(source.notebookId), data.datasetId);
+          const meta = await store.meta(data.datasetId);
+          if (!meta) throw new PermanentJobError(`notebook ${source.notebookId} has no data`);
+          await prisma.labDataset.updateMany({
+            where: { id: data.datasetId },
+            data: {
+              status: DATASET_STATUS.FINISHED,
+              filePath: DatasetStore.filePath(data.datasetId),
+              totalRows: meta.rowCount,
+              totalColumns: meta.columns.length,
+              error: null,
+            },
+          });
+          progress(100, `${meta.rowCount} rows, ${meta.columns.length} columns`);
+          return { total_rows: meta.rowCount, total_columns: meta.columns.length };
+        }
         const { dir, meta } =
           source.kind === "file"
             ? await ingestFile(store, jobs.uploadPath(source.path), source.format, {
@@ -127,8 +149,14 @@ export function datasetJob(deps: {
         throw new ConflictError(`Dataset ${datasetId} is already being loaded (job ${row.jobId})`);
       if (!file) {
         if (url) throw unprocessable("Loading a dataset from a URL is not supported: upload the file");
-        if (notebookId !== undefined && notebookId !== null)
-          throw unprocessable("Notebooks are not supported: upload the file");
+        if (notebookId !== undefined && notebookId !== null) {
+          const id = Number(notebookId);
+          if (!Number.isInteger(id) || id < 1)
+            throw ValidationError.field(["body", "kwargs", "notebook_id"], "Expected a notebook id");
+          await deps.notebooks.row(id);
+          await deps.notebooks.assertIdle(id);
+          return { datasetId, source: { kind: "notebook", notebookId: id } };
+        }
         throw ValidationError.field(
           ["body", "file"],
           "Field required: the dataset file (multipart field `file`)",

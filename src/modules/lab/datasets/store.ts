@@ -379,9 +379,14 @@ export class DatasetStore {
   }
 
   async copy(from: number, to: number): Promise<void> {
+    await this.copyDir(this.dir(from), to);
+  }
+
+  /** Copies a stored dataset directory (of this store or another) into place as `to`. */
+  async copyDir(from: string, to: number): Promise<void> {
     const staging = await this.staging();
     try {
-      await cp(this.dir(from), staging, { recursive: true });
+      await cp(from, staging, { recursive: true });
       await this.commit(staging, to);
     } catch (error) {
       await rm(staging, { recursive: true, force: true });

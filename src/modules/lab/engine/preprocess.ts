@@ -133,15 +133,21 @@ export interface Target {
 /** Class labels sorted like scikit-learn's `np.unique`: numerically for numeric columns, else as strings. */
 export function targetClasses(table: Table, outputColumn: string, rows: ArrayLike<number>): string[] {
   const col = column(table, outputColumn);
+  if (isNumericColumn(col)) {
+    // Distinct numbers first: one String() per class instead of one per row.
+    const seen = new Set<number>();
+    for (let i = 0; i < rows.length; i++) {
+      const v = col.values[rows[i]!]!;
+      if (!Number.isNaN(v)) seen.add(v);
+    }
+    return [...seen].sort((a, b) => a - b).map(String);
+  }
   const seen = new Set<string>();
   for (let i = 0; i < rows.length; i++) {
-    const s = cellString(col, rows[i]!);
-    if (s !== null) seen.add(s);
+    const s = col.values[rows[i]!];
+    if (s !== null && s !== undefined) seen.add(s);
   }
-  const classes = [...seen];
-  if (isNumericColumn(col)) classes.sort((a, b) => Number(a) - Number(b));
-  else classes.sort();
-  return classes;
+  return [...seen].sort();
 }
 
 export function encodeTarget(
@@ -170,10 +176,9 @@ export function encodeTarget(
     return { rows: kept, y: Float64Array.from(y) };
   }
   const labels = classes ?? targetClasses(table, outputColumn, rows);
-  const index = new Map(labels.map((c, k) => [c, k]));
+  const classOf = classIndex(col, labels);
   for (let i = 0; i < rows.length; i++) {
-    const s = cellString(col, rows[i]!);
-    const k = s === null ? undefined : index.get(s);
+    const k = classOf(rows[i]!);
     if (k !== undefined) {
       kept.push(rows[i]!);
       y.push(k);
@@ -185,5 +190,36 @@ export function encodeTarget(
 /** The label strings of `rows` (null where missing), for metrics on data that may hold unseen classes. */
 export function targetLabels(table: Table, outputColumn: string, rows: ArrayLike<number>): (string | null)[] {
   const col = column(table, outputColumn);
-  return Array.from({ length: rows.length }, (_, i) => cellString(col, rows[i]!));
+  if (!isNumericColumn(col))
+    return Array.from({ length: rows.length }, (_, i) => col.values[rows[i]!] ?? null);
+  const text = new Map<number, string>();
+  return Array.from({ length: rows.length }, (_, i) => {
+    const v = col.values[rows[i]!]!;
+    if (Number.isNaN(v)) return null;
+    let s = text.get(v);
+    if (s === undefined) text.set(v, (s = String(v)));
+    return s;
+  });
+}
+
+/**
+ * The class index of a row's cell (undefined when missing or not a class), as `labels.indexOf(cellString)`
+ * would give it; numeric cells are looked up by value, so no string is made per row.
+ */
+function classIndex(col: TableColumn, labels: string[]): (row: number) => number | undefined {
+  if (isNumericColumn(col)) {
+    const byValue = new Map<number, number>();
+    labels.forEach((label, k) => {
+      const v = Number(label);
+      if (String(v) === label && !byValue.has(v)) byValue.set(v, k);
+    });
+    const values = col.values;
+    return (row) => byValue.get(values[row]!);
+  }
+  const byText = new Map(labels.map((label, k) => [label, k]));
+  const values = col.values;
+  return (row) => {
+    const s = values[row];
+    return s === null || s === undefined ? undefined : byText.get(s);
+  };
 }

@@ -21,6 +21,11 @@ export interface LabJobKind<D> {
   type: JobType<D, unknown>;
   /** The job's data from the form (4xx errors for bad kwargs); may take ownership of the uploaded file. */
   prepare(input: { kwargs: Record<string, unknown>; file: UploadedFile | null }): Promise<D>;
+  /**
+   * The job already queued for this data, if any: answered instead of queuing a twin (a converter or
+   * explorer is queued when it is created; DashAI's frontend then submits its job again).
+   */
+  existing?(data: D): Promise<string | null>;
   /** After the job is queued (e.g. mark the entity DELIVERED and remember the job id). */
   enqueued?(data: D, jobId: string): Promise<void>;
 }
@@ -101,6 +106,8 @@ export class LabJobService {
       if (!kind)
         throw unprocessable(`Unknown job_type "${jobType}" (known: ${this.jobTypes.join(", ") || "none"})`);
       const data = await kind.prepare({ kwargs, file });
+      const existing = await kind.existing?.(data);
+      if (existing) return existing;
       const id = await this.jobs.enqueue(kind.type, data);
       await kind.enqueued?.(data, id);
       return id;

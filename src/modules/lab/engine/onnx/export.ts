@@ -328,6 +328,38 @@ function treeAttributes(
   ];
 }
 
+/**
+ * One TreeEnsembleRegressor per tree, their raw scores summed ([N, outputs], float). One node with every
+ * tree would be the smaller graph, but onnxruntime's single-threaded kernel walks all trees for one row
+ * before the next: with deep forests the nodes no longer stay in the cache, and a 50-tree, depth-16 forest
+ * predicted 4× slower than tree by tree (docs/lab.md, benchmark), which is how scikit-learn walks them.
+ */
+function treeByTree(
+  g: GraphBuilder,
+  trees: TreeArrays[],
+  weightScale: number,
+  outputs: number,
+  features: string,
+): string {
+  // Each tree's output is float (the operator's only output type); the sum is taken in double, as the
+  // engine does, so that close classes are not reordered by rounding.
+  const scores = trees.map((tree) => {
+    const score = g.one(
+      "TreeEnsembleRegressor",
+      [features],
+      [
+        ...treeAttributes([tree], weightScale, outputs, "target"),
+        attr.int("n_targets", outputs),
+        attr.string("aggregate_function", "SUM"),
+        attr.string("post_transform", "NONE"),
+      ],
+      ML,
+    );
+    return g.one("Cast", [score], [attr.int("to", DataType.DOUBLE)]);
+  });
+  return scores.length === 1 ? scores[0]! : g.one("Sum", scores);
+}
+
 function trees(
   g: GraphBuilder,
   model: TrainedModel,
@@ -340,8 +372,7 @@ function trees(
     artifact.aggregate === "average" ? artifact.scale / artifact.trees.length : artifact.scale;
   if (!(weightScale !== 0 && Number.isFinite(weightScale)))
     throw new OnnxExportUnsupported(`a tree ensemble with scale ${artifact.scale}`);
-  // The base values are folded into the first tree's leaves (out = base + Σ scaled leaves either way):
-  // onnxruntime reads a two-class ensemble's base_values in its own way, leaves it reads plainly.
+  // The base values are folded into the first tree's leaves (out = base + Σ scaled leaves either way).
   const folded: TreeArrays[] = artifact.trees.map((tree, t) =>
     t > 0
       ? tree
@@ -354,35 +385,31 @@ function trees(
   );
   if (model.task === "RegressionTask") {
     if (outputs !== 1) throw new OnnxExportUnsupported(`a regression ensemble with ${outputs} outputs`);
-    g.node(
-      "TreeEnsembleRegressor",
-      [features],
-      [
-        ...treeAttributes(folded, weightScale, 1, "target"),
-        attr.int("n_targets", 1),
-        attr.string("aggregate_function", "SUM"),
-        attr.string("post_transform", "NONE"),
-      ],
-      { domain: ML, outputs: [ONNX_OUTPUTS.value] },
-    );
+    const value = treeByTree(g, folded, weightScale, 1, features);
+    g.node("Cast", [value], [attr.int("to", DataType.FLOAT)], { outputs: [ONNX_OUTPUTS.value] });
     return;
   }
   const classes = checkClasses(model);
   const binaryScore = outputs === 1 && classes.length === 2 && artifact.postTransform === "logistic";
   if (!binaryScore && outputs !== classes.length)
     throw new OnnxExportUnsupported(`an ensemble with ${outputs} outputs for ${classes.length} classes`);
-  // Binary boosting keeps one raw score z (of classes[1]); onnxruntime's binary case then writes
-  // [1 − σ(z), σ(z)] for LOGISTIC.
-  g.node(
-    "TreeEnsembleClassifier",
-    [features],
-    [
-      ...treeAttributes(folded, weightScale, outputs, "class"),
-      attr.string("post_transform", POST_TRANSFORM[artifact.postTransform]),
-      attr.strings("classlabels_strings", classes),
-    ],
-    { domain: ML, outputs: [g.name("trees_label"), ONNX_OUTPUTS.probabilities] },
-  );
+  const scores = treeByTree(g, folded, weightScale, outputs, features);
+  let probabilities: string;
+  if (binaryScore) {
+    // Binary boosting keeps one raw score z (of classes[1]): probabilities [1 − σ(z), σ(z)].
+    const p = g.one("Sigmoid", [scores]);
+    const q = g.one("Sub", [g.constantDoubles("one", [1], []), p]);
+    probabilities = g.one("Concat", [q, p], [attr.int("axis", 1)]);
+  } else if (artifact.postTransform === "softmax") {
+    probabilities = g.one("Softmax", [scores], [attr.int("axis", 1)]);
+  } else if (artifact.postTransform === "logistic") {
+    probabilities = g.one("Sigmoid", [scores]);
+  } else {
+    probabilities = scores;
+  }
+  g.node("Cast", [probabilities], [attr.int("to", DataType.FLOAT)], {
+    outputs: [ONNX_OUTPUTS.probabilities],
+  });
   labelFromProbabilities(g, classes);
 }
 
