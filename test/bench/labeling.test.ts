@@ -233,12 +233,16 @@ describe("a labeling run", () => {
     });
     expect(stream.status).toBe(200);
     await stream.ended;
-    const types = stream.events.map((e) => e.type);
+    const types = stream.events.map((e) => e.type).filter((type) => type !== "heartbeat");
     expect(types[0]).toBe("label_start");
     expect(types[1]).toBe("crowd_summary");
     expect(types.at(-1)).toBe("complete");
     expect(types.filter((x) => x === "label_result")).toHaveLength(8);
-    expect(stream.events[0]).toMatchObject({ items: 4, total: 8, models: ["local/good", "local/vague"] });
+    expect(stream.events.find((e) => e.type === "label_start")).toMatchObject({
+      items: 4,
+      total: 8,
+      models: ["local/good", "local/vague"],
+    });
 
     const crowd = {
       items: 4,
@@ -250,7 +254,10 @@ describe("a labeling run", () => {
       gt_total: 20,
       gt_accuracy: 0.7,
     };
-    expect(stream.events[1]).toEqual({ type: "crowd_summary", ...crowd });
+    expect(stream.events.find((e) => e.type === "crowd_summary")).toEqual({
+      type: "crowd_summary",
+      ...crowd,
+    });
 
     const summaries = stream.events.filter((e) => e.type === "model_summary");
     const good = summaries.find((s) => s.model_id === "local/good");
@@ -275,7 +282,10 @@ describe("a labeling run", () => {
       cost_per_1k_labels: 5,
     });
     expect(good.avg_latency_ms).toBeGreaterThan(0);
-    expect(good.labels_per_minute).toBeCloseTo(60_000 / good.avg_latency_ms, 0);
+    // One call at a time: 60,000 / the mean latency (avg_latency_ms is rounded to 0.1 ms).
+    expect(
+      Math.abs(good.labels_per_minute - 60_000 / good.avg_latency_ms) / good.labels_per_minute,
+    ).toBeLessThan(0.001);
 
     const wrong = stream.events.find(
       (e) => e.type === "label_result" && e.model_id === "local/good" && !e.correct,
