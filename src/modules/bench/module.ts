@@ -26,10 +26,13 @@ import { promptTuneRoutes } from "./evals/prompt-tune.http.js";
 import { PromptTuneService } from "./evals/prompt-tune.js";
 import { promptTuneRouter } from "./evals/prompt-tune.router.js";
 import { TuneService } from "./evals/tune.js";
-import { EvalService } from "./evals/service.js";
 import { labelingRoutes } from "./labeling/http.js";
 import { labelingRouter } from "./labeling/router.js";
 import { LabelingService } from "./labeling/service.js";
+import { EvalService, checkHourlyLimit } from "./evals/service.js";
+import { judgeRoutes } from "./judge/http.js";
+import { judgeRouter } from "./judge/router.js";
+import { JudgeService } from "./judge/service.js";
 import { McpService } from "./tools/mcp.js";
 import { mcpRouter, toolSuitesRouter } from "./tools/suites.router.js";
 import { SuiteService } from "./tools/suites.service.js";
@@ -69,6 +72,8 @@ declare module "../../platform/module.js" {
     benchPromptTunes: PromptTuneService;
     /** Labeling suites from guard datasets and labeling runs (LLMs scored against the crowd). */
     benchLabeling: LabelingService;
+    /** The LLM judge (inside evals, standalone, compare), its reports. */
+    benchJudge: JudgeService;
   }
 }
 
@@ -89,6 +94,7 @@ export const benchRouter = router({
   paramTune: paramTuneRouter,
   promptTune: promptTuneRouter,
   labeling: labelingRouter,
+  judge: judgeRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -142,7 +148,17 @@ export default defineModule({
     const runs = new RunService({ prisma, state, providers, admin, log });
     admin.setUsageSource(runs.usageSource());
     const suites = new SuiteService({ prisma });
-    const evals = new EvalService({ prisma, state, providers, admin, suites, log });
+    const judge = new JudgeService({
+      prisma,
+      state,
+      providers,
+      admin,
+      suites,
+      settings,
+      log,
+      checkHourlyLimit: (userId, limit) => checkHourlyLimit(prisma, userId, limit),
+    });
+    const evals = new EvalService({ prisma, state, providers, admin, suites, judge, log });
     const tunes = new TuneService({ prisma, state, providers, admin, suites, settings, log });
     const promptTunes = new PromptTuneService({ prisma, state, providers, admin, suites, settings, log });
     const labeling = new LabelingService({
@@ -162,6 +178,7 @@ export default defineModule({
         failStale: async () =>
           (await evals.failStale()) +
           (await tunes.failStale()) +
+          (await judge.failStale()) +
           (await promptTunes.failStale()) +
           (await labeling.failStale()),
       },
@@ -186,6 +203,7 @@ export default defineModule({
         benchTunes: tunes,
         benchPromptTunes: promptTunes,
         benchLabeling: labeling,
+        benchJudge: judge,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {
@@ -194,6 +212,7 @@ export default defineModule({
         await tunes.start();
         await promptTunes.start();
         await labeling.start();
+        await judge.start();
         const { adminEmail, adminPassword } = config.bench;
         if (adminEmail && adminPassword) {
           await auth.ensureAdmin(adminEmail, adminPassword);
@@ -201,7 +220,14 @@ export default defineModule({
         }
       },
       stop: async () => {
-        await Promise.all([runs.stop(), evals.stop(), tunes.stop(), promptTunes.stop(), labeling.stop()]);
+        await Promise.all([
+          runs.stop(),
+          evals.stop(),
+          tunes.stop(),
+          judge.stop(),
+          promptTunes.stop(),
+          labeling.stop(),
+        ]);
       },
     };
   },
@@ -211,6 +237,7 @@ export default defineModule({
     ...evalRoutes(deps),
     ...promptTuneRoutes(deps),
     ...labelingRoutes(deps),
+    ...judgeRoutes(deps),
     ...exportRoutes(deps),
   ],
 });

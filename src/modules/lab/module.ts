@@ -7,6 +7,8 @@ import { labComponentsRouter } from "./components/router.js";
 import { converterJob, converterRevertJob } from "./converters/job.js";
 import { labConvertersRouter } from "./converters/router.js";
 import { LabConverterService } from "./converters/service.js";
+import { explorerJob } from "./explorers/job.js";
+import { labExplorersRouter } from "./explorers/router.js";
 import { LabExplorerService } from "./explorers/service.js";
 import { LabComponentService } from "./components/service.js";
 import { datasetJob } from "./datasets/job.js";
@@ -51,6 +53,7 @@ export const labRouter = router({
   runs: labRunsRouter,
   notebooks: labNotebooksRouter,
   converters: labConvertersRouter,
+  explorers: labExplorersRouter,
 });
 
 export default defineModule({
@@ -72,12 +75,13 @@ export default defineModule({
     const notebookStore = new NotebookStore(config.lab.dataDir);
     const notebooks = new LabNotebookService(db.prisma, notebookStore, datasets, labJobs);
     const converters = new LabConverterService(db.prisma, notebooks, labJobs);
-    const explorers = new LabExplorerService(db.prisma, notebooks);
+    const explorers = new LabExplorerService(db.prisma, notebooks, labJobs);
     labJobs.register(
       datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels"), notebooks }),
     );
     labJobs.register(converterJob({ prisma: db.prisma, notebooks }));
     labJobs.register(converterRevertJob({ prisma: db.prisma, notebooks }));
+    labJobs.register(explorerJob({ prisma: db.prisma, explorers }));
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );

@@ -26,13 +26,28 @@ import { usePoll } from "../router.js";
 import { Chart, ConfirmDialog, Notice, Progress } from "../ui.js";
 import { CrowdVsModels, TunerResults } from "./bench/crowd.js";
 
-type Section = "setup" | "run" | "schedules" | "leaderboard" | "history" | "tuners" | "crowd";
+import { JudgeReports, ToolEvals, ToolSuites } from "./bench/tools.js";
+
+type Section =
+  | "setup"
+  | "run"
+  | "schedules"
+  | "leaderboard"
+  | "history"
+  | "suites"
+  | "evals"
+  | "judge"
+  | "tuners"
+  | "crowd";
 const SECTIONS: { id: Section; title: string }[] = [
   { id: "setup", title: "Providers and models" },
   { id: "run", title: "Run" },
   { id: "schedules", title: "Schedules" },
   { id: "leaderboard", title: "Leaderboard" },
   { id: "history", title: "History" },
+  { id: "suites", title: "Tool suites" },
+  { id: "evals", title: "Tool evals" },
+  { id: "judge", title: "Judge reports" },
   { id: "tuners", title: "Tuner results" },
   { id: "crowd", title: "Crowd vs models" },
 ];
@@ -106,6 +121,9 @@ export function BenchPage() {
       {section === "history" && <History openRun={openRun} onOpen={setOpenRun} />}
       {section === "tuners" && <TunerResults />}
       {section === "crowd" && <CrowdVsModels />}
+      {section === "suites" && <ToolSuites />}
+      {section === "evals" && <ToolEvals />}
+      {section === "judge" && <JudgeReports />}
     </div>
   );
 }

@@ -50,3 +50,4 @@ export {
   type LabelModelSummary,
   type LabelResult,
 } from "./labeling.js";
+export * from "./judge.js";

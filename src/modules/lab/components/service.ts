@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
 import { CONVERTERS } from "../engine/converters.js";
+import { EXPLORERS } from "../engine/explorers.js";
 import { COMPONENTS, type ComponentDefinition } from "../engine/index.js";
 import type { Localized } from "../engine/params.js";
 import type { Task } from "../engine/types.js";
@@ -101,6 +102,7 @@ export class LabComponentService {
     ...(COMPONENTS as ComponentDefinition[] as Registered[]),
     // Converters and explorers fit any task: they work on a notebook's table.
     ...CONVERTERS.map((c) => ({ ...c, tasks: [] as Task[] })),
+    ...EXPLORERS.map((e) => ({ ...e, tasks: [] as Task[] })),
   ];
 
   names(type: LabComponentType): string[] {
