@@ -21,10 +21,22 @@ import type { PromptTuneEvent } from "../../src/modules/bench/evals/prompt-tune.
 import type { PromptTuneRequest } from "../../src/modules/bench/evals/prompt-tune.schema.js";
 import type { LabelRunRequest } from "../../src/modules/bench/labeling/labeling.schema.js";
 import type { LabelEvent } from "../../src/modules/bench/labeling/service.js";
+import type { ToolEvalRequest } from "../../src/modules/bench/evals/evals.schema.js";
+import type { EvalEvent } from "../../src/modules/bench/evals/service.js";
+import type { CompareRequest, JudgeRequest } from "../../src/modules/bench/judge/judge.schema.js";
+import type { JudgeEvent } from "../../src/modules/bench/judge/service.js";
 
 export type { AppRouter };
 export type { SiteverifyAnswer };
-export type { BenchEvent, BenchmarkRequest };
+export type {
+  BenchEvent,
+  BenchmarkRequest,
+  CompareRequest,
+  EvalEvent,
+  JudgeEvent,
+  JudgeRequest,
+  ToolEvalRequest,
+};
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type ItemInput = RouterInputs["guard"]["items"]["upload"]["items"][number];
@@ -194,15 +206,15 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
   }
 
   /**
-   * A bench event stream (`POST` + `data: <JSON>` lines) as an async generator. Leaving the loop early closes
-   * the stream; the run goes on server-side and lands in history (each kind's cancel route stops it).
+   * A bench event stream (POST with a JSON body; upstream's framing, one `data: <JSON>` line per event), yielded
+   * as it arrives. Leaving the loop early closes the connection; the run itself goes on server-side.
    */
-  async function* events<E>(path: string, input: unknown): AsyncGenerator<E> {
+  async function* events<E>(path: string, body: unknown): AsyncGenerator<E> {
     const controller = new AbortController();
     const response = await rest(path, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(input),
+      body: JSON.stringify(body),
       signal: controller.signal,
     });
     const decoder = new TextDecoder();
@@ -327,6 +339,31 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
       input: Omit<PromptTuneRequest, "config"> & { config?: Partial<PromptTuneRequest["config"]> },
     ): AsyncGenerator<PromptTuneEvent> {
       yield* events<PromptTuneEvent>("/api/tool-eval/prompt-tune", input);
+    },
+
+    /**
+     * Runs a tool eval (`POST /api/tool-eval`) and yields its events: `progress`, `result`, `model_summary`,
+     * with a `judge` the `judge_*` events (live verdicts interleaved with the results, or after them), then
+     * `complete`, `cancelled` or `error`. Refusals throw a HiveGuardError; `bench.toolEval.cancel` stops it.
+     */
+    async *toolEval(
+      input: Partial<ToolEvalRequest> & { suite_id: string; models: string[] },
+    ): AsyncGenerator<EvalEvent> {
+      yield* events<EvalEvent>("/api/tool-eval", input);
+    },
+
+    /**
+     * Judges a stored eval (`POST /api/tool-eval/judge`): `judge_start`, a `judge_verdict` per result (an
+     * answer the judge did not give as asked is `parsed: false`, with no score), a `judge_report` per model,
+     * then `judge_complete`. The report stays readable with `bench.judge.get`.
+     */
+    async *judge(input: JudgeRequest): AsyncGenerator<JudgeEvent> {
+      yield* events<JudgeEvent>("/api/tool-eval/judge", input);
+    },
+
+    /** Compares two models' results case by case with a judge (`POST /api/tool-eval/judge/compare`). */
+    async *judgeCompare(input: CompareRequest): AsyncGenerator<JudgeEvent> {
+      yield* events<JudgeEvent>("/api/tool-eval/judge/compare", input);
     },
 
     /** The bench user's history export as the server streams it (`/api/export/history`, CSV or JSON). */

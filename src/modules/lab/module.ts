@@ -16,6 +16,9 @@ import { labDatasetsRouter } from "./datasets/router.js";
 import { LabDatasetService } from "./datasets/service.js";
 import { DatasetStore } from "./datasets/store.js";
 import { labPlugin, labRoutes } from "./http.js";
+import { explainerJob } from "./explainers/job.js";
+import { labExplainersRouter } from "./explainers/router.js";
+import { LabExplainerService } from "./explainers/service.js";
 import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
 import { labModelSessionsRouter } from "./model-sessions/router.js";
@@ -23,6 +26,9 @@ import { LabModelSessionService } from "./model-sessions/service.js";
 import { labNotebooksRouter } from "./notebooks/router.js";
 import { LabNotebookService } from "./notebooks/service.js";
 import { NotebookStore } from "./notebooks/store.js";
+import { predictJob } from "./predictions/job.js";
+import { labPredictionsRouter } from "./predictions/router.js";
+import { LabPredictionService } from "./predictions/service.js";
 import { modelJob } from "./runs/job.js";
 import { labRunsRouter } from "./runs/router.js";
 import { LabRunService } from "./runs/service.js";
@@ -34,9 +40,11 @@ export interface LabServices {
   jobs: LabJobService;
   sessions: LabModelSessionService;
   runs: LabRunService;
+  predictions: LabPredictionService;
   notebooks: LabNotebookService;
   converters: LabConverterService;
   explorers: LabExplorerService;
+  explainers: LabExplainerService;
 }
 
 declare module "../../platform/module.js" {
@@ -51,9 +59,11 @@ export const labRouter = router({
   components: labComponentsRouter,
   sessions: labModelSessionsRouter,
   runs: labRunsRouter,
+  predictions: labPredictionsRouter,
   notebooks: labNotebooksRouter,
   converters: labConvertersRouter,
   explorers: labExplorersRouter,
+  explainers: labExplainersRouter,
 });
 
 export default defineModule({
@@ -62,16 +72,11 @@ export default defineModule({
   create: ({ config, db, jobs, log }, modules) => {
     const labJobs = new LabJobService(jobs, config.lab.dataDir, config.lab.workers);
     const store = new DatasetStore(config.lab.dataDir);
-    const datasets = new LabDatasetService(db.prisma, store, labJobs);
+    const runStore = new RunStore(config.lab.dataDir);
+    const datasets = new LabDatasetService(db.prisma, store, labJobs, runStore);
     const components = new LabComponentService();
-    const sessions = new LabModelSessionService(db.prisma, datasets, components);
-    const runs = new LabRunService(
-      db.prisma,
-      new RunStore(config.lab.dataDir),
-      sessions,
-      components,
-      labJobs,
-    );
+    const sessions = new LabModelSessionService(db.prisma, datasets, components, runStore);
+    const runs = new LabRunService(db.prisma, runStore, sessions, components, labJobs);
     const notebookStore = new NotebookStore(config.lab.dataDir);
     const notebooks = new LabNotebookService(db.prisma, notebookStore, datasets, labJobs);
     const converters = new LabConverterService(db.prisma, notebooks, labJobs);
@@ -85,9 +90,25 @@ export default defineModule({
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );
+    const predictions = new LabPredictionService(db.prisma, runs, sessions, datasets, labJobs);
+    labJobs.register(predictJob(predictions));
+    const explainers = new LabExplainerService(db.prisma, runs, sessions, datasets, labJobs);
+    runs.explainers = explainers;
+    labJobs.register(explainerJob({ prisma: db.prisma, explainers, sessions, datasets }));
     return {
       services: {
-        lab: { datasets, jobs: labJobs, components, sessions, runs, notebooks, converters, explorers },
+        lab: {
+          datasets,
+          jobs: labJobs,
+          components,
+          sessions,
+          runs,
+          predictions,
+          notebooks,
+          converters,
+          explorers,
+          explainers,
+        },
       },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
       start: async () => {

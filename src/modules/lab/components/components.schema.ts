@@ -12,7 +12,9 @@ export const componentQuerySchema = z.object({
     .array(typeName)
     .max(20)
     .optional()
-    .describe("Only these types (Task, Model, Metric, Optimizer, Converter, Explorer)"),
+    .describe(
+      "Only these types (Task, Model, Metric, Optimizer, Converter, Explorer, GlobalExplainer, LocalExplainer)",
+    ),
   ignore_types: z.array(typeName).max(20).optional().describe("Leave these types out"),
   related_component: z
     .string()
@@ -29,7 +31,16 @@ export const componentNameParamSchema = z.object({
 export const componentSchema = z
   .object({
     name: z.string(),
-    type: z.enum(["Task", "Model", "Metric", "Optimizer", "Converter", "Explorer"]),
+    type: z.enum([
+      "Task",
+      "Model",
+      "Metric",
+      "Optimizer",
+      "Converter",
+      "Explorer",
+      "GlobalExplainer",
+      "LocalExplainer",
+    ]),
     display_name: z.string(),
     description: z.string(),
     schema: z.record(z.string(), z.unknown()).describe("JSON Schema of the parameters (the UI's form)"),

@@ -10,7 +10,16 @@ import type { Localized } from "../engine/params.js";
 import type { Task } from "../engine/types.js";
 
 export type Language = "en" | "es";
-export const COMPONENT_TYPES = ["Task", "Model", "Metric", "Optimizer", "Converter", "Explorer"] as const;
+export const COMPONENT_TYPES = [
+  "Task",
+  "Model",
+  "Metric",
+  "Optimizer",
+  "Converter",
+  "Explorer",
+  "GlobalExplainer",
+  "LocalExplainer",
+] as const;
 export type LabComponentType = (typeof COMPONENT_TYPES)[number];
 
 interface Registered {
