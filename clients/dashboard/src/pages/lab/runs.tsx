@@ -15,6 +15,7 @@ import {
   postForm,
   rest,
 } from "./lab-api.js";
+import { RunExplainers } from "./explainers.js";
 import { type PlotlyFigure, PlotlySvg } from "./plotly-svg.js";
 
 export interface LabRun {
@@ -546,6 +547,7 @@ function RunDetail(props: { run: LabRun; session: ModelSession }) {
         <>
           <h3>Predictions preview</h3>
           <PredictPreview run={run} session={props.session} />
+          <RunExplainers runId={run.id} session={props.session} />
         </>
       )}
     </section>
