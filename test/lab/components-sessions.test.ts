@@ -32,6 +32,7 @@ describe("components", () => {
     expect(types).toEqual(
       new Set([
         "Task",
+        "GenerativeTask",
         "Model",
         "Metric",
         "Optimizer",
