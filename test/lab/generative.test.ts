@@ -155,6 +155,14 @@ describe("generative sessions", () => {
     const noPrompt = await form({ session_id: String(textSession.id) });
     expect(noPrompt.status).toBe(422);
     expect(noPrompt.text).toContain("text_0");
+    // A body that claims to be multipart and is not: 422, not a server error.
+    const broken = await fetch(`${t.url}/api/v1/generative-process/`, {
+      method: "POST",
+      headers: { authorization: t.dashboardAuth, "content-type": "multipart/form-data" },
+      body: "a=1",
+    });
+    expect(broken.status).toBe(422);
+    expect(await broken.text()).toContain("multipart");
     expect((await call(t, "/api/v1/generative-session/")).status).toBe(401);
     expect((await call(t, `/api/v1/generative-process/1/stream`)).status).toBe(401);
   });

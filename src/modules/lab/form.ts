@@ -46,11 +46,17 @@ export async function readSmallForm(request: FastifyRequest, maxFileBytes: numbe
       file = { name: part.filename ?? "", bytes: Buffer.concat(chunks) };
     }
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "FST_REQ_FILE_TOO_LARGE") throw tooLarge(`The file is larger than ${maxFileBytes} bytes`);
-    if (code?.startsWith("FST_") || /multipart|boundary|Unexpected end/i.test((error as Error).message ?? ""))
-      throw ValidationError.field(["body"], `Malformed multipart/form-data body (${code ?? "parse error"})`);
-    throw error;
+    throw multipartFailure(error, maxFileBytes);
   }
   return { fields, file };
+}
+
+/** What a failure while reading multipart parts answers: 413 for a file too large, 422 for a broken body. */
+export function multipartFailure(error: unknown, maxFileBytes?: number): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === "FST_REQ_FILE_TOO_LARGE")
+    return tooLarge(`The file is larger than ${maxFileBytes ?? "the allowed"} bytes`);
+  if (code?.startsWith("FST_") || /multipart|boundary|Unexpected end/i.test((error as Error).message ?? ""))
+    return ValidationError.field(["body"], `Malformed multipart/form-data body (${code ?? "parse error"})`);
+  return error;
 }

@@ -9,6 +9,7 @@ import { isCrossSite } from "../../../platform/http/cross-site.js";
 import { defineRoute, HTTP_ERROR_REF, type Route } from "../../../platform/http/route.js";
 import type { AppDeps } from "../../../platform/module.js";
 import { labIdSchema } from "../datasets/datasets.schema.js";
+import { multipartFailure } from "../form.js";
 import { generativeProcessIdSchema, generativeProcessSchema } from "./generative.schema.js";
 import { PROCESS_STATUS } from "./service.js";
 
@@ -27,15 +28,19 @@ const errorContent = (description: string) => ({
 async function readFields(request: FastifyRequest): Promise<Record<string, string>> {
   if (request.isMultipart()) {
     const fields: Record<string, string> = {};
-    for await (const part of request.parts()) {
-      if (part.type === "file") {
-        part.file.resume();
-        throw ValidationError.field(
-          ["body", part.fieldname],
-          "File inputs are not supported by these models",
-        );
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === "file") {
+          part.file.resume();
+          throw ValidationError.field(
+            ["body", part.fieldname],
+            "File inputs are not supported by these models",
+          );
+        }
+        fields[part.fieldname] = String(part.value);
       }
-      fields[part.fieldname] = String(part.value);
+    } catch (error) {
+      throw multipartFailure(error);
     }
     return fields;
   }
