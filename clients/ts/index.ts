@@ -17,10 +17,22 @@ import type { AppRouter } from "../../src/trpc/router.js";
 import type { SiteverifyAnswer } from "../../src/modules/guard/siteverify/siteverify.schema.js";
 import type { BenchEvent } from "../../src/modules/bench/engine/types.js";
 import type { BenchmarkRequest } from "../../src/modules/bench/runs/runs.schema.js";
+import type { ToolEvalRequest } from "../../src/modules/bench/evals/evals.schema.js";
+import type { EvalEvent } from "../../src/modules/bench/evals/service.js";
+import type { CompareRequest, JudgeRequest } from "../../src/modules/bench/judge/judge.schema.js";
+import type { JudgeEvent } from "../../src/modules/bench/judge/service.js";
 
 export type { AppRouter };
 export type { SiteverifyAnswer };
-export type { BenchEvent, BenchmarkRequest };
+export type {
+  BenchEvent,
+  BenchmarkRequest,
+  CompareRequest,
+  EvalEvent,
+  JudgeEvent,
+  JudgeRequest,
+  ToolEvalRequest,
+};
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type ItemInput = RouterInputs["guard"]["items"]["upload"]["items"][number];
@@ -189,6 +201,36 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
     return response;
   }
 
+  /**
+   * A bench event stream (POST with a JSON body; upstream's framing, one `data: <JSON>` line per event), yielded
+   * as it arrives. Leaving the loop early closes the connection; the run itself goes on server-side.
+   */
+  async function* events<E>(path: string, body: unknown): AsyncGenerator<E> {
+    const controller = new AbortController();
+    const response = await rest(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          for (const line of block.split("\n"))
+            if (line.startsWith("data: ")) yield JSON.parse(line.slice(6)) as E;
+        }
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
   /** Runs a tRPC call, converting any failure to a HiveGuardError. */
   async function call<T>(run: (client: typeof trpc) => Promise<T>): Promise<T> {
     try {
@@ -269,29 +311,32 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
      * `bench.benchmark.cancel` stops it.
      */
     async *benchmark(input: Partial<BenchmarkRequest> & { models: string[] }): AsyncGenerator<BenchEvent> {
-      const controller = new AbortController();
-      const response = await rest("/api/benchmark", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(input),
-        signal: controller.signal,
-      });
-      const decoder = new TextDecoder();
-      let buffer = "";
-      try {
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let end: number;
-          while ((end = buffer.indexOf("\n\n")) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            for (const line of block.split("\n"))
-              if (line.startsWith("data: ")) yield JSON.parse(line.slice(6)) as BenchEvent;
-          }
-        }
-      } finally {
-        controller.abort();
-      }
+      yield* events<BenchEvent>("/api/benchmark", input);
+    },
+
+    /**
+     * Runs a tool eval (`POST /api/tool-eval`) and yields its events: `progress`, `result`, `model_summary`,
+     * with a `judge` the `judge_*` events (live verdicts interleaved with the results, or after them), then
+     * `complete`, `cancelled` or `error`. Refusals throw a HiveGuardError; `bench.toolEval.cancel` stops it.
+     */
+    async *toolEval(
+      input: Partial<ToolEvalRequest> & { suite_id: string; models: string[] },
+    ): AsyncGenerator<EvalEvent> {
+      yield* events<EvalEvent>("/api/tool-eval", input);
+    },
+
+    /**
+     * Judges a stored eval (`POST /api/tool-eval/judge`): `judge_start`, a `judge_verdict` per result (an
+     * answer the judge did not give as asked is `parsed: false`, with no score), a `judge_report` per model,
+     * then `judge_complete`. The report stays readable with `bench.judge.get`.
+     */
+    async *judge(input: JudgeRequest): AsyncGenerator<JudgeEvent> {
+      yield* events<JudgeEvent>("/api/tool-eval/judge", input);
+    },
+
+    /** Compares two models' results case by case with a judge (`POST /api/tool-eval/judge/compare`). */
+    async *judgeCompare(input: CompareRequest): AsyncGenerator<JudgeEvent> {
+      yield* events<JudgeEvent>("/api/tool-eval/judge/compare", input);
     },
 
     /** The bench user's history export as the server streams it (`/api/export/history`, CSV or JSON). */

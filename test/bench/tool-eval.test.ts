@@ -335,7 +335,14 @@ describe("POST /api/tool-eval", () => {
       [{ suite_id: suiteId, models: ["local/nope"] }, ["body", "models"]],
       [{ suite_id: suiteId, models: ["local/good"], tool_choice: "sometimes" }, ["body", "tool_choice"]],
       [{ suite_id: suiteId, models: ["local/good"], temperature: 2.5 }, ["body", "temperature"]],
-      [{ suite_id: suiteId, models: ["local/good"], judge: { enabled: true } }, ["body", "judge", "enabled"]],
+      [
+        { suite_id: suiteId, models: ["local/good"], judge: { enabled: true } },
+        ["body", "judge", "judge_model"],
+      ],
+      [
+        { suite_id: suiteId, models: ["local/good"], judge: { enabled: true, judge_model: "local/nope" } },
+        ["body", "judge", "judge_model"],
+      ],
     ];
     for (const [body, loc] of checks) {
       const res = await run(body);

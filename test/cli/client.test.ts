@@ -1,10 +1,14 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import {
   type BenchEvent,
   createHiveGuardClient,
+  type EvalEvent,
+  type JudgeEvent,
   HiveGuardError,
   type RouterOutputs,
 } from "../../clients/ts/index.js";
+import { judgeScript } from "../bench/judge-script.js";
 import { startLlmStandin } from "../support/llm-standin.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
@@ -170,6 +174,76 @@ describe("typed client for a bench user", () => {
       expect(() =>
         createHiveGuardClient({ url: t.url, username: "admin", password: "x", token: signedIn.access_token }),
       ).toThrow(/either the dashboard credentials or a bench token/);
+    } finally {
+      await standin.close();
+    }
+  });
+
+  it("runs a tool eval with a live judge, then a judge compare, and lists the reports", async () => {
+    const standin = await startLlmStandin({
+      behaviour: { ttftMs: 2, tokensPerSecond: 5000, reply: judgeScript },
+    });
+    try {
+      const anonymous = createHiveGuardClient({ url: t.url });
+      const signedIn = await anonymous.call((c) =>
+        c.bench.auth.register.mutate({ email: "typed-judge@example.com", password: "correct horse battery" }),
+      );
+      const bench = createHiveGuardClient({ url: t.url, token: signedIn.access_token });
+      await bench.call((c) =>
+        c.bench.config.addProvider.mutate({
+          provider_key: "local",
+          display_name: "Local",
+          api_base: standin.baseUrl,
+          model_id_prefix: "local",
+          kind: "openai_compatible",
+        }),
+      );
+      for (const id of ["good", "bad", "judge"])
+        await bench.call((c) => c.bench.config.addModel.mutate({ provider_key: "local", id }));
+      const suite = await bench.call((c) =>
+        c.bench.toolSuites.import.mutate(
+          JSON.parse(readFileSync("docs/bench-tool-suite.example.json", "utf8")),
+        ),
+      );
+
+      const events: EvalEvent[] = [];
+      for await (const event of bench.toolEval({
+        suite_id: suite.suite_id,
+        models: ["local/good", "local/bad"],
+        judge: { enabled: true, mode: "live_inline", judge_model: "local/judge" },
+      }))
+        events.push(event);
+      const verdicts = events.filter((e) => e.type === "judge_verdict");
+      expect(verdicts).toHaveLength(8);
+      // The judge answers the booking case in prose: unparsed, no score, for both models.
+      expect(verdicts.filter((v) => !v.parsed).map((v) => v.quality_score)).toEqual([null, null]);
+      const done = events.at(-1)!;
+      expect(done.type).toBe("complete");
+      const evalId = (done as { eval_id: string }).eval_id;
+
+      const compared: JudgeEvent[] = [];
+      for await (const event of bench.judgeCompare({
+        eval_run_id_a: evalId,
+        eval_run_id_b: evalId,
+        judge_model: "local/judge",
+      }))
+        compared.push(event);
+      expect(compared.at(-1)).toMatchObject({
+        type: "compare_complete",
+        a_wins: 3,
+        tie_cases: 0,
+        unparsed_cases: 1,
+      });
+      const reports = await bench.call((c) => c.bench.judge.reports.query());
+      expect(reports.reports.map((r) => r.mode)).toEqual(["comparative", "live_inline"]);
+
+      const refused = await (async () => {
+        for await (const event of bench.judge({ eval_run_id: evalId, judge_model: "local/nobody" }))
+          void event;
+      })().catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(HiveGuardError);
+      expect((refused as HiveGuardError).status).toBe(422);
+      expect((refused as HiveGuardError).message).toContain("judge_model");
     } finally {
       await standin.close();
     }

@@ -126,17 +126,29 @@ export async function benchJson<T>(method: string, path: string, body?: unknown)
  * framing: one `data: <JSON>` line per event). EventSource cannot POST or send a Bearer header, so the
  * stream is read with fetch. Resolves when the stream ends; refusals before it opens (409, 422, 429) throw.
  */
-export async function streamBenchmark(
+export function streamBenchmark(
   body: unknown,
   onEvent: (event: BenchEvent) => void,
   onOpen?: (runId: string | null) => void,
 ): Promise<void> {
-  const response = await benchFetch("/api/benchmark", {
+  return streamBenchEvents<BenchEvent>("/api/benchmark", body, onEvent, (headers) =>
+    onOpen?.(headers.get("x-run-id")),
+  );
+}
+
+/** Any of the bench's POST event streams (tool evals, the judge, ...), read as streamBenchmark reads its own. */
+export async function streamBenchEvents<E>(
+  path: string,
+  body: unknown,
+  onEvent: (event: E) => void,
+  onOpen?: (headers: Headers) => void,
+): Promise<void> {
+  const response = await benchFetch(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-  onOpen?.(response.headers.get("x-run-id"));
+  onOpen?.(response.headers);
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
@@ -148,7 +160,7 @@ export async function streamBenchmark(
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       for (const line of block.split("\n"))
-        if (line.startsWith("data: ")) onEvent(JSON.parse(line.slice(6)) as BenchEvent);
+        if (line.startsWith("data: ")) onEvent(JSON.parse(line.slice(6)) as E);
     }
   }
 }

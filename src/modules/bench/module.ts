@@ -23,7 +23,10 @@ import { SecretBox } from "./shared/secret-box.js";
 import { evalRoutes } from "./evals/http.js";
 import { paramTuneRouter, toolEvalRouter } from "./evals/router.js";
 import { TuneService } from "./evals/tune.js";
-import { EvalService } from "./evals/service.js";
+import { EvalService, checkHourlyLimit } from "./evals/service.js";
+import { judgeRoutes } from "./judge/http.js";
+import { judgeRouter } from "./judge/router.js";
+import { JudgeService } from "./judge/service.js";
 import { McpService } from "./tools/mcp.js";
 import { mcpRouter, toolSuitesRouter } from "./tools/suites.router.js";
 import { SuiteService } from "./tools/suites.service.js";
@@ -59,6 +62,8 @@ declare module "../../platform/module.js" {
     benchMcp: McpService;
     /** The param tuner (SSE), cancel, history. */
     benchTunes: TuneService;
+    /** The LLM judge (inside evals, standalone, compare), its reports. */
+    benchJudge: JudgeService;
   }
 }
 
@@ -77,6 +82,7 @@ export const benchRouter = router({
   toolEval: toolEvalRouter,
   mcp: mcpRouter,
   paramTune: paramTuneRouter,
+  judge: judgeRouter,
 });
 
 /** Every path of LLM Benchmark Studio's API (segments: `/api/auth` and `/api/auth/...`, not `/api/authx`). */
@@ -129,13 +135,26 @@ export default defineModule({
     const runs = new RunService({ prisma, state, providers, admin, log });
     admin.setUsageSource(runs.usageSource());
     const suites = new SuiteService({ prisma });
-    const evals = new EvalService({ prisma, state, providers, admin, suites, log });
+    const judge = new JudgeService({
+      prisma,
+      state,
+      providers,
+      admin,
+      suites,
+      settings,
+      log,
+      checkHourlyLimit: (userId, limit) => checkHourlyLimit(prisma, userId, limit),
+    });
+    const evals = new EvalService({ prisma, state, providers, admin, suites, judge, log });
     const tunes = new TuneService({ prisma, state, providers, admin, suites, settings, log });
     const schedules = new ScheduleService({
       prisma,
       jobs,
       runs,
-      evals: { failStale: async () => (await evals.failStale()) + (await tunes.failStale()) },
+      evals: {
+        failStale: async () =>
+          (await evals.failStale()) + (await tunes.failStale()) + (await judge.failStale()),
+      },
       providers,
       log,
       tickSeconds: config.bench.scheduleTickSeconds,
@@ -155,12 +174,14 @@ export default defineModule({
         benchEvals: evals,
         benchMcp: new McpService({ suites }),
         benchTunes: tunes,
+        benchJudge: judge,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
       start: async () => {
         await runs.start();
         await evals.start();
         await tunes.start();
+        await judge.start();
         const { adminEmail, adminPassword } = config.bench;
         if (adminEmail && adminPassword) {
           await auth.ensureAdmin(adminEmail, adminPassword);
@@ -168,9 +189,15 @@ export default defineModule({
         }
       },
       stop: async () => {
-        await Promise.all([runs.stop(), evals.stop(), tunes.stop()]);
+        await Promise.all([runs.stop(), evals.stop(), tunes.stop(), judge.stop()]);
       },
     };
   },
-  routes: (deps) => [...siteRoutes(deps), ...runRoutes(deps), ...evalRoutes(deps), ...exportRoutes(deps)],
+  routes: (deps) => [
+    ...siteRoutes(deps),
+    ...runRoutes(deps),
+    ...evalRoutes(deps),
+    ...judgeRoutes(deps),
+    ...exportRoutes(deps),
+  ],
 });

@@ -15,6 +15,8 @@ import { datasetIdParamSchema } from "./datasets/datasets.schema.js";
 import { tooLarge } from "./errors.js";
 import { jobCreatedSchema } from "./jobs/jobs.schema.js";
 import type { UploadedFile } from "./jobs/service.js";
+import { predictionRoutes } from "./predictions/http.js";
+import { runRoutes } from "./runs/http.js";
 
 /** A query string of a plain route (procedures refuse NUL on their own; plain routes say it here). */
 const text = (max: number) =>
@@ -168,7 +170,7 @@ export function labRoutes(deps: AppDeps): Route[] {
       summary: "Queue a job (a form: job_type, kwargs as a JSON string, and for DatasetJob the file)",
       description:
         "As DashAI's frontend sends it: `multipart/form-data` (or urlencoded without a file) with `job_type` " +
-        "(`DatasetJob`), `kwargs` (a JSON string; DatasetJob: `{dataset_id, params: {dataloader, separator, " +
+        "(`DatasetJob`, `ModelJob`, `PredictJob`), `kwargs` (a JSON string; DatasetJob: `{dataset_id, params: {dataloader, separator, " +
         "inferred_types, column_renames}}`) and the file in `file` (CSV, JSON, JSONL or Parquet; its name in the " +
         "`filename` header or the part). A JSON body is refused (422 `Missing job_type or kwargs`). The file is " +
         "checked before anything is queued (format, empty file, and a complete parse up to 64 MiB): a bad one " +
@@ -223,6 +225,8 @@ export function labRoutes(deps: AppDeps): Route[] {
     },
   });
   return [
+    ...runRoutes(deps),
+    ...predictionRoutes(deps),
     enqueue,
     // DashAI's path (with the slash): the same route, documented once without it.
     { ...enqueue, path: "/api/v1/job/", openapi: false },

@@ -23,6 +23,9 @@ import { LabModelSessionService } from "./model-sessions/service.js";
 import { labNotebooksRouter } from "./notebooks/router.js";
 import { LabNotebookService } from "./notebooks/service.js";
 import { NotebookStore } from "./notebooks/store.js";
+import { predictJob } from "./predictions/job.js";
+import { labPredictionsRouter } from "./predictions/router.js";
+import { LabPredictionService } from "./predictions/service.js";
 import { modelJob } from "./runs/job.js";
 import { labRunsRouter } from "./runs/router.js";
 import { LabRunService } from "./runs/service.js";
@@ -34,6 +37,7 @@ export interface LabServices {
   jobs: LabJobService;
   sessions: LabModelSessionService;
   runs: LabRunService;
+  predictions: LabPredictionService;
   notebooks: LabNotebookService;
   converters: LabConverterService;
   explorers: LabExplorerService;
@@ -51,6 +55,7 @@ export const labRouter = router({
   components: labComponentsRouter,
   sessions: labModelSessionsRouter,
   runs: labRunsRouter,
+  predictions: labPredictionsRouter,
   notebooks: labNotebooksRouter,
   converters: labConvertersRouter,
   explorers: labExplorersRouter,
@@ -62,16 +67,11 @@ export default defineModule({
   create: ({ config, db, jobs, log }, modules) => {
     const labJobs = new LabJobService(jobs, config.lab.dataDir, config.lab.workers);
     const store = new DatasetStore(config.lab.dataDir);
-    const datasets = new LabDatasetService(db.prisma, store, labJobs);
+    const runStore = new RunStore(config.lab.dataDir);
+    const datasets = new LabDatasetService(db.prisma, store, labJobs, runStore);
     const components = new LabComponentService();
-    const sessions = new LabModelSessionService(db.prisma, datasets, components);
-    const runs = new LabRunService(
-      db.prisma,
-      new RunStore(config.lab.dataDir),
-      sessions,
-      components,
-      labJobs,
-    );
+    const sessions = new LabModelSessionService(db.prisma, datasets, components, runStore);
+    const runs = new LabRunService(db.prisma, runStore, sessions, components, labJobs);
     const notebookStore = new NotebookStore(config.lab.dataDir);
     const notebooks = new LabNotebookService(db.prisma, notebookStore, datasets, labJobs);
     const converters = new LabConverterService(db.prisma, notebooks, labJobs);
@@ -85,9 +85,21 @@ export default defineModule({
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );
+    const predictions = new LabPredictionService(db.prisma, runs, sessions, datasets, labJobs);
+    labJobs.register(predictJob(predictions));
     return {
       services: {
-        lab: { datasets, jobs: labJobs, components, sessions, runs, notebooks, converters, explorers },
+        lab: {
+          datasets,
+          jobs: labJobs,
+          components,
+          sessions,
+          runs,
+          predictions,
+          notebooks,
+          converters,
+          explorers,
+        },
       },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
       start: async () => {

@@ -24,14 +24,18 @@ import {
 } from "../bench-api.js";
 import { usePoll } from "../router.js";
 import { Chart, ConfirmDialog, Notice, Progress } from "../ui.js";
+import { JudgeReports, ToolEvals, ToolSuites } from "./bench/tools.js";
 
-type Section = "setup" | "run" | "schedules" | "leaderboard" | "history";
+type Section = "setup" | "run" | "schedules" | "leaderboard" | "history" | "suites" | "evals" | "judge";
 const SECTIONS: { id: Section; title: string }[] = [
   { id: "setup", title: "Providers and models" },
   { id: "run", title: "Run" },
   { id: "schedules", title: "Schedules" },
   { id: "leaderboard", title: "Leaderboard" },
   { id: "history", title: "History" },
+  { id: "suites", title: "Tool suites" },
+  { id: "evals", title: "Tool evals" },
+  { id: "judge", title: "Judge reports" },
 ];
 
 const num = (n: number | null | undefined, digits = 1) =>
@@ -101,6 +105,9 @@ export function BenchPage() {
       {section === "schedules" && <Schedules />}
       {section === "leaderboard" && <Leaderboard />}
       {section === "history" && <History openRun={openRun} onOpen={setOpenRun} />}
+      {section === "suites" && <ToolSuites />}
+      {section === "evals" && <ToolEvals />}
+      {section === "judge" && <JudgeReports />}
     </div>
   );
 }

@@ -37,3 +37,4 @@ export {
   type SearchSpace,
   type SearchValue,
 } from "./tuning.js";
+export * from "./judge.js";

@@ -1,5 +1,6 @@
 // The wire contract of tool evals (bench-upstream-shapes.md "Tool eval").
 import { z } from "zod";
+import { evalJudgeSchema } from "../judge/judge.schema.js";
 import { MAX_TOKENS_MAX, MODELS_MAX, providerParamsSchema } from "../runs/runs.schema.js";
 
 export const TOOL_CHOICES = ["auto", "required", "none"] as const;
@@ -26,15 +27,11 @@ export const toolEvalRequestSchema = z.object({
     .nullish()
     .describe("A system message before each case's prompt (ours)"),
   provider_params: providerParamsSchema.nullish(),
-  judge: z
-    .object({
-      enabled: z.boolean().optional(),
-      mode: z.enum(["live_inline", "post_eval"]).optional(),
-      judge_model: z.string().max(300).optional(),
-      custom_instructions: z.string().max(10_000).optional(),
-    })
+  judge: evalJudgeSchema
     .nullish()
-    .describe("Not available yet: `enabled: true` is refused with 422"),
+    .describe(
+      "With `enabled: true`, a judge grades the results: live (each case as it finishes) or after the run",
+    ),
 });
 export type ToolEvalRequest = z.infer<typeof toolEvalRequestSchema>;
 

@@ -37,6 +37,14 @@ import {
 import { LiveRun } from "../shared/live-run.js";
 import { RunRegistry } from "../shared/run-registry.js";
 import type { SuiteService } from "../tools/suites.service.js";
+import {
+  gradeAll,
+  JudgeSession,
+  type JudgeEvent,
+  type JudgeMode,
+  type JudgeService,
+  type JudgeSetup,
+} from "../judge/service.js";
 import type { ToolEvalRequest } from "./evals.schema.js";
 
 export const EVAL_ALREADY_RUNNING = "A benchmark or eval is already running";
@@ -70,6 +78,7 @@ export type EvalEvent =
   | ProgressEvent
   | ToolEvalResult
   | ModelSummaryEvent
+  | JudgeEvent
   | { type: "heartbeat" }
   | { type: "cancelled" }
   | { type: "complete"; eval_id: string }
@@ -97,6 +106,7 @@ export interface EvalServiceDeps {
   providers: ProviderService;
   admin: AdminService;
   suites: SuiteService;
+  judge: JudgeService;
   log: Logger;
   measure?: MeasureDeps;
 }
@@ -109,12 +119,13 @@ type EvalRow = Prisma.BenchEvalRunGetPayload<{ include: { results: true } }>;
  */
 export async function checkHourlyLimit(prisma: PrismaClient, userId: string, limit: number): Promise<void> {
   const since = new Date(Date.now() - HOUR_MS);
-  const [benchmarks, evals, tunes] = await Promise.all([
+  const [benchmarks, evals, tunes, judges] = await Promise.all([
     prisma.benchRun.count({ where: { userId, source: "api", createdAt: { gte: since } } }),
     prisma.benchEvalRun.count({ where: { userId, createdAt: { gte: since } } }),
     prisma.benchParamTune.count({ where: { userId, createdAt: { gte: since } } }),
+    prisma.benchJudgeReport.count({ where: { userId, standalone: true, createdAt: { gte: since } } }),
   ]);
-  if (benchmarks + evals + tunes < limit) return;
+  if (benchmarks + evals + tunes + judges < limit) return;
   throw new TooManyRequestsError(60, `Rate limit exceeded. Max ${limit} benchmarks per hour.`);
 }
 
@@ -140,12 +151,6 @@ export class EvalService {
   /** Validates and starts an eval; throws (404, 422, 429, 409) before anything streams. */
   async begin(user: { userId: string }, input: ToolEvalRequest): Promise<ActiveEval> {
     const { userId } = user;
-    if (input.judge?.enabled)
-      throw ValidationError.field(
-        ["body", "judge", "enabled"],
-        "the judge is not available yet: run the eval without it",
-        "not_supported",
-      );
     const suite = await this.deps.suites.forEval(userId, input.suite_id);
     if (suite.cases.length === 0)
       throw ValidationError.field(["body", "suite_id"], "Suite has no test cases", "empty_suite");
@@ -158,6 +163,7 @@ export class EvalService {
         `models not found in your config: ${missing.slice(0, 10).join(", ")}`,
         "unknown_model",
       );
+    const judge = input.judge?.enabled ? await this.deps.judge.prepareForEval(userId, input.judge) : null;
     const limits = await this.deps.admin.rateLimitFor(userId);
     const evalId = randomUUID();
     const slot = await acquireRunSlot(this.deps.state, userId, evalId, limits.maxConcurrent);
@@ -206,7 +212,7 @@ export class EvalService {
       system: input.system_prompt ?? null,
       providerParams: (input.provider_params ?? null) as GenerationParams | null,
     };
-    return this.execute(evalId, userId, targets, suite.cases, settings, release);
+    return this.execute(evalId, userId, targets, suite.cases, settings, release, judge);
   }
 
   private execute(
@@ -216,6 +222,7 @@ export class EvalService {
     cases: EvalCase[],
     settings: Omit<EvalSettings, "params"> & { providerParams: GenerationParams | null },
     release: () => Promise<void>,
+    judge: { mode: JudgeMode; setup: JudgeSetup } | null,
   ): ActiveEval {
     const controller = new AbortController();
     const live = new LiveRun<EvalEvent>();
@@ -232,8 +239,27 @@ export class EvalService {
     run.done = (async (): Promise<EvalStatus> => {
       const results: ToolEvalResult[] = [];
       let status: EvalStatus = "failed";
+      let session: JudgeSession | null = null;
       try {
         const total = targets.length * cases.length;
+        if (judge) {
+          session = await JudgeSession.open(
+            this.deps,
+            { userId, mode: judge.mode, evalRunId: evalId, standalone: false },
+            judge.setup,
+            settings.tools,
+            controller.signal,
+            emit,
+          );
+          if (judge.mode === "live_inline")
+            emit({
+              type: "judge_start",
+              mode: "live_inline",
+              judge_model: judge.setup.target.modelName,
+              cases_to_review: total,
+              judge_report_id: session.reportId,
+            });
+        }
         // Providers in parallel; per provider, models then cases in sequence (upstream's order).
         const groups = new Map<string, BenchTarget[]>();
         for (const target of targets)
@@ -266,6 +292,7 @@ export class EvalService {
                   test_case: c.id,
                 });
                 emit(result);
+                if (judge?.mode === "live_inline") session?.gradeLive(result);
               }
             }
           }),
@@ -274,7 +301,9 @@ export class EvalService {
           (o): o is PromiseRejectedResult =>
             o.status === "rejected" && !(o.reason instanceof CallCancelledError),
         );
+        await session?.drained();
         if (controller.signal.aborted) {
+          await session?.store(this.running.stopping ? "error" : "cancelled").catch(() => {});
           status = this.running.stopping ? "failed" : "cancelled";
           await this.finish(
             evalId,
@@ -304,6 +333,8 @@ export class EvalService {
           status = "completed";
           await this.finish(evalId, status, results, summaries, null);
           for (const summary of summaries) emit(summary);
+          if (session && !(await this.runJudge(session, judge!.mode, evalId, results, targets, emit)))
+            return status;
           emit({ type: "complete", eval_id: evalId });
         }
       } catch (error) {
@@ -314,6 +345,7 @@ export class EvalService {
         );
         this.deps.log.error({ evalId, err: message }, "tool eval failed");
         await this.finish(evalId, "failed", results, [], message).catch(() => {});
+        await session?.store("error", message).catch(() => {});
         emit({ type: "error", message: `Eval failed: ${message}` });
       } finally {
         this.running.delete(evalId);
@@ -323,6 +355,49 @@ export class EvalService {
       return status;
     })();
     return run;
+  }
+
+  /**
+   * The eval's judge once its results are stored: post_eval grades them all, then (both modes) a cross-case
+   * report per model. False when it was cancelled (or interrupted): the stream ended there.
+   */
+  private async runJudge(
+    session: JudgeSession,
+    mode: JudgeMode,
+    evalId: string,
+    results: ToolEvalResult[],
+    targets: BenchTarget[],
+    emit: (event: EvalEvent) => void,
+  ): Promise<boolean> {
+    try {
+      if (mode === "post_eval") {
+        emit({
+          type: "judge_start",
+          mode,
+          judge_model: session.setup.target.modelName,
+          cases_to_review: results.length,
+          judge_report_id: session.reportId,
+        });
+        await gradeAll(session, evalId, results);
+      } else {
+        for (const target of targets)
+          if (session.verdicts.some((v) => v.model_id === target.modelId))
+            await session.crossCase(evalId, { id: target.modelId, name: target.modelName });
+      }
+      await session.store("completed");
+      emit({ type: "judge_complete", judge_report_id: session.reportId });
+      return true;
+    } catch (error) {
+      if (!(error instanceof CallCancelledError)) throw error;
+      const interrupted = this.running.stopping;
+      await session.store(interrupted ? "error" : "cancelled").catch(() => {});
+      emit(
+        interrupted
+          ? { type: "error", message: "Judge interrupted: the server shut down" }
+          : { type: "cancelled" },
+      );
+      return false;
+    }
   }
 
   private async finish(

@@ -65,6 +65,32 @@ export async function acquireRunSlot(
   return null;
 }
 
+/**
+ * A run slot (acquireRunSlot) held while a run goes on: its TTL renewed, and `heartbeat` called (the run's row),
+ * every SLOT_TTL_MS / 3; null when every slot is taken.
+ */
+export async function holdRunSlot(
+  state: StateStore,
+  userId: string,
+  runId: string,
+  maxConcurrent: number,
+  heartbeat: () => Promise<unknown>,
+): Promise<{ release: () => Promise<void> } | null> {
+  const slot = await acquireRunSlot(state, userId, runId, maxConcurrent);
+  if (slot === null) return null;
+  const refresh = setInterval(() => {
+    void state.set(slot, runId, { ttlMs: SLOT_TTL_MS }).catch(() => {});
+    void heartbeat().catch(() => {});
+  }, SLOT_TTL_MS / 3);
+  refresh.unref();
+  return {
+    release: async () => {
+      clearInterval(refresh);
+      if ((await state.get(slot).catch(() => null)) === runId) await state.del(slot).catch(() => {});
+    },
+  };
+}
+
 export type RunStatus = "running" | "completed" | "empty" | "cancelled" | "failed";
 export type RunSource = "api" | "schedule";
 

@@ -6,6 +6,7 @@ import type { GuardDatasetLookup } from "../../guard/index.js";
 import type { Table } from "../engine/types.js";
 import { unprocessable } from "../errors.js";
 import type { LabJobService } from "../jobs/service.js";
+import type { RunStore } from "../runs/store.js";
 import { DATASET_STATUS, type LabDatasetOut } from "./datasets.schema.js";
 import { IngestError } from "./ingest.js";
 import {
@@ -63,6 +64,7 @@ export class LabDatasetService {
     private readonly prisma: PrismaClient,
     readonly store: DatasetStore,
     private readonly jobs: LabJobService,
+    private readonly runFiles: RunStore,
   ) {}
 
   async list(): Promise<LabDatasetOut[]> {
@@ -121,10 +123,13 @@ export class LabDatasetService {
   /** Deletes the row (its model sessions with it), cancels a load in progress, removes the files. */
   async delete(id: number): Promise<void> {
     const row = await this.row(id);
+    // The cascade takes the dataset's sessions, their runs and predictions: their files go too.
+    const runFiles = await this.runFiles.filesOf(this.prisma, { session: { datasetId: id } });
     await this.prisma.labDataset.delete({ where: { id } }).catch((error: unknown) => {
       if (isMissing(error)) throw new NotFoundError(`Dataset ${id} not found`);
       throw error;
     });
+    await this.runFiles.removeFiles(runFiles);
     if (row.jobId && row.status !== DATASET_STATUS.FINISHED && row.status !== DATASET_STATUS.ERROR)
       await this.jobs.cancel(row.jobId).catch(() => {});
     await this.store.remove(id);

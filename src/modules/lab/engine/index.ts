@@ -315,3 +315,18 @@ export function checkTrainConfig(
   if (optimizer) resolveOptimizer(optimizer, task);
   return { searchedParams: space.map((d) => d.name) };
 }
+
+/**
+ * The row indexes of each split of `table`, exactly as training made them (rows without a target dropped,
+ * the same seed, stratified by class for classification): what a prediction on a split reads.
+ */
+export function splitsOf(
+  table: Table,
+  request: Pick<TrainRequest, "task" | "outputColumn" | "splits" | "seed">,
+): Record<SplitName, number[]> {
+  const allRows = Array.from({ length: table.rowCount }, (_, i) => i);
+  const classification = request.task === "TabularClassificationTask";
+  const classes = classification ? targetClasses(table, request.outputColumn, allRows) : undefined;
+  const labelled = encodeTarget(table, request.outputColumn, request.task, allRows, classes);
+  return splitRows(labelled.rows, request.splits, request.seed, classification ? labelled.y : undefined);
+}

@@ -5,6 +5,7 @@ import type { PrismaClient } from "../../../generated/prisma/client.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../../platform/errors.js";
 import type { LabComponentService } from "../components/service.js";
 import type { LabDatasetService } from "../datasets/service.js";
+import type { RunStore } from "../runs/store.js";
 import { NUMERIC_TYPES, type StoredColumn } from "../datasets/store.js";
 import { unprocessable } from "../errors.js";
 import type { ModelSessionOut } from "./model-sessions.schema.js";
@@ -139,6 +140,7 @@ export class LabModelSessionService {
     private readonly prisma: PrismaClient,
     private readonly datasets: LabDatasetService,
     private readonly components: LabComponentService,
+    private readonly runFiles: RunStore,
   ) {}
 
   private async out(row: SessionRow, rowCount?: number | null): Promise<ModelSessionOut> {
@@ -392,12 +394,16 @@ export class LabModelSessionService {
     }
   }
 
+  /** Deletes the session; its runs and their predictions go by cascade, and their files with them. */
   async delete(id: number): Promise<void> {
     await this.row(id);
-    await this.prisma.labModelSession.deleteMany({ where: { id } });
+    await this.deleteMany([id]);
   }
 
   async deleteMany(ids: number[]): Promise<number> {
-    return (await this.prisma.labModelSession.deleteMany({ where: { id: { in: ids } } })).count;
+    const files = await this.runFiles.filesOf(this.prisma, { sessionId: { in: ids } });
+    const { count } = await this.prisma.labModelSession.deleteMany({ where: { id: { in: ids } } });
+    await this.runFiles.removeFiles(files);
+    return count;
   }
 }

@@ -13,6 +13,7 @@ import {
   type Task,
   type Trial,
 } from "../engine/index.js";
+import { OnnxModelRejected, OnnxPredictor } from "../engine/onnx/index.js";
 import { unprocessable } from "../errors.js";
 import type { LabJobService } from "../jobs/service.js";
 import type { ModelSessionOut } from "../model-sessions/model-sessions.schema.js";
@@ -292,6 +293,74 @@ export class LabRunService {
       await this.store.removePrediction(prediction.id);
     }
     await this.prisma.labPrediction.deleteMany({ where: { runId: id } });
+  }
+
+  /** The run's .onnx file (404 when the run is unknown or has none). */
+  async onnxFile(id: number): Promise<Buffer> {
+    const row = await this.row(id);
+    const bytes = row.hasOnnx ? await this.store.onnx(id) : null;
+    if (!bytes) throw new NotFoundError(`Run ${id} has no ONNX file`);
+    return bytes;
+  }
+
+  /**
+   * A user's own ONNX model as a run of a session: loaded with onnxruntime-node and bound to the session's
+   * input columns, its outputs checked against the session's task (422 with the reason otherwise). The run is
+   * FINISHED at once (nothing to train) and predicts through the same routes as a trained run.
+   */
+  async uploadOnnx(input: {
+    sessionId: number;
+    name: string;
+    description: string | null;
+    classes?: string[];
+    fileName: string;
+    bytes: Buffer;
+  }): Promise<LabRunOut> {
+    const session = await this.sessions.get(input.sessionId);
+    let predictor: OnnxPredictor;
+    try {
+      predictor = await OnnxPredictor.load(input.bytes, session.input_columns, {
+        inputColumns: session.input_columns,
+        classes: input.classes,
+      });
+    } catch (error) {
+      if (error instanceof OnnxModelRejected) throw unprocessable(`Unusable ONNX model: ${error.message}`);
+      throw error;
+    }
+    const classifier = predictor.isClassifier;
+    const classes = predictor.classes;
+    const model = predictor.metadata.model;
+    await predictor.release();
+    if (session.task_name === "TabularClassificationTask" && !classifier)
+      throw unprocessable(
+        "Unusable ONNX model: it has no label or probability output, and the session's task is TabularClassificationTask",
+      );
+    if (session.task_name === "RegressionTask" && classifier)
+      throw unprocessable(
+        "Unusable ONNX model: it outputs labels or probabilities, and the session's task is RegressionTask",
+      );
+    const now = new Date();
+    const row = await this.prisma.labRun.create({
+      data: {
+        sessionId: session.id,
+        name: input.name,
+        description: input.description,
+        modelName: model ? `ONNX (${model})` : "ONNXModel",
+        parameters: { file_name: input.fileName, ...(classes ? { classes } : {}) },
+        source: "onnx",
+        status: RUN_STATUS.FINISHED,
+        hasOnnx: true,
+        startTime: now,
+        endTime: now,
+      },
+    });
+    try {
+      await this.store.saveOnnx(row.id, input.bytes);
+    } catch (error) {
+      await this.prisma.labRun.deleteMany({ where: { id: row.id } });
+      throw error;
+    }
+    return runOut(row);
   }
 
   /** A hyperparameter-search plot (Plotly JSON); 422 when the run made no search or has too few parameters. */

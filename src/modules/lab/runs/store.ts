@@ -3,7 +3,14 @@
 // name and renamed, so a reader never sees half a file.
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Prisma, PrismaClient } from "../../../generated/prisma/client.js";
 import type { TrainedModel } from "../engine/index.js";
+
+/** The files of runs (and their predictions) whose rows a cascade is about to delete. */
+export interface RunFiles {
+  runIds: number[];
+  predictionIds: number[];
+}
 
 export class RunStore {
   constructor(private readonly dataDir: string) {}
@@ -50,6 +57,26 @@ export class RunStore {
 
   async remove(runId: number): Promise<void> {
     await rm(this.dir(runId), { recursive: true, force: true });
+  }
+
+  /**
+   * The files of the runs matching `where`, read before a cascade deletes their rows (a model session, or
+   * the dataset under it): the database forgets them in one statement, their files must go too.
+   */
+  async filesOf(prisma: PrismaClient, where: Prisma.LabRunWhereInput): Promise<RunFiles> {
+    const runs = await prisma.labRun.findMany({
+      where,
+      select: { id: true, predictions: { select: { id: true } } },
+    });
+    return {
+      runIds: runs.map((run) => run.id),
+      predictionIds: runs.flatMap((run) => run.predictions.map((p) => p.id)),
+    };
+  }
+
+  async removeFiles(files: RunFiles): Promise<void> {
+    for (const id of files.runIds) await this.remove(id);
+    for (const id of files.predictionIds) await this.removePrediction(id);
   }
 
   predictionPath(predictionId: number): string {
