@@ -1,5 +1,6 @@
 // Every module, in creation order: a module comes after the modules it needs (guard logs its training runs
-// to tracking). server.ts and app.ts loop over this list.
+// to tracking; lab's generative sessions use bench's provider models). server.ts and app.ts loop over
+// this list.
 import bench from "./bench/module.js";
 import dashboard from "./dashboard/module.js";
 import guard from "./guard/module.js";
@@ -7,4 +8,4 @@ import lab from "./lab/module.js";
 import system from "./system/module.js";
 import tracking from "./tracking/module.js";
 
-export const modules = [system, tracking, guard, lab, bench, dashboard];
+export const modules = [system, tracking, guard, bench, lab, dashboard];

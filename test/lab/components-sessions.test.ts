@@ -29,7 +29,19 @@ describe("components", () => {
     const all = await get("/api/v1/component/");
     expect(all.status).toBe(200);
     const types = new Set(all.body.map((c: any) => c.type));
-    expect(types).toEqual(new Set(["Task", "Model", "Metric", "Optimizer", "Converter", "Explorer"]));
+    expect(types).toEqual(
+      new Set([
+        "Task",
+        "GenerativeTask",
+        "Model",
+        "Metric",
+        "Optimizer",
+        "Converter",
+        "Explorer",
+        "GlobalExplainer",
+        "LocalExplainer",
+      ]),
+    );
     const rf = all.body.find((c: any) => c.name === "RandomForestClassifier");
     expect(rf).toMatchObject({
       type: "Model",

@@ -7,7 +7,8 @@
 //   (thinking_delta and text_delta), message_delta with the output usage, message_stop;
 // - Gemini streamGenerateContent (`?alt=sse`): candidates with text parts (`thought: true` for reasoning)
 //   and usageMetadata;
-// - GET /v1/models in OpenAI's or Anthropic's shape.
+// - GET /v1/models in OpenAI's or Anthropic's shape;
+// - OpenAI's POST /v1/images/generations: `n` images as `b64_json` (STANDIN_PNG).
 // - scripted tool calls: a `reply` function sees each chat request (prompt, tools offered, tool_choice, the
 //   tool results fed back so far) and answers with tool calls, streamed as OpenAI `delta.tool_calls` chunks
 //   (id and name first, then the arguments in pieces; finish_reason "tool_calls") or Anthropic `tool_use`
@@ -96,6 +97,12 @@ export interface StreamRecord {
   /** performance.now() when the first token frame was written. */
   firstTokenAt: number | null;
 }
+
+/** What the images endpoint answers (OpenAI's `/v1/images/generations`, `b64_json`): an 8x8 red PNG. */
+export const STANDIN_PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGO4IyeHFTEMLQkAid1GAXiz9RcAAAAASUVORK5CYII=",
+  "base64",
+);
 
 // Each is exactly one cl100k_base token, so counted chunks, usage and a tokenizer agree.
 const WORDS = [" the", " of", " and", " to", " in", " is", " that", " for", " it", " as", " with", " on"];
@@ -215,6 +222,17 @@ export class LlmStandin {
     if (req.method === "GET" && (path === "/v1/models" || path === "/v1beta/models")) {
       if (!this.authorized(req, url)) return this.unauthorized(res, "openai", req, url);
       return this.listModels(req, res, path.startsWith("/v1beta"));
+    }
+    if (req.method === "POST" && path === "/v1/images/generations") {
+      if (!this.authorized(req, url)) return this.unauthorized(res, "openai", req, url);
+      const behaviour = this.behaviourFor(model);
+      if (behaviour.error)
+        return this.providerError(res, "openai", behaviour.error.status, behaviour.error.message);
+      const n = Math.max(1, Math.min(10, Number(body?.n ?? 1)));
+      return sendJson(res, 200, {
+        created: Math.floor(Date.now() / 1000),
+        data: Array.from({ length: n }, () => ({ b64_json: STANDIN_PNG.toString("base64") })),
+      });
     }
     if (req.method !== "POST" || protocol === "other") {
       return sendJson(res, 404, { error: { message: `no route ${req.method} ${path}` } });

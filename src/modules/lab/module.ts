@@ -1,5 +1,5 @@
 // The ML workbench (`lab`, DashAI's API under /api/v1): datasets, components, model sessions, runs, jobs,
-// predictions, notebooks with their converter steps and explorers. The paths live under /api/v1, which the system module already owns on the main port.
+// predictions, notebooks with their converter steps and explorers, generative sessions and processes. The paths live under /api/v1, which the system module already owns on the main port.
 // Every lab route needs the dashboard credentials (docs/lab.md).
 import { defineModule } from "../../platform/module.js";
 import { router } from "../../trpc/init.js";
@@ -15,7 +15,15 @@ import { datasetJob } from "./datasets/job.js";
 import { labDatasetsRouter } from "./datasets/router.js";
 import { LabDatasetService } from "./datasets/service.js";
 import { DatasetStore } from "./datasets/store.js";
+import { SecretBox } from "../bench/index.js";
+import { generativeRoutes } from "./generative/http.js";
+import { generativeJob } from "./generative/job.js";
+import { labGenerativeRouter } from "./generative/router.js";
+import { LabGenerativeService } from "./generative/service.js";
 import { labPlugin, labRoutes } from "./http.js";
+import { explainerJob } from "./explainers/job.js";
+import { labExplainersRouter } from "./explainers/router.js";
+import { LabExplainerService } from "./explainers/service.js";
 import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
 import { labModelSessionsRouter } from "./model-sessions/router.js";
@@ -41,6 +49,8 @@ export interface LabServices {
   notebooks: LabNotebookService;
   converters: LabConverterService;
   explorers: LabExplorerService;
+  explainers: LabExplainerService;
+  generative: LabGenerativeService;
 }
 
 declare module "../../platform/module.js" {
@@ -59,6 +69,8 @@ export const labRouter = router({
   notebooks: labNotebooksRouter,
   converters: labConvertersRouter,
   explorers: labExplorersRouter,
+  explainers: labExplainersRouter,
+  generative: labGenerativeRouter,
 });
 
 export default defineModule({
@@ -82,11 +94,23 @@ export default defineModule({
     labJobs.register(converterJob({ prisma: db.prisma, notebooks }));
     labJobs.register(converterRevertJob({ prisma: db.prisma, notebooks }));
     labJobs.register(explorerJob({ prisma: db.prisma, explorers }));
+    const benchProviders = modules.need("benchProviders");
+    const generative = new LabGenerativeService(
+      db.prisma,
+      new SecretBox(config.secretKey, config.previousSecretKey),
+      components,
+      config.lab.dataDir,
+      (email, modelId) => benchProviders.resolveModelOf(email, modelId),
+    );
+    labJobs.register(generativeJob({ prisma: db.prisma, generative }));
     labJobs.register(
       modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
     );
     const predictions = new LabPredictionService(db.prisma, runs, sessions, datasets, labJobs);
     labJobs.register(predictJob(predictions));
+    const explainers = new LabExplainerService(db.prisma, runs, sessions, datasets, labJobs);
+    runs.explainers = explainers;
+    labJobs.register(explainerJob({ prisma: db.prisma, explainers, sessions, datasets }));
     return {
       services: {
         lab: {
@@ -99,6 +123,8 @@ export default defineModule({
           notebooks,
           converters,
           explorers,
+          explainers,
+          generative,
         },
       },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
@@ -108,6 +134,6 @@ export default defineModule({
       },
     };
   },
-  routes: (deps) => labRoutes(deps),
+  routes: (deps) => [...labRoutes(deps), ...generativeRoutes(deps)],
   plugin: (scope, deps) => labPlugin(scope, deps),
 });

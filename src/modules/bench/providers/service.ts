@@ -392,6 +392,19 @@ export class ProviderService {
     return match;
   }
 
+  /**
+   * One model of the config of the bench user with that email (another module's call, e.g. lab's generative
+   * sessions): 404 when there is no such user or the model is not in their config.
+   */
+  async resolveModelOf(email: string, modelId: string): Promise<ResolvedModel> {
+    const user = await this.deps.prisma.benchUser.findUnique({
+      where: { email: email.trim().toLowerCase() },
+      select: { id: true },
+    });
+    if (!user) throw new NotFoundError(`No bench user '${email}'`);
+    return this.resolveModel(user.id, modelId);
+  }
+
   async provider(userId: string, providerKey: string): Promise<ProviderRow> {
     const provider = await this.deps.prisma.benchProvider.findUnique({
       where: { userId_providerKey: { userId, providerKey } },

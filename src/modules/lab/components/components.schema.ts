@@ -1,5 +1,6 @@
 // Wire shapes of /api/v1/component (DashAI's: a flat array of component dicts).
 import { z } from "zod";
+import { COMPONENT_TYPES } from "./service.js";
 
 /** One list entry; `["Model","Metric"]` (lab-api.txt's JSON form) is read as the two names too. */
 const typeName = z
@@ -12,7 +13,9 @@ export const componentQuerySchema = z.object({
     .array(typeName)
     .max(20)
     .optional()
-    .describe("Only these types (Task, Model, Metric, Optimizer, Converter, Explorer)"),
+    .describe(
+      "Only these types (Task, GenerativeTask, Model, Metric, Optimizer, Converter, Explorer, GlobalExplainer, LocalExplainer)",
+    ),
   ignore_types: z.array(typeName).max(20).optional().describe("Leave these types out"),
   related_component: z
     .string()
@@ -29,7 +32,7 @@ export const componentNameParamSchema = z.object({
 export const componentSchema = z
   .object({
     name: z.string(),
-    type: z.enum(["Task", "Model", "Metric", "Optimizer", "Converter", "Explorer"]),
+    type: z.enum(COMPONENT_TYPES),
     display_name: z.string(),
     description: z.string(),
     schema: z.record(z.string(), z.unknown()).describe("JSON Schema of the parameters (the UI's form)"),

@@ -8,9 +8,20 @@ import { EXPLORERS } from "../engine/explorers.js";
 import { COMPONENTS, type ComponentDefinition } from "../engine/index.js";
 import type { Localized } from "../engine/params.js";
 import type { Task } from "../engine/types.js";
+import { GENERATIVE_COMPONENTS } from "../generative/components.js";
 
 export type Language = "en" | "es";
-export const COMPONENT_TYPES = ["Task", "Model", "Metric", "Optimizer", "Converter", "Explorer"] as const;
+export const COMPONENT_TYPES = [
+  "Task",
+  "GenerativeTask",
+  "Model",
+  "Metric",
+  "Optimizer",
+  "Converter",
+  "Explorer",
+  "GlobalExplainer",
+  "LocalExplainer",
+] as const;
 export type LabComponentType = (typeof COMPONENT_TYPES)[number];
 
 interface Registered {
@@ -103,6 +114,7 @@ export class LabComponentService {
     // Converters and explorers fit any task: they work on a notebook's table.
     ...CONVERTERS.map((c) => ({ ...c, tasks: [] as Task[] })),
     ...EXPLORERS.map((e) => ({ ...e, tasks: [] as Task[] })),
+    ...(GENERATIVE_COMPONENTS as unknown as Registered[]),
   ];
 
   names(type: LabComponentType): string[] {

@@ -3,12 +3,13 @@
 // schema of the parameters (the registry turns it into JSON Schema for the UI's forms).
 import { z } from "zod";
 import { EngineError } from "./errors.js";
+import { EXPLAINERS } from "./explain/components.js";
 import { CLASSIFICATION_METRICS, type MetricName, metricMaximize, REGRESSION_METRICS } from "./metrics.js";
 import { MODELS } from "./models.js";
 import { type Localized, paramsSchema, type ParamSpecs } from "./params.js";
 import type { Task } from "./types.js";
 
-export type ComponentType = "Model" | "Metric" | "Optimizer";
+export type ComponentType = "Model" | "Metric" | "Optimizer" | "GlobalExplainer" | "LocalExplainer";
 
 export interface ComponentDefinition {
   name: string;
@@ -201,6 +202,7 @@ export const COMPONENTS: ComponentDefinition[] = [
     description: OPTIMIZER_TEXT[name]!.description,
     schema: paramsSchema(params),
   })),
+  ...EXPLAINERS.map((e): ComponentDefinition => ({ ...e })),
 ];
 
 export function findComponent(name: string, type?: ComponentType): ComponentDefinition {

@@ -102,7 +102,15 @@ const BUSY = new Set<number>([RUN_STATUS.DELIVERED, RUN_STATUS.STARTED]);
 /** The task's default goal metric for a search. */
 export const defaultGoal = (task: string) => (task === "RegressionTask" ? "R2" : "Accuracy");
 
+/** What the runs need of the explainers (set once the explainers service exists: it needs the runs). */
+interface RunExplainers {
+  count(runId: number): Promise<number>;
+  deleteForRun(runId: number): Promise<void>;
+}
+
 export class LabRunService {
+  explainers: RunExplainers | null = null;
+
   constructor(
     private readonly prisma: PrismaClient,
     readonly store: RunStore,
@@ -280,12 +288,16 @@ export class LabRunService {
 
   async operationsCount(id: number): Promise<{ explainers: number; predictions: number }> {
     await this.row(id);
-    return { explainers: 0, predictions: await this.prisma.labPrediction.count({ where: { runId: id } }) };
+    return {
+      explainers: (await this.explainers?.count(id)) ?? 0,
+      predictions: await this.prisma.labPrediction.count({ where: { runId: id } }),
+    };
   }
 
-  /** Deletes the run's predictions (and explainers, in part 2), their files and any job still running. */
+  /** Deletes the run's predictions and explainers, their files and any job still running. */
   async deleteOperations(id: number): Promise<void> {
     await this.row(id);
+    await this.explainers?.deleteForRun(id);
     const predictions = await this.prisma.labPrediction.findMany({ where: { runId: id } });
     for (const prediction of predictions) {
       if (BUSY.has(prediction.status) && prediction.jobId)
