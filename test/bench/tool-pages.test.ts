@@ -162,6 +162,9 @@ describe("tool suites, tool evals and judge reports in Chromium", { timeout: 90_
       const reports = page.locator("tr[data-report]");
       await expect.poll(() => reports.count()).toBe(1);
       expect(await reports.first().textContent()).toContain("live_inline");
+      expect(await reports.first().locator("td").first().textContent()).toMatch(
+        /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/,
+      );
       await reports.first().getByRole("button", { name: "View report" }).click();
       const report = page.getByRole("region", { name: "Judge report" });
       await expect.poll(() => report.locator("[data-model-report]").count()).toBe(2);

@@ -9,9 +9,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumAvailable, launchChromium } from "../support/browser.js";
+import { chromiumAvailable } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { clients, uploadDataset } from "./helpers.js";
+import { clients, openLabPage, signInAt, uploadDataset } from "./helpers.js";
 
 const withBrowser = chromiumAvailable("the browser tests of lab/dashboard-runs.test.ts");
 
@@ -19,8 +19,8 @@ const ARTIFACTS = join(process.cwd(), "test-artifacts", "lab-dashboard");
 let t: TestServer;
 let browser: Browser;
 let page: Page;
-const problems: string[] = [];
-const foreign: string[] = [];
+let problems: string[] = [];
+let foreign: string[] = [];
 
 const SPECIES = ["setosa", "versicolor", "virginica"];
 const CSV = [
@@ -36,6 +36,7 @@ beforeAll(async () => {
   t = await startTestServer();
   if (!withBrowser) return;
   const dataset = await uploadDataset(t, "flowers", { name: "flowers.csv", content: CSV });
+  await uploadDataset(t, "other", { name: "other.csv", content: "sepal,code\n1.5,1\n2.5,2\n" });
   const session = await clients(t).dash.post("/api/v1/model-session/", {
     dataset_id: dataset.id,
     task_name: "TabularClassificationTask",
@@ -45,28 +46,8 @@ beforeAll(async () => {
   });
   expect(session.status, session.text).toBe(201);
 
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const origin = new URL(t.url).origin;
-  await page.route("**/*", (route) => {
-    const url = route.request().url();
-    if (!url.startsWith(origin) && !url.startsWith("data:") && !url.startsWith("blob:")) {
-      foreign.push(url);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning")
-      problems.push(`console.${message.type()}: ${message.text()}`);
-  });
-  await page.goto(`${t.url}/dashboard/lab/runs`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(t.shared.dashboardPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  ({ browser, page, problems, foreign } = await openLabPage(t));
+  await signInAt(t, page, "/dashboard/lab/runs");
 }, 120_000);
 
 afterAll(async () => {
@@ -154,6 +135,85 @@ describe("lab runs page in Chromium", { timeout: 120_000 }, () => {
         .poll(() => detail.locator('[data-plot="importance"] [data-trace="bar"] rect').count())
         .toBe(2);
       await shot("10-hpo");
+    },
+  );
+
+  it.skipIf(!withBrowser)(
+    "uploads an ONNX model as a run, runs a prediction job on a compatible dataset and shows, downloads and deletes its results",
+    async () => {
+      const { dash } = clients(t);
+      const forest = (await dash.get("/api/v1/run/")).body.find((r: { name: string }) => r.name === "forest");
+      const onnx = await fetch(`${t.url}${forest.onnx_path}`, {
+        headers: { authorization: t.dashboardAuth },
+      });
+      const bytes = Buffer.from(await onnx.arrayBuffer());
+
+      // A user's ONNX model (here the forest's own export) uploaded through the form becomes a run.
+      const upload = page.getByRole("form", { name: "Upload ONNX model" });
+      await page.getByText("Upload ONNX model", { exact: true }).click();
+      await upload.getByLabel("Run name").fill("my-onnx");
+      await upload.getByLabel("ONNX file").setInputFiles({
+        name: "forest.onnx",
+        mimeType: "application/octet-stream",
+        buffer: bytes,
+      });
+      await upload.getByRole("button", { name: "Upload" }).click();
+      const row = page.locator('tr[data-lab-run="my-onnx"]');
+      await expect.poll(() => row.getAttribute("data-status"), { timeout: 10_000 }).toBe("finished");
+      const uploaded = (await dash.get("/api/v1/run/")).body.find(
+        (r: { name: string }) => r.name === "my-onnx",
+      );
+      expect(uploaded).toMatchObject({ source: "onnx", parameters: { file_name: "forest.onnx" } });
+
+      // Its predictions: only the compatible datasets are offered (not "other", which lacks "petal").
+      const detail = page.locator('[data-run-detail="my-onnx"]');
+      await detail.waitFor();
+      const region = detail.getByRole("region", { name: "Predictions of my-onnx" });
+      const select = region.getByLabel("Dataset to predict");
+      await expect
+        .poll(() => select.locator("option").allTextContents(), { timeout: 10_000 })
+        .toEqual(["flowers (30 rows)"]);
+      await region.getByRole("button", { name: "Run prediction" }).click();
+      await expect
+        .poll(() => region.locator("[data-prediction-job]").getAttribute("data-prediction-job"), {
+          timeout: 60_000,
+        })
+        .toBe("finished");
+      expect(
+        await region.getByRole("progressbar", { name: "Prediction progress" }).getAttribute("value"),
+      ).toBe("100");
+      const results = region.locator("table.lab-predictions");
+      await expect.poll(() => results.locator("tbody tr").count(), { timeout: 10_000 }).toBe(20);
+      expect(await results.locator("caption").textContent()).toMatch(/: 20 of 30 rows$/);
+      expect(await results.locator("thead th").allTextContents()).toEqual([
+        "sepal",
+        "petal",
+        "species",
+        "probability(setosa)",
+        "probability(versicolor)",
+        "probability(virginica)",
+      ]);
+      // The labels shown are the server's (the API's results of the same prediction).
+      const [prediction] = (await dash.get(`/api/v1/predict/?run_id=${uploaded.id}`)).body;
+      expect(prediction).toMatchObject({ status: 3, rows: 30 });
+      const api = (await dash.get(`/api/v1/predict/results/${prediction.id}?limit=20`)).body;
+      const shownLabels = await results
+        .locator("tbody tr")
+        .evaluateAll((rows) => rows.map((r) => r.querySelectorAll("td")[2]?.textContent));
+      expect(shownLabels).toEqual(api.rows.map((r: unknown[]) => r[2]));
+      const listed = region.locator(`tr[data-prediction="${prediction.id}"]`);
+      expect(await listed.getAttribute("data-status")).toBe("finished");
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        listed.getByRole("link", { name: "Download CSV" }).click(),
+      ]);
+      expect(download.suggestedFilename()).toBe(`prediction-${prediction.id}.csv`);
+      await shot("12-predictions");
+
+      await listed.getByRole("button", { name: `Delete prediction ${prediction.id}` }).click();
+      await page.getByRole("button", { name: "Delete prediction", exact: true }).click();
+      await expect.poll(() => listed.count(), { timeout: 10_000 }).toBe(0);
+      expect((await dash.get(`/api/v1/predict/${prediction.id}`)).status).toBe(404);
     },
   );
 

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answersFor, configure, seed, visitor } from "../guard/challenge-helpers.js";
-import { chromiumAvailable, launchChromium } from "../support/browser.js";
+import { chromiumAvailable } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { clients } from "./helpers.js";
+import { clients, openLabPage, signInAt } from "./helpers.js";
 
 const withBrowser = chromiumAvailable("the browser tests of lab/dashboard.test.ts");
 
@@ -19,8 +19,8 @@ const ARTIFACTS = join(process.cwd(), "test-artifacts", "lab-dashboard");
 let t: TestServer;
 let browser: Browser;
 let page: Page;
-const problems: string[] = [];
-const foreign: string[] = [];
+let problems: string[] = [];
+let foreign: string[] = [];
 
 const SPECIES = ["setosa", "versicolor", "virginica"];
 /** 30 rows: two float measures, an integer code and the species (categorical). */
@@ -45,24 +45,7 @@ beforeAll(async () => {
     expect(res.status).toBe(200);
     expect((await v.submit(answersFor(res.body, traffic, { unknownAnswer: "yes" }))).body.passed).toBe(true);
   }
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const origin = new URL(t.url).origin;
-  await page.route("**/*", (route) => {
-    const url = route.request().url();
-    if (!url.startsWith(origin) && !url.startsWith("data:") && !url.startsWith("blob:")) {
-      foreign.push(url);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning")
-      problems.push(`console.${message.type()}: ${message.text()}`);
-  });
+  ({ browser, page, problems, foreign } = await openLabPage(t));
 }, 120_000);
 
 afterAll(async () => {
@@ -80,10 +63,7 @@ const firstColumn = (column: number) =>
 
 describe("lab pages in Chromium", { timeout: 90_000 }, () => {
   it.skipIf(!withBrowser)("signs in and opens the lab section from the top navigation", async () => {
-    await page.goto(`${t.url}/dashboard`);
-    await page.getByLabel("Username").fill("admin");
-    await page.getByLabel("Password").fill(t.shared.dashboardPassword);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signInAt(t, page, "/dashboard");
     await page.locator("main h1", { hasText: "Overview" }).waitFor();
     await page
       .getByRole("navigation", { name: "Pages" })

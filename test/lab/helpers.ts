@@ -1,6 +1,9 @@
-// Helpers for the lab API tests: DashAI's two-request upload (create, then a DatasetJob form), job polling.
+// Helpers for the lab tests: DashAI's two-request upload (create, then a DatasetJob form), job polling, and
+// the Chromium page of the dashboard tests.
+import type { Browser, Page } from "playwright-core";
 import { expect } from "vitest";
 import { call, clients } from "../guard/helpers.js";
+import { launchChromium } from "../support/browser.js";
 import type { TestServer } from "../support/server.js";
 
 export { call, clients };
@@ -65,4 +68,46 @@ export async function uploadDataset(
     total_rows: number;
     total_columns: number;
   };
+}
+
+export interface LabPage {
+  browser: Browser;
+  page: Page;
+  /** Page errors, console errors and warnings (a test ends by expecting none). */
+  problems: string[];
+  /** Requests to another origin: aborted and listed (a test ends by expecting none). */
+  foreign: string[];
+}
+
+/** Chromium with a 1280×900 page for the test server's dashboard; requests leaving the server are refused. */
+export async function openLabPage(t: TestServer): Promise<LabPage> {
+  const browser = await launchChromium();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  const foreign: string[] = [];
+  const origin = new URL(t.url).origin;
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    if (!url.startsWith(origin) && !url.startsWith("data:") && !url.startsWith("blob:")) {
+      foreign.push(url);
+      return route.abort();
+    }
+    return route.continue();
+  });
+  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning")
+      problems.push(`console.${message.type()}: ${message.text()}`);
+  });
+  return { browser, page, problems, foreign };
+}
+
+/** Opens `path` and signs in with the dashboard's login form (session cookie, no Basic). */
+export async function signInAt(t: TestServer, page: Page, path: string): Promise<void> {
+  await page.goto(`${t.url}${path}`);
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(t.shared.dashboardPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
 }

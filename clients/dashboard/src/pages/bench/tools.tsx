@@ -3,8 +3,8 @@
 // with per-case drill-down) and judge reports (standalone judge and compare, verdicts with the judge's prompt
 // and raw answer). Everything through the bench REST paths with the user's Bearer token (bench-api.ts).
 import { useEffect, useState } from "preact/hooks";
-import { type BenchConfig, BenchError, benchJson, benchTime, streamBenchEvents } from "../../bench-api.js";
-import { ConfirmDialog, Notice, Progress } from "../../ui.js";
+import { type BenchConfig, BenchError, benchJson, streamBenchEvents } from "../../bench-api.js";
+import { ConfirmDialog, fmtDate, Notice, Progress } from "../../ui.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the events and reports are JSON shown as they come */
 type Json = any;
@@ -18,6 +18,10 @@ const pct = (n: number | null | undefined) => (typeof n === "number" ? `${Math.r
 const expected = (tool: Json) =>
   tool === null || tool === undefined ? "no call" : Array.isArray(tool) ? tool.join(" | ") : String(tool);
 const pretty = (value: unknown) => JSON.stringify(value, null, 2);
+/** Upstream's "YYYY-MM-DD HH:MM:SS" (UTC), shown as the other pages show dates. */
+const when = (timestamp: string) => fmtDate(timestamp.replace(" ", "T"));
+/** Long prompts and raw JSON wrap instead of widening the page. */
+const WRAP = { whiteSpace: "pre-wrap", overflowWrap: "anywhere" } as const;
 
 function useConfigModels(): { id: string; label: string }[] {
   const [models, setModels] = useState<{ id: string; label: string }[]>([]);
@@ -695,7 +699,7 @@ function EvalHistory(props: { open: string | null; onOpen: (id: string | null) =
             <tbody>
               {runs.map((r) => (
                 <tr key={r.id} data-eval={r.id}>
-                  <td>{benchTime(r.timestamp)}</td>
+                  <td>{when(r.timestamp)}</td>
                   <td>{r.suite_name}</td>
                   <td>{r.summary.map((s: Json) => `${s.model_name} ${s.overall_pct}%`).join(", ")}</td>
                   <td>
@@ -729,7 +733,7 @@ function EvalDetail(props: { id: string; onClose: () => void }) {
   return (
     <div aria-label="Eval detail" role="region">
       <h3>
-        {run.suite_name} · {benchTime(run.timestamp)} · {run.status}
+        {run.suite_name} · {when(run.timestamp)} · {run.status}
       </h3>
       <button type="button" class="link" onClick={props.onClose}>
         Close
@@ -799,7 +803,9 @@ function EvalDetail(props: { id: string; onClose: () => void }) {
           </dl>
           <details>
             <summary>Raw request and response</summary>
-            <pre class="mono">{pretty({ request: result.raw_request, response: result.raw_response })}</pre>
+            <pre class="mono" style={WRAP}>
+              {pretty({ request: result.raw_request, response: result.raw_response })}
+            </pre>
           </details>
         </div>
       )}
@@ -853,7 +859,7 @@ export function JudgeReports() {
       setRunning(false);
     }
   };
-  const evalLabel = (r: Json) => `${r.suite_name} · ${r.models.join(", ")} · ${benchTime(r.timestamp)}`;
+  const evalLabel = (r: Json) => `${r.suite_name} · ${r.models.join(", ")} · ${when(r.timestamp)}`;
   const form = (event: SubmitEvent) => {
     event.preventDefault();
     return new FormData(event.currentTarget as HTMLFormElement);
@@ -966,7 +972,7 @@ export function JudgeReports() {
               <tbody>
                 {reports.map((r) => (
                   <tr key={r.id} data-report={r.id}>
-                    <td>{benchTime(r.timestamp)}</td>
+                    <td>{when(r.timestamp)}</td>
                     <td>{r.mode}</td>
                     <td>{r.judge_model_name}</td>
                     <td>{r.overall_grade ?? "—"}</td>
@@ -1022,8 +1028,10 @@ function ReportDetail(props: { id: string }) {
   const audit = (v: Json) => (
     <details>
       <summary>Judge prompt and answer</summary>
-      <pre class="mono">{v.judge_prompt}</pre>
-      <pre class="mono" aria-label="Judge answer">
+      <pre class="mono" style={WRAP}>
+        {v.judge_prompt}
+      </pre>
+      <pre class="mono" style={WRAP} aria-label="Judge answer">
         {v.judge_answer ?? v.judge_error ?? ""}
       </pre>
     </details>

@@ -1,7 +1,8 @@
 // Lab runs of a model session: create one (model and its parameters from the component's JSON Schema,
 // optionally a hyperparameter search), train it through a ModelJob with live progress, compare the
 // session's runs metric by metric, and per run: metrics per split, parameters, HPO plots (Plotly JSON drawn
-// as SVG), the ONNX download and a predictions preview.
+// as SVG), the ONNX download, a predictions preview and persisted predictions (predictions.tsx); and the
+// upload of a user's own ONNX model as a run.
 import { useEffect, useState } from "preact/hooks";
 import { usePoll } from "../../router.js";
 import { ConfirmDialog, Notice } from "../../ui.js";
@@ -16,6 +17,7 @@ import {
   rest,
 } from "./lab-api.js";
 import { type PlotlyFigure, PlotlySvg } from "./plotly-svg.js";
+import { RunPredictions, UploadOnnx } from "./predictions.js";
 
 export interface LabRun {
   id: number;
@@ -546,6 +548,8 @@ function RunDetail(props: { run: LabRun; session: ModelSession }) {
         <>
           <h3>Predictions preview</h3>
           <PredictPreview run={run} session={props.session} />
+          <h3>Predictions</h3>
+          <RunPredictions run={run} />
         </>
       )}
     </section>
@@ -712,6 +716,17 @@ export function LabRunsPage() {
             setSelected(run.id);
             if (now) void startTraining(run);
             else load();
+          }}
+        />
+      )}
+      {session && (
+        <UploadOnnx
+          key={`upload-${session.id}`}
+          session={session}
+          onUploaded={(run) => {
+            setMessage(`ONNX model “${run.name}” uploaded as a run`);
+            setSelected(run.id);
+            load();
           }}
         />
       )}
