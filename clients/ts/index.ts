@@ -17,6 +17,10 @@ import type { AppRouter } from "../../src/trpc/router.js";
 import type { SiteverifyAnswer } from "../../src/modules/guard/siteverify/siteverify.schema.js";
 import type { BenchEvent } from "../../src/modules/bench/engine/types.js";
 import type { BenchmarkRequest } from "../../src/modules/bench/runs/runs.schema.js";
+import type { PromptTuneEvent } from "../../src/modules/bench/evals/prompt-tune.js";
+import type { PromptTuneRequest } from "../../src/modules/bench/evals/prompt-tune.schema.js";
+import type { LabelRunRequest } from "../../src/modules/bench/labeling/labeling.schema.js";
+import type { LabelEvent } from "../../src/modules/bench/labeling/service.js";
 import type { ToolEvalRequest } from "../../src/modules/bench/evals/evals.schema.js";
 import type { EvalEvent } from "../../src/modules/bench/evals/service.js";
 import type { CompareRequest, JudgeRequest } from "../../src/modules/bench/judge/judge.schema.js";
@@ -312,6 +316,29 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
      */
     async *benchmark(input: Partial<BenchmarkRequest> & { models: string[] }): AsyncGenerator<BenchEvent> {
       yield* events<BenchEvent>("/api/benchmark", input);
+    },
+
+    /**
+     * Runs a labeling suite (LLMs scored against the crowd, `POST /api/labeling/run`) and yields its events:
+     * `label_start`, `crowd_summary`, `progress`/`label_result` per item and model, `model_summary` per model,
+     * then `complete`, `cancelled` or `error`. Refusals before the stream throw a HiveGuardError.
+     */
+    async *labelingRun(
+      input: Partial<LabelRunRequest> & { suite_id: string; models: string[] },
+    ): AsyncGenerator<LabelEvent> {
+      yield* events<LabelEvent>("/api/labeling/run", input);
+    },
+
+    /**
+     * Runs the prompt tuner (`POST /api/tool-eval/prompt-tune`) and yields its events (`tune_start`, per
+     * generation `generation_start`, `prompt_generated`, `prompt_eval_start`/`prompt_eval_result`,
+     * `generation_complete`, then `tune_complete`, `cancelled` or `error`). `bench.promptTune.estimate` says
+     * what it will spend first.
+     */
+    async *promptTune(
+      input: Omit<PromptTuneRequest, "config"> & { config?: Partial<PromptTuneRequest["config"]> },
+    ): AsyncGenerator<PromptTuneEvent> {
+      yield* events<PromptTuneEvent>("/api/tool-eval/prompt-tune", input);
     },
 
     /**

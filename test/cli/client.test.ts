@@ -8,6 +8,7 @@ import {
   HiveGuardError,
   type RouterOutputs,
 } from "../../clients/ts/index.js";
+import { createDataset } from "../guard/helpers.js";
 import { judgeScript } from "../bench/judge-script.js";
 import { startLlmStandin } from "../support/llm-standin.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -244,6 +245,92 @@ describe("typed client for a bench user", () => {
       expect(refused).toBeInstanceOf(HiveGuardError);
       expect((refused as HiveGuardError).status).toBe(422);
       expect((refused as HiveGuardError).message).toContain("judge_model");
+    } finally {
+      await standin.close();
+    }
+  });
+});
+
+describe("typed client: labeling runs and the prompt tuner", () => {
+  it("streams a labeling run against the crowd and a prompt tune with their estimate", async () => {
+    const standin = await startLlmStandin({
+      behaviour: {
+        ttftMs: 5,
+        tokensPerSecond: 2000,
+        reply: (chat) =>
+          chat.model === "meta"
+            ? { text: JSON.stringify({ prompts: [{ style: "s", prompt: "Use the tools." }] }) }
+            : chat.tools.length
+              ? { toolCalls: [{ name: "ping", arguments: {} }] }
+              : { text: "yes" },
+      },
+    });
+    try {
+      // The first bench user of this server (the test above): an admin, who may read guard datasets.
+      const login = await createHiveGuardClient({ url: t.url }).call((c) =>
+        c.bench.auth.login.mutate({ email: "typed-bench@example.com", password: "correct horse battery" }),
+      );
+      const bench = createHiveGuardClient({ url: t.url, token: login.access_token });
+      await bench.call((c) =>
+        c.bench.config.addProvider.mutate({
+          provider_key: "crowd",
+          display_name: "Crowd",
+          api_base: standin.baseUrl,
+          model_id_prefix: "crowd",
+          kind: "openai_compatible",
+        }),
+      );
+      for (const id of ["meta", "m"])
+        await bench.call((c) => c.bench.config.addModel.mutate({ provider_key: "crowd", id }));
+
+      const dataset = await createDataset(t, { name: "Typed", modality: "text", choices: ["yes", "no"] });
+      const prisma = t.server.deps.db.prisma;
+      const item = await prisma.item.create({
+        data: { datasetId: dataset.id, dataRef: "is it?", modality: "text", state: "labeled" },
+      });
+      await prisma.label.create({
+        data: {
+          itemId: item.id,
+          datasetId: dataset.id,
+          label: "yes",
+          confidence: 1,
+          solverCount: 1,
+          voteCount: 1,
+        },
+      });
+      const suite = await bench.call((c) => c.bench.labeling.createSuite.mutate({ dataset_id: dataset.id }));
+      const labelEvents = [];
+      for await (const event of bench.labelingRun({ suite_id: suite.id, models: ["crowd/m"] }))
+        labelEvents.push(event);
+      expect(labelEvents.find((e) => e.type === "model_summary")).toMatchObject({ accuracy: 1, correct: 1 });
+      expect(labelEvents.at(-1)!.type).toBe("complete");
+
+      const tools = await bench.call((c) =>
+        c.bench.toolSuites.import.mutate({
+          name: "ping",
+          tools: [
+            { type: "function", function: { name: "ping", parameters: { type: "object", properties: {} } } },
+          ],
+          test_cases: [{ prompt: "ping it", expected_tool: "ping" }],
+        }),
+      );
+      const estimate = await bench.call((c) =>
+        c.bench.promptTune.estimate.query({ suite_id: tools.suite_id, population_size: 1 }),
+      );
+      expect(estimate.total_api_calls).toBe(2);
+      const tuneEvents = [];
+      for await (const event of bench.promptTune({
+        suite_id: tools.suite_id,
+        target_models: ["crowd/m"],
+        meta_model: "crowd/meta",
+        config: { population_size: 1 },
+      }))
+        tuneEvents.push(event);
+      expect(tuneEvents.at(-1)).toMatchObject({
+        type: "tune_complete",
+        best_prompt: "Use the tools.",
+        best_score: 1,
+      });
     } finally {
       await standin.close();
     }

@@ -22,7 +22,13 @@ import { SettingsService } from "./settings/service.js";
 import { SecretBox } from "./shared/secret-box.js";
 import { evalRoutes } from "./evals/http.js";
 import { paramTuneRouter, toolEvalRouter } from "./evals/router.js";
+import { promptTuneRoutes } from "./evals/prompt-tune.http.js";
+import { PromptTuneService } from "./evals/prompt-tune.js";
+import { promptTuneRouter } from "./evals/prompt-tune.router.js";
 import { TuneService } from "./evals/tune.js";
+import { labelingRoutes } from "./labeling/http.js";
+import { labelingRouter } from "./labeling/router.js";
+import { LabelingService } from "./labeling/service.js";
 import { EvalService, checkHourlyLimit } from "./evals/service.js";
 import { judgeRoutes } from "./judge/http.js";
 import { judgeRouter } from "./judge/router.js";
@@ -62,6 +68,10 @@ declare module "../../platform/module.js" {
     benchMcp: McpService;
     /** The param tuner (SSE), cancel, history. */
     benchTunes: TuneService;
+    /** The prompt tuner (SSE), its estimate, cancel, history. */
+    benchPromptTunes: PromptTuneService;
+    /** Labeling suites from guard datasets and labeling runs (LLMs scored against the crowd). */
+    benchLabeling: LabelingService;
     /** The LLM judge (inside evals, standalone, compare), its reports. */
     benchJudge: JudgeService;
   }
@@ -82,6 +92,8 @@ export const benchRouter = router({
   toolEval: toolEvalRouter,
   mcp: mcpRouter,
   paramTune: paramTuneRouter,
+  promptTune: promptTuneRouter,
+  labeling: labelingRouter,
   judge: judgeRouter,
 });
 
@@ -107,6 +119,7 @@ const API_SEGMENTS = [
   "/api/tool-suites",
   "/api/tool-eval",
   "/api/mcp",
+  "/api/labeling",
 ];
 
 export const BENCH_OWN_PATHS: OwnPath[] = [
@@ -122,7 +135,7 @@ export default defineModule({
   ownPaths: BENCH_OWN_PATHS,
   // LLM Benchmark Studio's frontend shows `err.error`: every error body carries it beside `detail`.
   errorMessageField: "error",
-  create: ({ config, log, db, state, jobs }) => {
+  create: ({ config, log, db, state, jobs }, modules) => {
     const prisma = db.prisma;
     const box = new SecretBox(config.secretKey, config.previousSecretKey);
     const audit = new AuditLog(prisma, log);
@@ -147,13 +160,27 @@ export default defineModule({
     });
     const evals = new EvalService({ prisma, state, providers, admin, suites, judge, log });
     const tunes = new TuneService({ prisma, state, providers, admin, suites, settings, log });
+    const promptTunes = new PromptTuneService({ prisma, state, providers, admin, suites, settings, log });
+    const labeling = new LabelingService({
+      prisma,
+      state,
+      providers,
+      admin,
+      datasets: modules.need("datasets"),
+      labels: modules.need("labels"),
+      log,
+    });
     const schedules = new ScheduleService({
       prisma,
       jobs,
       runs,
       evals: {
         failStale: async () =>
-          (await evals.failStale()) + (await tunes.failStale()) + (await judge.failStale()),
+          (await evals.failStale()) +
+          (await tunes.failStale()) +
+          (await judge.failStale()) +
+          (await promptTunes.failStale()) +
+          (await labeling.failStale()),
       },
       providers,
       log,
@@ -174,6 +201,8 @@ export default defineModule({
         benchEvals: evals,
         benchMcp: new McpService({ suites }),
         benchTunes: tunes,
+        benchPromptTunes: promptTunes,
+        benchLabeling: labeling,
         benchJudge: judge,
       },
       authenticators: { user: (token: string) => auth.verifyBearer(token) },
@@ -181,6 +210,8 @@ export default defineModule({
         await runs.start();
         await evals.start();
         await tunes.start();
+        await promptTunes.start();
+        await labeling.start();
         await judge.start();
         const { adminEmail, adminPassword } = config.bench;
         if (adminEmail && adminPassword) {
@@ -189,7 +220,14 @@ export default defineModule({
         }
       },
       stop: async () => {
-        await Promise.all([runs.stop(), evals.stop(), tunes.stop(), judge.stop()]);
+        await Promise.all([
+          runs.stop(),
+          evals.stop(),
+          tunes.stop(),
+          judge.stop(),
+          promptTunes.stop(),
+          labeling.stop(),
+        ]);
       },
     };
   },
@@ -197,6 +235,8 @@ export default defineModule({
     ...siteRoutes(deps),
     ...runRoutes(deps),
     ...evalRoutes(deps),
+    ...promptTuneRoutes(deps),
+    ...labelingRoutes(deps),
     ...judgeRoutes(deps),
     ...exportRoutes(deps),
   ],

@@ -6,6 +6,11 @@ import type { LabelService } from "./labels/service.js";
 export type GuardDatasetLookup = Pick<DatasetService, "get">;
 /** Reads a dataset's finalized labels in batches. */
 export type GuardLabelReader = Pick<LabelService, "exportBatches">;
+/** Lists the challenge datasets. */
+export type GuardDatasetList = Pick<DatasetService, "list" | "get">;
+/** The crowd's votes on items and its voters' record on ground-truth items. */
+export type GuardCrowdReader = Pick<LabelService, "crowdRecord" | "exportBatches">;
+export type { CrowdRecord } from "./labels/service.js";
 
 /** One finalized label as a table row (what the lab imports as a dataset). */
 export interface FinalizedLabelRow {

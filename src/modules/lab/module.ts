@@ -24,6 +24,8 @@ import { labPlugin, labRoutes } from "./http.js";
 import { explainerJob } from "./explainers/job.js";
 import { labExplainersRouter } from "./explainers/router.js";
 import { LabExplainerService } from "./explainers/service.js";
+import { labPluginsRouter } from "./plugins/router.js";
+import { LabPluginService } from "./plugins/service.js";
 import { labJobsRouter } from "./jobs/router.js";
 import { LabJobService } from "./jobs/service.js";
 import { labModelSessionsRouter } from "./model-sessions/router.js";
@@ -51,6 +53,7 @@ export interface LabServices {
   explorers: LabExplorerService;
   explainers: LabExplainerService;
   generative: LabGenerativeService;
+  plugins: LabPluginService;
 }
 
 declare module "../../platform/module.js" {
@@ -71,6 +74,7 @@ export const labRouter = router({
   explorers: labExplorersRouter,
   explainers: labExplainersRouter,
   generative: labGenerativeRouter,
+  plugins: labPluginsRouter,
 });
 
 export default defineModule({
@@ -94,6 +98,7 @@ export default defineModule({
     labJobs.register(converterJob({ prisma: db.prisma, notebooks }));
     labJobs.register(converterRevertJob({ prisma: db.prisma, notebooks }));
     labJobs.register(explorerJob({ prisma: db.prisma, explorers }));
+    const plugins = new LabPluginService(db.prisma, components, config.lab.dataDir, log);
     const benchProviders = modules.need("benchProviders");
     const generative = new LabGenerativeService(
       db.prisma,
@@ -104,7 +109,15 @@ export default defineModule({
     );
     labJobs.register(generativeJob({ prisma: db.prisma, generative }));
     labJobs.register(
-      modelJob({ prisma: db.prisma, runs, sessions, datasets, tracking: modules.need("tracking"), log }),
+      modelJob({
+        prisma: db.prisma,
+        runs,
+        sessions,
+        datasets,
+        tracking: modules.need("tracking"),
+        log,
+        plugins: () => plugins.entries(),
+      }),
     );
     const predictions = new LabPredictionService(db.prisma, runs, sessions, datasets, labJobs);
     labJobs.register(predictJob(predictions));
@@ -125,12 +138,14 @@ export default defineModule({
           explorers,
           explainers,
           generative,
+          plugins,
         },
       },
       // Leftovers of a process killed mid-load (a load runs at most DatasetJob's 6 h timeout).
       start: async () => {
         const removed = await store.sweep(24 * 3600 * 1000).catch(() => 0);
         if (removed > 0) log.info({ removed }, "lab: removed stale uploads and staging directories");
+        await plugins.loadAll();
       },
     };
   },

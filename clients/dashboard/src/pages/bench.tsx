@@ -24,9 +24,21 @@ import {
 } from "../bench-api.js";
 import { usePoll } from "../router.js";
 import { Chart, ConfirmDialog, Notice, Progress } from "../ui.js";
+import { CrowdVsModels, TunerResults } from "./bench/crowd.js";
+
 import { JudgeReports, ToolEvals, ToolSuites } from "./bench/tools.js";
 
-type Section = "setup" | "run" | "schedules" | "leaderboard" | "history" | "suites" | "evals" | "judge";
+type Section =
+  | "setup"
+  | "run"
+  | "schedules"
+  | "leaderboard"
+  | "history"
+  | "suites"
+  | "evals"
+  | "judge"
+  | "tuners"
+  | "crowd";
 const SECTIONS: { id: Section; title: string }[] = [
   { id: "setup", title: "Providers and models" },
   { id: "run", title: "Run" },
@@ -36,6 +48,8 @@ const SECTIONS: { id: Section; title: string }[] = [
   { id: "suites", title: "Tool suites" },
   { id: "evals", title: "Tool evals" },
   { id: "judge", title: "Judge reports" },
+  { id: "tuners", title: "Tuner results" },
+  { id: "crowd", title: "Crowd vs models" },
 ];
 
 const num = (n: number | null | undefined, digits = 1) =>
@@ -105,6 +119,8 @@ export function BenchPage() {
       {section === "schedules" && <Schedules />}
       {section === "leaderboard" && <Leaderboard />}
       {section === "history" && <History openRun={openRun} onOpen={setOpenRun} />}
+      {section === "tuners" && <TunerResults />}
+      {section === "crowd" && <CrowdVsModels />}
       {section === "suites" && <ToolSuites />}
       {section === "evals" && <ToolEvals />}
       {section === "judge" && <JudgeReports />}

@@ -37,4 +37,17 @@ export {
   type SearchSpace,
   type SearchValue,
 } from "./tuning.js";
+export {
+  labelingQuestion,
+  parseModelLabel,
+  summarizeLabels,
+  summarizeCrowd,
+  isImageUrl,
+  isGrid,
+  type CrowdSummary,
+  type LabelingItem,
+  type LabelingShape,
+  type LabelModelSummary,
+  type LabelResult,
+} from "./labeling.js";
 export * from "./judge.js";

@@ -18,6 +18,8 @@ import type { BenchTarget, GenerationParams, ModelPrices, ProviderKind } from ".
 export interface CallRequest {
   system?: string;
   prompt: string;
+  /** An image (http(s) or data: URL) sent with the prompt as the provider's image input. */
+  image?: string;
   maxTokens: number;
   temperature: number;
   /** The target's params overlaid with the request's `provider_params`. */
@@ -167,7 +169,19 @@ export async function measureCall(
     const stream = streamText({
       model,
       system: request.system || undefined,
-      prompt: request.prompt,
+      ...(request.image
+        ? {
+            messages: [
+              {
+                role: "user" as const,
+                content: [
+                  { type: "text" as const, text: request.prompt },
+                  { type: "image" as const, image: new URL(request.image) },
+                ],
+              },
+            ],
+          }
+        : { prompt: request.prompt }),
       ...settings,
       maxRetries: 0, // a retried call would time two requests as one
       abortSignal: timeout.signal,

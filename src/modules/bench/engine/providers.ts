@@ -59,6 +59,9 @@ export const openAiCompatibleAdapter: ProviderAdapter = {
       fetch,
       // stream_options.include_usage: servers that support it report usage in a last chunk.
       includeUsage: true,
+      // An image URL goes to the server as `image_url` (as OpenAI's own adapter does): the provider fetches it,
+      // not this server (the SDK would otherwise download it and send it inline).
+      supportedUrls: () => ({ "image/*": [/^https?:\/\/.*$/] }),
     }).chatModel(c.model);
   },
 };

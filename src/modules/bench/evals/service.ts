@@ -119,13 +119,15 @@ type EvalRow = Prisma.BenchEvalRunGetPayload<{ include: { results: true } }>;
  */
 export async function checkHourlyLimit(prisma: PrismaClient, userId: string, limit: number): Promise<void> {
   const since = new Date(Date.now() - HOUR_MS);
-  const [benchmarks, evals, tunes, judges] = await Promise.all([
+  const counts = await Promise.all([
     prisma.benchRun.count({ where: { userId, source: "api", createdAt: { gte: since } } }),
     prisma.benchEvalRun.count({ where: { userId, createdAt: { gte: since } } }),
     prisma.benchParamTune.count({ where: { userId, createdAt: { gte: since } } }),
     prisma.benchJudgeReport.count({ where: { userId, standalone: true, createdAt: { gte: since } } }),
+    prisma.benchLabelRun.count({ where: { userId, createdAt: { gte: since } } }),
+    prisma.benchPromptTune.count({ where: { userId, createdAt: { gte: since } } }),
   ]);
-  if (benchmarks + evals + tunes + judges < limit) return;
+  if (counts.reduce((sum, n) => sum + n, 0) < limit) return;
   throw new TooManyRequestsError(60, `Rate limit exceeded. Max ${limit} benchmarks per hour.`);
 }
 

@@ -34,4 +34,5 @@ export const TAGS = {
   toolSuites: ["bench: tool suites"],
   toolEval: ["bench: tool eval"],
   mcp: ["bench: mcp"],
+  labeling: ["bench: labeling (crowd vs models)"],
 } as const;

@@ -112,6 +112,34 @@ export class LabelService {
   }
 
   /**
+   * What the crowd did on some of a dataset's items: every vote cast on them (the answer in its canonical
+   * form), and the ground-truth record of the people who cast them (their answers on known items, right
+   * and total, over their whole history). Items of another dataset are ignored.
+   */
+  async crowdRecord(datasetId: string, itemIds: readonly string[]): Promise<CrowdRecord> {
+    const ids = itemIds.filter((id) => UUID_RE.test(id));
+    if (!UUID_RE.test(datasetId) || ids.length === 0)
+      return { votes: [], solvers: 0, gt_correct: 0, gt_total: 0 };
+    const votes = await this.prisma.vote.findMany({
+      where: { itemId: { in: ids }, item: { datasetId } },
+      select: { itemId: true, answer: true, solverId: true },
+    });
+    const solverIds = [...new Set(votes.map((vote) => vote.solverId))];
+    const record = solverIds.length
+      ? await this.prisma.solver.aggregate({
+          where: { id: { in: solverIds } },
+          _sum: { gtCorrect: true, gtTotal: true },
+        })
+      : { _sum: { gtCorrect: 0, gtTotal: 0 } };
+    return {
+      votes: votes.map((vote) => ({ item_id: vote.itemId, answer: vote.answer })),
+      solvers: solverIds.length,
+      gt_correct: record._sum.gtCorrect ?? 0,
+      gt_total: record._sum.gtTotal ?? 0,
+    };
+  }
+
+  /**
    * Every exportable label of a dataset, in creation order, read in keyset batches (`seq > cursor`, one
    * index range scan each: no OFFSET, no server-side cursor held open between batches) straight through the
    * driver. The next batch is fetched while the consumer writes the current one, so at most two batches are
@@ -148,6 +176,17 @@ export class LabelService {
       this.activeExports--;
     }
   }
+}
+
+/** The crowd's votes on some items and its voters' record on ground-truth items. */
+export interface CrowdRecord {
+  /** `answer`: the class, or the JSON of the sorted cell indices (`[1,4]`), as the label export writes it. */
+  votes: { item_id: string; answer: string }[];
+  /** Distinct people (client hashes) who voted on the items. */
+  solvers: number;
+  /** Their answers on ground-truth items: right, and all. */
+  gt_correct: number;
+  gt_total: number;
 }
 
 /** seq, item_id, data_ref, modality, jsonb_typeof(label), label #>> '{}', confidence, solver_count, created_at */

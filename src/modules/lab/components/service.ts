@@ -24,7 +24,7 @@ export const COMPONENT_TYPES = [
 ] as const;
 export type LabComponentType = (typeof COMPONENT_TYPES)[number];
 
-interface Registered {
+export interface Registered {
   name: string;
   type: LabComponentType;
   tasks: Task[];
@@ -108,7 +108,7 @@ export interface ComponentQuery {
 }
 
 export class LabComponentService {
-  private readonly all: Registered[] = [
+  private readonly builtIn: Registered[] = [
     ...TASKS,
     ...(COMPONENTS as ComponentDefinition[] as Registered[]),
     // Converters and explorers fit any task: they work on a notebook's table.
@@ -116,6 +116,20 @@ export class LabComponentService {
     ...EXPLORERS.map((e) => ({ ...e, tasks: [] as Task[] })),
     ...(GENERATIVE_COMPONENTS as unknown as Registered[]),
   ];
+  /** Components of the loaded plugins, by plugin name (plugins/service.ts keeps it current). */
+  private readonly plugins = new Map<string, Registered[]>();
+
+  private get all(): Registered[] {
+    return [...this.builtIn, ...[...this.plugins.values()].flat()];
+  }
+
+  addPluginComponents(plugin: string, components: Registered[]): void {
+    this.plugins.set(plugin, components);
+  }
+
+  removePluginComponents(plugin: string): void {
+    this.plugins.delete(plugin);
+  }
 
   names(type: LabComponentType): string[] {
     return this.all.filter((c) => c.type === type).map((c) => c.name);

@@ -32,7 +32,10 @@ export { COMPONENTS, findComponent, type ComponentDefinition, type ComponentType
 export { CancelledError, EngineError } from "./errors.js";
 export type { Trial, TrialValue } from "./hpo.js";
 export { classificationMetric, regressionMetric, metricMaximize, type MetricName } from "./metrics.js";
-export { MODELS } from "./models.js";
+export { MODELS, type ModelDefinition, registerPluginModel, unregisterPluginModel } from "./models.js";
+export type { Labels } from "./ensembles.js";
+export { paramsSchema, type Localized, type ParamSpec, type ParamSpecs } from "./params.js";
+export type { Matrix } from "./preprocess.js";
 export { hpoPlot, parameterImportance, PLOT_TYPES, type PlotFigure, type PlotType } from "./plots.js";
 export { predict, predictMatrix } from "./predict.js";
 export { fitPreprocessing, transform } from "./preprocess.js";

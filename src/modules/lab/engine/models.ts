@@ -672,8 +672,22 @@ export const MODELS: ModelDefinition[] = [
   },
 ];
 
+/** Models that lab plugins added (by name); the built-in ones cannot be replaced. */
+const PLUGIN_MODELS = new Map<string, ModelDefinition>();
+
+/** Adds (or, on a plugin's reload, replaces) a plugin's model. */
+export function registerPluginModel(model: ModelDefinition): void {
+  if (MODELS.some((m) => m.name === model.name))
+    throw new EngineError("invalid_input", `Model "${model.name}" is a built-in model`);
+  PLUGIN_MODELS.set(model.name, model);
+}
+
+export function unregisterPluginModel(name: string): void {
+  PLUGIN_MODELS.delete(name);
+}
+
 export function findModel(name: string): ModelDefinition {
-  const model = MODELS.find((m) => m.name === name);
+  const model = MODELS.find((m) => m.name === name) ?? PLUGIN_MODELS.get(name);
   if (!model) throw new EngineError("unknown_component", `Unknown model "${name}"`);
   return model;
 }

@@ -9,7 +9,7 @@ import { defineJob, PermanentJobError } from "../../../platform/jobs.js";
 import type { Logger } from "../../../platform/logger.js";
 import { recordRun, type TrackingRecorder } from "../../tracking/index.js";
 import type { LabDatasetService } from "../datasets/service.js";
-import { EngineError, type Task, type TrainRequest } from "../engine/index.js";
+import { EngineError, MODELS, type Task, type TrainRequest } from "../engine/index.js";
 import { exportTrainedModelToOnnx, isOnnxExportable } from "../engine/onnx/index.js";
 import { unprocessable } from "../errors.js";
 import type { LabJobKind } from "../jobs/service.js";
@@ -40,6 +40,8 @@ export function modelJob(deps: {
   datasets: LabDatasetService;
   tracking: TrackingRecorder | null;
   log: Logger;
+  /** The enabled plugins' entries (their models train in the thread). */
+  plugins: () => Promise<{ name: string; entry: string }[]>;
 }): LabJobKind<ModelJobData> {
   const { prisma, runs, sessions, datasets } = deps;
 
@@ -83,6 +85,7 @@ export function modelJob(deps: {
             : null,
         };
         const result = await trainInThread(table, request, {
+          plugins: MODELS.some((m) => m.name === run.modelName) ? [] : await deps.plugins(),
           signal,
           progress: (percent, message) => progress(Math.min(97, percent * 0.97), message),
         });

@@ -39,11 +39,16 @@ function startThread(workerData: unknown): Worker {
 export function trainInThread(
   table: Table,
   request: TrainRequest,
-  options: { signal: AbortSignal; progress: (percent: number, message: string) => void },
+  options: {
+    signal: AbortSignal;
+    progress: (percent: number, message: string) => void;
+    /** Enabled lab plugins: the thread imports them and registers their models before it trains. */
+    plugins?: { name: string; entry: string }[];
+  },
 ): Promise<ThreadTrainResult> {
   options.signal.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const worker = startThread({ table, request });
+    const worker = startThread({ table, request, plugins: options.plugins ?? [] });
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;

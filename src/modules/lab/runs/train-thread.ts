@@ -3,11 +3,18 @@
 // terminates this thread: the training really stops).
 import { parentPort, workerData } from "node:worker_threads";
 import { EngineError, type Table, train, type TrainRequest } from "../engine/index.js";
+import { registerPlugins } from "../plugins/loader.js";
 
-const { table, request } = workerData as { table: Table; request: TrainRequest };
+const { table, request, plugins } = workerData as {
+  table: Table;
+  request: TrainRequest;
+  plugins: { name: string; entry: string }[];
+};
 let lastSent = -1;
 let lastAt = 0;
 try {
+  // A plugin model is known in this thread only once its plugin is imported here.
+  await registerPlugins(plugins);
   const result = train(table, request, {
     progress: (percent, message) => {
       const now = Date.now();

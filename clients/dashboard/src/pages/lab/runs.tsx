@@ -16,6 +16,7 @@ import {
   postForm,
   rest,
 } from "./lab-api.js";
+import { RunExplainers } from "./explainers.js";
 import { type PlotlyFigure, PlotlySvg } from "./plotly-svg.js";
 import { RunPredictions, UploadOnnx } from "./predictions.js";
 
@@ -550,6 +551,7 @@ function RunDetail(props: { run: LabRun; session: ModelSession }) {
           <PredictPreview run={run} session={props.session} />
           <h3>Predictions</h3>
           <RunPredictions run={run} />
+          <RunExplainers runId={run.id} session={props.session} />
         </>
       )}
     </section>
