@@ -1,5 +1,6 @@
 // The lab section of the dashboard (ML workbench, docs/lab.md): one top-level page whose sub-pages are
-// /dashboard/lab (datasets), /dashboard/lab/datasets/<id> (data grid), /dashboard/lab/sessions,
+// /dashboard/lab (datasets), /dashboard/lab/datasets/<id> (data grid), /dashboard/lab/notebooks[/<id>],
+// /dashboard/lab/sessions,
 // /dashboard/lab/runs, /dashboard/lab/jobs.
 import { currentPage } from "../../router.js";
 import { LabDatasetPage } from "./dataset.js";
@@ -7,11 +8,13 @@ import { LabDatasetsPage } from "./datasets.js";
 import { LabJobsPage } from "./jobs.js";
 import "./lab.css";
 import { LabLink } from "./nav.js";
+import { LabNotebookPage, LabNotebooksPage } from "./notebooks.js";
 import { LabRunsPage } from "./runs.js";
 import { LabSessionsPage } from "./sessions.js";
 
 const SECTIONS = [
   { id: "datasets", title: "Datasets" },
+  { id: "notebooks", title: "Notebooks" },
   { id: "sessions", title: "Model sessions" },
   { id: "runs", title: "Runs" },
   { id: "jobs", title: "Jobs" },
@@ -24,6 +27,8 @@ export function LabPage() {
   let view: preact.JSX.Element;
   if (section === "datasets" && Number.isInteger(id) && id > 0) view = <LabDatasetPage id={id} />;
   else if (section === "datasets") view = <LabDatasetsPage />;
+  else if (section === "notebooks" && Number.isInteger(id) && id > 0) view = <LabNotebookPage id={id} />;
+  else if (section === "notebooks") view = <LabNotebooksPage />;
   else if (section === "sessions") view = <LabSessionsPage />;
   else if (section === "runs") view = <LabRunsPage />;
   else if (section === "jobs") view = <LabJobsPage />;
@@ -38,7 +43,9 @@ export function LabPage() {
           </LabLink>
         ))}
       </nav>
-      {title && !(section === "datasets" && parts[1]) && <h2 class="lab-title">{title}</h2>}
+      {title && !((section === "datasets" || section === "notebooks") && parts[1]) && (
+        <h2 class="lab-title">{title}</h2>
+      )}
       {view}
     </>
   );
