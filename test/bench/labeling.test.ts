@@ -282,10 +282,11 @@ describe("a labeling run", () => {
       cost_per_1k_labels: 5,
     });
     expect(good.avg_latency_ms).toBeGreaterThan(0);
-    // One call at a time: 60,000 / the mean latency (avg_latency_ms is rounded to 0.1 ms).
-    expect(
-      Math.abs(good.labels_per_minute - 60_000 / good.avg_latency_ms) / good.labels_per_minute,
-    ).toBeLessThan(0.001);
+    // One call at a time: 60,000 / the mean latency. avg_latency_ms is rounded to 0.1 ms (up to 0.05 ms
+    // off, a relative error of 0.05 / latency) and labels_per_minute to 0.01.
+    expect(Math.abs(good.labels_per_minute - 60_000 / good.avg_latency_ms)).toBeLessThanOrEqual(
+      (good.labels_per_minute * 0.05) / good.avg_latency_ms + 0.01,
+    );
 
     const wrong = stream.events.find(
       (e) => e.type === "label_result" && e.model_id === "local/good" && !e.correct,
