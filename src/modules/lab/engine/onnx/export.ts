@@ -328,27 +328,42 @@ function treeAttributes(
   ];
 }
 
+/** Nodes per TreeEnsembleRegressor node at most (a few hundred KB of onnxruntime's node structures). */
+const NODES_PER_ENSEMBLE_NODE = 4096;
+
 /**
- * One TreeEnsembleRegressor per tree, their raw scores summed ([N, outputs], float). One node with every
- * tree would be the smaller graph, but onnxruntime's single-threaded kernel walks all trees for one row
- * before the next: with deep forests the nodes no longer stay in the cache, and a 50-tree, depth-16 forest
- * predicted 4× slower than tree by tree (docs/lab.md, benchmark), which is how scikit-learn walks them.
+ * The trees in groups of at most NODES_PER_ENSEMBLE_NODE nodes (a deep tree alone), one
+ * TreeEnsembleRegressor per group, their raw scores summed ([N, outputs], double). onnxruntime's
+ * single-threaded kernel walks all of a node's trees for one row before the next row: with every tree of a
+ * deep forest in one node they no longer stayed in the cache (a 50-tree, depth-16 forest predicted 3–4×
+ * slower than tree by tree), while a node per shallow tree costs a fixed overhead per node that dominates
+ * small batches (boosting's 100 depth-3 trees on 113 rows: 7× slower). Groups keep both cases fast.
  */
-function treeByTree(
+function treeGroups(
   g: GraphBuilder,
   trees: TreeArrays[],
   weightScale: number,
   outputs: number,
   features: string,
 ): string {
-  // Each tree's output is float (the operator's only output type); the sum is taken in double, as the
+  const groups: TreeArrays[][] = [];
+  let size = Infinity;
+  for (const tree of trees) {
+    if (size + tree.feature.length > NODES_PER_ENSEMBLE_NODE) {
+      groups.push([]);
+      size = 0;
+    }
+    groups.at(-1)!.push(tree);
+    size += tree.feature.length;
+  }
+  // Each group's output is float (the operator's only output type); the sum is taken in double, as the
   // engine does, so that close classes are not reordered by rounding.
-  const scores = trees.map((tree) => {
+  const scores = groups.map((group) => {
     const score = g.one(
       "TreeEnsembleRegressor",
       [features],
       [
-        ...treeAttributes([tree], weightScale, outputs, "target"),
+        ...treeAttributes(group, weightScale, outputs, "target"),
         attr.int("n_targets", outputs),
         attr.string("aggregate_function", "SUM"),
         attr.string("post_transform", "NONE"),
@@ -385,7 +400,7 @@ function trees(
   );
   if (model.task === "RegressionTask") {
     if (outputs !== 1) throw new OnnxExportUnsupported(`a regression ensemble with ${outputs} outputs`);
-    const value = treeByTree(g, folded, weightScale, 1, features);
+    const value = treeGroups(g, folded, weightScale, 1, features);
     g.node("Cast", [value], [attr.int("to", DataType.FLOAT)], { outputs: [ONNX_OUTPUTS.value] });
     return;
   }
@@ -393,7 +408,7 @@ function trees(
   const binaryScore = outputs === 1 && classes.length === 2 && artifact.postTransform === "logistic";
   if (!binaryScore && outputs !== classes.length)
     throw new OnnxExportUnsupported(`an ensemble with ${outputs} outputs for ${classes.length} classes`);
-  const scores = treeByTree(g, folded, weightScale, outputs, features);
+  const scores = treeGroups(g, folded, weightScale, outputs, features);
   let probabilities: string;
   if (binaryScore) {
     // Binary boosting keeps one raw score z (of classes[1]): probabilities [1 − σ(z), σ(z)].
