@@ -7,9 +7,9 @@ import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumAvailable, launchChromium } from "../support/browser.js";
+import { chromiumAvailable } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { clients, enqueueForm, uploadDataset, waitForJob } from "./helpers.js";
+import { clients, enqueueForm, uploadDataset, waitForJob, openLabPage, signInAt } from "./helpers.js";
 
 const withBrowser = chromiumAvailable("the browser tests of lab/dashboard-explainers.test.ts");
 
@@ -17,8 +17,8 @@ const ARTIFACTS = join(process.cwd(), "test-artifacts", "lab-dashboard");
 let t: TestServer;
 let browser: Browser;
 let page: Page;
-const problems: string[] = [];
-const foreign: string[] = [];
+let problems: string[] = [];
+let foreign: string[] = [];
 
 // y = 4a + 0·noise + 1: "a" is the only column that matters.
 const CSV = [
@@ -53,28 +53,9 @@ beforeAll(async () => {
   const job = await enqueueForm(t, { job_type: "ModelJob", kwargs: JSON.stringify({ run_id: run.body.id }) });
   expect((await waitForJob(t, job.body.id, 60_000)).status).toBe("finished");
 
-  browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
+  ({ browser, page, problems, foreign } = await openLabPage(t));
   page.setDefaultTimeout(15_000);
-  const origin = new URL(t.url).origin;
-  await page.route("**/*", (route) => {
-    const url = route.request().url();
-    if (!url.startsWith(origin) && !url.startsWith("data:") && !url.startsWith("blob:")) {
-      foreign.push(url);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning")
-      problems.push(`console.${message.type()}: ${message.text()}`);
-  });
-  await page.goto(`${t.url}/dashboard/lab/runs`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(t.shared.dashboardPassword);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInAt(t, page, "/dashboard/lab/runs");
 }, 120_000);
 
 afterAll(async () => {
