@@ -18,7 +18,6 @@ const FORMULA_MODEL = '=HYPERLINK("http://evil","x")';
 const FORMULA_PROMPT = "@SUM(A1:A9) -- or +1+1";
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 async function run(body: Record<string, unknown>): Promise<string> {
   const stream = await openBenchmark(t, user.token, { runs: 2, warmup: false, max_tokens: 64, ...body });
@@ -75,12 +74,11 @@ describe("leaderboard", () => {
     expect(all.body.models.map((m: any) => m.model_id).sort()).toEqual(["local/quick", "local/steady"]);
     for (const row of all.body.models) {
       const mine = results.filter((r) => r.model_id === row.model_id && r.success);
-      expect(row).toMatchObject({
-        provider: "Local",
-        total_runs: mine.length,
-        avg_tps: round2(mean(mine.map((r) => r.tokens_per_second))),
-        avg_ttft_ms: round2(mean(mine.map((r) => r.ttft_ms))),
-      });
+      expect(row).toMatchObject({ provider: "Local", total_runs: mine.length });
+      // Rounded to 0.01 after a sum in the server's order: a different order may land on the other side
+      // of a rounding boundary, so one unit of the last digit is allowed.
+      expect(Math.abs(row.avg_tps - mean(mine.map((r) => r.tokens_per_second)))).toBeLessThanOrEqual(0.0051);
+      expect(Math.abs(row.avg_ttft_ms - mean(mine.map((r) => r.ttft_ms)))).toBeLessThanOrEqual(0.0051);
       expect(row.avg_tps).toBeGreaterThan(0);
     }
     // Fastest first.
@@ -111,7 +109,9 @@ describe("leaderboard", () => {
     );
     const mine = results.filter((r) => r.model_id === "local/steady" && r.context_tokens === 1000);
     expect(steady1000).toMatchObject({ model: FORMULA_MODEL, provider: "Local", runs: 2, failures: 0 });
-    expect(steady1000.avg_tps).toBe(round2(mean(mine.map((r) => r.tokens_per_second))));
+    expect(Math.abs(steady1000.avg_tps - mean(mine.map((r) => r.tokens_per_second)))).toBeLessThanOrEqual(
+      0.0051,
+    );
     expect(steady1000.min_tps).toBe(Math.min(...mine.map((r) => r.tokens_per_second)));
     expect(steady1000.max_tps).toBe(Math.max(...mine.map((r) => r.tokens_per_second)));
     expect(["high", "medium", "low"]).toContain(steady1000.confidence);
