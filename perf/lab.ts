@@ -1,12 +1,19 @@
-// Lab benchmarks (issue 21 point 10; figures in docs/lab.md): `npm run perf -- lab [--rows N] [--upload-rows N]`.
+// Lab benchmarks (issue 21 point 10; figures in docs/lab.md): `npm run perf -- lab [--rows N] [--upload-rows N] [--explain-rows N]`.
 //  1. Random forest, gradient boosting and logistic regression trained with the lab engine (`train`), on
 //     (a) generated data (100,000 rows × 20 features by default, fixed seed) and (b) the shipped
 //     breast-cancer set, against scikit-learn on the same train/test split in the same run (Debian's
 //     /usr/bin/python3 with python3-sklearn, single-threaded like ours): training time ratio ours/sklearn
 //     (target ≤ 3×), test accuracy difference (target within 1 point), and batch prediction of the test rows
 //     through the exported ONNX model (OnnxPredictor) against sklearn's `predict` (target ≥ 1×).
-//  2. Upload and type inference of a 1,000,000-row CSV through a started server over HTTP (the two
-//     DashAI requests, then polling the job), in rows/s, against a bare line-and-field scan of the same file.
+//  2. Explainers (issue 22 point 9), random forest and logistic regression on generated data
+//     (`--explain-rows`, 5,000 by default): our permutation importance against scikit-learn's
+//     `permutation_importance` on the same split, hyperparameters and repeats (time ratio ours/sklearn, how many of
+//     the 5 most important features agree), and our KernelSHAP against `shap.KernelExplainer` when that package
+//     is importable (a printed line says when it is not) and against sklearn's predict_proba on as many rows
+//     as our KernelSHAP predicted (the cost floor of any KernelSHAP with that model).
+//  3. Upload and type inference of a 1,000,000-row CSV through a started server over HTTP (the two
+//     DashAI requests, then polling the job), in rows/s, against a bare line-and-field scan of the same file;
+//     then the eight explorers on a notebook of it over HTTP (latency until the job finished, target ≤ 5 s).
 // Uses DATABASE_URL when set (a throwaway schema), else embedded PGlite.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -19,6 +26,13 @@ import { promisify } from "node:util";
 import { loadConfig } from "../src/config.js";
 import { exportTrainedModelToOnnx } from "../src/modules/lab/engine/onnx/export.js";
 import { OnnxPredictor } from "../src/modules/lab/engine/onnx/predictor.js";
+import {
+  inProcessModel,
+  kernelShap,
+  permutationImportance,
+  sampleRows,
+  takeRows,
+} from "../src/modules/lab/engine/explain/index.js";
 import { type Table, type TableColumn, train } from "../src/modules/lab/engine/index.js";
 import { IN_MEMORY, openDatabase } from "../src/platform/db.js";
 import { createLogger } from "../src/platform/logger.js";
@@ -162,6 +176,37 @@ interface Row {
   predictRatio: number;
 }
 
+/** The split for Python: inputs, class index (in the engine's class order), split flag (0 train, 1 test). */
+async function writeSplitCsv(
+  csv: string,
+  table: Table,
+  split: { train: number[]; test: number[] },
+  classes: string[],
+): Promise<void> {
+  const inputs = table.columns.slice(0, -1).map((c) => c.name);
+  const out = createWriteStream(csv);
+  out.write(`${inputs.join(",")},y,split\n`);
+  const targetCol = table.columns.at(-1)!;
+  const classIndex = (r: number) => {
+    const v = targetCol.values[r];
+    return classes.indexOf(typeof v === "number" ? String(v) : (v as string));
+  };
+  const cols = table.columns.slice(0, -1).map((c) => c.values as Float64Array);
+  for (const [flag, rows] of [
+    [0, split.train],
+    [1, split.test],
+  ] as const) {
+    for (const r of rows) {
+      let line = "";
+      for (const c of cols) line += `${c[r]},`;
+      if (!out.write(`${line}${classIndex(r)},${flag}\n`))
+        await new Promise<void>((ok) => out.once("drain", () => ok()));
+    }
+  }
+  await new Promise<void>((ok, ko) => out.end((error?: Error | null) => (error ? ko(error) : ok())));
+  if (split.test.some((r) => classIndex(r) < 0)) throw new Error("a label is not among the engine's classes");
+}
+
 async function compare(label: string, table: Table, dir: string): Promise<Row[]> {
   const target = table.columns.at(-1)!.name;
   const inputs = table.columns.slice(0, -1).map((c) => c.name);
@@ -206,30 +251,8 @@ async function compare(label: string, table: Table, dir: string): Promise<Row[]>
     });
   }
 
-  // The split for Python: inputs, class index, split flag.
   const csv = join(dir, `${label.replace(/\W+/g, "_")}.csv`);
-  const out = createWriteStream(csv);
-  out.write(`${inputs.join(",")},y,split\n`);
-  const targetCol = table.columns.at(-1)!;
-  const classIndex = (r: number) => {
-    const v = targetCol.values[r];
-    return classes.indexOf(typeof v === "number" ? String(v) : (v as string));
-  };
-  const cols = table.columns.slice(0, -1).map((c) => c.values as Float64Array);
-  for (const [flag, rows] of [
-    [0, split!.train],
-    [1, split!.test],
-  ] as const) {
-    for (const r of rows) {
-      let line = "";
-      for (const c of cols) line += `${c[r]},`;
-      if (!out.write(`${line}${classIndex(r)},${flag}\n`))
-        await new Promise<void>((ok) => out.once("drain", () => ok()));
-    }
-  }
-  await new Promise<void>((ok, ko) => out.end((error?: Error | null) => (error ? ko(error) : ok())));
-  if (classes.some((_, i) => i < 0) || split!.test.some((r) => classIndex(r) < 0))
-    throw new Error("a label is not among the engine's classes");
+  await writeSplitCsv(csv, table, split!, classes);
 
   const { stdout } = await run(SKLEARN.bin, ["-c", PYTHON, csv, JSON.stringify(MODELS)], {
     maxBuffer: 1 << 20,
@@ -262,6 +285,222 @@ async function compare(label: string, table: Table, dir: string): Promise<Row[]>
     );
   }
   return rows;
+}
+
+// ---- explainers: permutation importance and KernelSHAP against scikit-learn (and shap when importable) ----
+
+const EXPLAIN_MODELS = [MODELS[0], MODELS[2]] as const;
+
+// The same split and hyperparameters as ours; only the explainer calls are timed (warm model). KernelSHAP
+// reference: shap.KernelExplainer when importable, and always predict_proba on as many rows as our KernelSHAP
+// predicted (the floor any KernelSHAP spends with this model).
+const EXPLAIN_PYTHON = String.raw`
+import json, sys, time
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+data = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)
+cfg = json.loads(sys.argv[2])
+x, y, split = data[:, :-2], data[:, -2].astype(int), data[:, -1]
+xtr, ytr, xte, yte = x[split == 0], y[split == 0], x[split == 1], y[split == 1]
+try:
+    import shap
+    shap_version = shap.__version__
+except Exception as e:
+    shap, shap_version = None, None
+for spec in cfg["models"]:
+    p = spec["params"]
+    if spec["name"] == "RandomForestClassifier":
+        m = RandomForestClassifier(n_jobs=1, random_state=42, **p)
+    else:
+        m = make_pipeline(StandardScaler(), LogisticRegression(**p))
+    m.fit(xtr, ytr)
+    m.predict_proba(xte[:10])
+    t = time.perf_counter()
+    r = permutation_importance(m, xte, yte, scoring="accuracy", n_repeats=cfg["n_repeats"], random_state=0, n_jobs=1)
+    pi = time.perf_counter() - t
+    bg = xtr[np.random.RandomState(0).choice(len(xtr), cfg["background"], replace=False)]
+    xs = xte[: cfg["instances"]]
+    rows, done, t = spec["shap_rows"], 0, time.perf_counter()
+    while done < rows:
+        n = min(65536, rows - done)
+        m.predict_proba(np.resize(bg, (n, bg.shape[1])))
+        done += n
+    floor = time.perf_counter() - t
+    shap_s = None
+    if shap is not None:
+        t = time.perf_counter()
+        shap.KernelExplainer(m.predict_proba, bg).shap_values(xs, nsamples=cfg["coalitions"], silent=True)
+        shap_s = time.perf_counter() - t
+    print(json.dumps({"name": spec["name"], "permutation_s": pi, "importances_mean": r.importances_mean.tolist(),
+                      "predict_floor_s": floor, "shap_s": shap_s, "shap_version": shap_version}), flush=True)
+`;
+
+interface ExplainPy {
+  name: string;
+  permutation_s: number;
+  importances_mean: number[];
+  predict_floor_s: number;
+  shap_s: number | null;
+  shap_version: string | null;
+}
+
+/** How many of the `k` most important features of `a` are among the `k` most important of `b`. */
+function topShared(a: number[], b: number[], k: number): number {
+  const top = (v: number[]) =>
+    new Set(
+      v
+        .map((_, i) => i)
+        .sort((i, j) => v[j]! - v[i]!)
+        .slice(0, k),
+    );
+  const tb = top(b);
+  return [...top(a)].filter((i) => tb.has(i)).length;
+}
+
+const EXPLAIN = { nRepeats: 5, background: 50, instances: 10, coalitions: 2048 } as const;
+
+async function explainers(table: Table, dir: string): Promise<void> {
+  const target = table.columns.at(-1)!.name;
+  const inputs = table.columns.slice(0, -1).map((c) => c.name);
+  console.log(
+    `\nexplainers: generated ${fmt(table.rowCount)} rows × ${inputs.length} features, split 80/20; permutation importance on the test rows (n_repeats ${EXPLAIN.nRepeats}, Accuracy); KernelSHAP of ${EXPLAIN.instances} test rows, ${EXPLAIN.background} background rows of train, ${fmt(EXPLAIN.coalitions)} coalitions`,
+  );
+  const ours: { name: string; permutationS: number; means: number[]; shapS: number; shapRows: number }[] = [];
+  let split: { train: number[]; test: number[] } | undefined;
+  let classes: string[] = [];
+  for (const spec of EXPLAIN_MODELS) {
+    const result = train(table, {
+      model: spec.name,
+      params: { ...spec.params },
+      task: "TabularClassificationTask",
+      inputColumns: inputs,
+      outputColumn: target,
+      splits: { train: 0.8, validation: 0, test: 0.2 },
+      seed: SEED,
+      metrics: ["Accuracy"],
+    });
+    split ??= { train: result.splits.train, test: result.splits.test };
+    classes = result.trained.classes ?? [];
+    const model = inProcessModel(result.trained);
+    const test = subset(table, [...inputs, target], split.test);
+    await model.predict(takeRows(test, [0, 1, 2]));
+    let started = performance.now();
+    const importance = await permutationImportance(model, test, {
+      target,
+      metric: "Accuracy",
+      nRepeats: EXPLAIN.nRepeats,
+      seed: 0,
+    });
+    const permutationS = (performance.now() - started) / 1000;
+    const background = subset(table, inputs, sampleRows(split.train, EXPLAIN.background, 0));
+    const instances = subset(table, inputs, split.test.slice(0, EXPLAIN.instances));
+    started = performance.now();
+    const shap = await kernelShap(model, background, instances, {
+      nSamples: EXPLAIN.coalitions,
+      seed: 0,
+    });
+    const shapS = (performance.now() - started) / 1000;
+    // Rows predicted: the background once, then per row itself and every coalition over the background.
+    const shapRows = EXPLAIN.background + EXPLAIN.instances * (1 + shap.coalitions * EXPLAIN.background);
+    ours.push({ name: spec.name, permutationS, means: importance.importances_mean, shapS, shapRows });
+  }
+
+  const csv = join(dir, "explain.csv");
+  await writeSplitCsv(csv, table, split!, classes);
+  const config = {
+    models: EXPLAIN_MODELS.map((m, i) => ({ ...m, shap_rows: ours[i]!.shapRows })),
+    n_repeats: EXPLAIN.nRepeats,
+    background: EXPLAIN.background,
+    instances: EXPLAIN.instances,
+    coalitions: EXPLAIN.coalitions,
+  };
+  const { stdout } = await run(SKLEARN.bin, ["-c", EXPLAIN_PYTHON, csv, JSON.stringify(config)], {
+    maxBuffer: 1 << 20,
+    env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
+  });
+  const theirs = stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as ExplainPy);
+  if (theirs[0]?.shap_version === null)
+    console.log("  shap comparison SKIPPED: the shap package is not importable by " + SKLEARN.bin);
+  for (const o of ours) {
+    const s = theirs.find((t) => t.name === o.name)!;
+    const ratio = o.permutationS / s.permutation_s;
+    console.log(
+      `  ${o.name}: permutation importance ${fmt(o.permutationS, 3)} s vs sklearn permutation_importance ${fmt(s.permutation_s, 3)} s → ${fmt(ratio, 2)}×; top 5 features by mean importance: ${topShared(o.means, s.importances_mean, 5)} of 5 shared`,
+    );
+    const floor = o.shapS / s.predict_floor_s;
+    console.log(
+      `    KernelSHAP ${fmt(o.shapS, 2)} s (${fmt(o.shapRows)} rows predicted) vs sklearn predict_proba on as many rows ${fmt(s.predict_floor_s, 2)} s → ${fmt(floor, 2)}×` +
+        (s.shap_s === null
+          ? ""
+          : `; vs shap ${s.shap_version} KernelExplainer ${fmt(s.shap_s, 2)} s → ${fmt(o.shapS / s.shap_s, 2)}×`),
+    );
+  }
+}
+
+/** The eight explorers over HTTP on the uploaded dataset's notebook: POST, then the job polled to its end. */
+const EXPLORERS: [string, string[]][] = [
+  ["HistogramPlot", ["amount", "color"]],
+  ["ScatterPlot", ["amount", "score", "color"]],
+  ["BoxPlot", ["amount", "score"]],
+  ["CorrelationMatrix", ["id", "amount", "score"]],
+  ["DescribeExplorer", ["amount", "score", "color"]],
+  ["ECDFPlot", ["score"]],
+  ["ParallelCoordinatesPlot", ["id", "amount", "score"]],
+  ["WordcloudExplorer", ["note"]],
+];
+const EXPLORER_TARGET_S = 5;
+
+async function explore(url: string, auth: string, datasetId: number, rows: number): Promise<void> {
+  const json = async (path: string, method = "GET", body?: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: auth, ...(body !== undefined && { "content-type": "application/json" }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  let started = performance.now();
+  const notebook = await json("/api/v1/notebook/", "POST", { dataset_id: datasetId, name: "bench" });
+  console.log(
+    `
+explorers on ${fmt(rows)} rows (notebook created in ${fmt((performance.now() - started) / 1000, 2)} s: the dataset copied twice); latency = POST /api/v1/explorer/ until its job finished, target ≤ ${EXPLORER_TARGET_S} s`,
+  );
+  const latencies: number[] = [];
+  for (const [type, columns] of EXPLORERS) {
+    started = performance.now();
+    const explorer = await json("/api/v1/explorer/", "POST", {
+      notebook_id: notebook.id,
+      exploration_type: type,
+      columns,
+      parameters: {},
+    });
+    for (;;) {
+      const status = await json(`/api/v1/job/status/${String(explorer.job_id)}`);
+      if (status.status === "finished") break;
+      if (status.status === "error" || status.status === "cancelled")
+        throw new Error(`${type}: the explorer job ${String(status.status)}: ${JSON.stringify(status)}`);
+      await new Promise((ok) => setTimeout(ok, 20));
+    }
+    const s = (performance.now() - started) / 1000;
+    latencies.push(s);
+    console.log(
+      `  ${type} (${columns.join(", ")}): ${fmt(s, 2)} s → ${fmt(s / EXPLORER_TARGET_S, 2)} of the target ${s <= EXPLORER_TARGET_S ? "(met)" : "(NOT met)"}`,
+    );
+  }
+  console.log(
+    `  all eight: ${fmt(
+      latencies.reduce((a, b) => a + b, 0),
+      2,
+    )} s`,
+  );
 }
 
 async function upload(rows: number, dir: string): Promise<void> {
@@ -376,6 +615,7 @@ async function upload(rows: number, dir: string): Promise<void> {
     console.log(
       `  reference, a bare line-and-field scan of the file in this process: ${fmt(scanS, 2)} s → ${fmt(scanned / scanS)} rows/s; ratio HiveGuard / scan: ${fmt(scanS / totalS, 3)}`,
     );
+    await explore(url, auth, dataset.id, info.total_rows);
   } finally {
     await server.close();
     await db.close();
@@ -393,6 +633,7 @@ async function upload(rows: number, dir: string): Promise<void> {
 export default async function main(args: string[]): Promise<void> {
   const rows = argValue(args, "--rows", 100_000);
   const uploadRows = argValue(args, "--upload-rows", 1_000_000);
+  const explainRows = argValue(args, "--explain-rows", 5_000);
   const dir = mkdtempSync(join(tmpdir(), "hg-perf-lab-"));
   console.log(
     `lab bench: node ${process.version}, ${SKLEARN.bin}; single-threaded on both sides (the machine may be shared)`,
@@ -408,6 +649,7 @@ export default async function main(args: string[]): Promise<void> {
       results.push(...(await compare("generated", generated(rows), dir)));
       const fixture = fileURLToPath(new URL("../test/fixtures/lab/breast_cancer.csv", import.meta.url));
       results.push(...(await compare("breast_cancer.csv", shipped(fixture), dir)));
+      await explainers(generated(explainRows), dir);
     }
     await upload(uploadRows, dir);
     if (results.length > 0) {

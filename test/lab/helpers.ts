@@ -111,3 +111,46 @@ export async function signInAt(t: TestServer, page: Page, path: string): Promise
   await page.getByLabel("Password").fill(t.shared.dashboardPassword);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+/** What a screenshot shows, counted by Chromium's own PNG decoder (a canvas in `page`): no image library. */
+export interface ScreenshotPixels {
+  width: number;
+  height: number;
+  /** Distinct colours (RGB quantized to 4 bits a channel). */
+  colours: number;
+  /** Share of pixels that are not near-white (the page's content, not its background). */
+  inked: number;
+  /** Share of clearly red pixels (r > 180, g and b < 80). */
+  red: number;
+}
+
+export async function screenshotPixels(page: Page, png: Buffer): Promise<ScreenshotPixels> {
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const g = canvas.getContext("2d")!;
+    g.drawImage(img, 0, 0);
+    const data = g.getImageData(0, 0, canvas.width, canvas.height).data;
+    const colours = new Set<number>();
+    let inked = 0;
+    let red = 0;
+    const n = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, gr, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+      colours.add(((r >> 4) << 8) | ((gr >> 4) << 4) | (b >> 4));
+      if (r < 235 || gr < 235 || b < 235) inked++;
+      if (r > 180 && gr < 80 && b < 80) red++;
+    }
+    return {
+      width: canvas.width,
+      height: canvas.height,
+      colours: colours.size,
+      inked: inked / n,
+      red: red / n,
+    };
+  }, png.toString("base64"));
+}
