@@ -4,7 +4,7 @@
 // models in the engine and the component registry at once (no restart); a plugin that throws at load is kept
 // with its error and registers nothing.
 import { execFile } from "node:child_process";
-import { cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -224,6 +224,8 @@ export class LabPluginService {
     if (!isAbsolute(source)) throw bad("source", "source must be an absolute path on the server");
     const info = await stat(source).catch(() => null);
     if (!info) throw bad("source", "No file or folder at that path");
+    // LAB_DATA_DIR may not exist yet (a fresh server that has stored nothing): a first install made it 500.
+    await mkdir(this.root, { recursive: true });
     const staging = await mkdtemp(join(this.dataDir, ".plugin-"));
     try {
       let dir = source;

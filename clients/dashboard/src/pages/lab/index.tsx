@@ -1,7 +1,7 @@
 // The lab section of the dashboard (ML workbench, docs/lab.md): one top-level page whose sub-pages are
 // /dashboard/lab (datasets), /dashboard/lab/datasets/<id> (data grid), /dashboard/lab/notebooks[/<id>],
 // /dashboard/lab/sessions, /dashboard/lab/generative[/<id>],
-// /dashboard/lab/runs, /dashboard/lab/jobs.
+// /dashboard/lab/runs, /dashboard/lab/jobs, /dashboard/lab/plugins.
 import { currentPage } from "../../router.js";
 import { LabDatasetPage } from "./dataset.js";
 import { LabDatasetsPage } from "./datasets.js";
@@ -10,6 +10,7 @@ import { LabJobsPage } from "./jobs.js";
 import "./lab.css";
 import { LabLink } from "./nav.js";
 import { LabNotebookPage, LabNotebooksPage } from "./notebooks.js";
+import { LabPluginsPage } from "./plugins.js";
 import { LabRunsPage } from "./runs.js";
 import { LabSessionsPage } from "./sessions.js";
 
@@ -20,6 +21,7 @@ const SECTIONS = [
   { id: "runs", title: "Runs" },
   { id: "generative", title: "Generative" },
   { id: "jobs", title: "Jobs" },
+  { id: "plugins", title: "Plugins" },
 ];
 
 export function LabPage() {
@@ -37,6 +39,7 @@ export function LabPage() {
   else if (section === "generative") view = <LabGenerativePage />;
   else if (section === "runs") view = <LabRunsPage />;
   else if (section === "jobs") view = <LabJobsPage />;
+  else if (section === "plugins") view = <LabPluginsPage />;
   else view = <p>No such lab page.</p>;
   const title = SECTIONS.find((s) => s.id === section)?.title;
   return (
