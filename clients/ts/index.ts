@@ -18,10 +18,11 @@ import type { SiteverifyAnswer } from "../../src/modules/guard/siteverify/siteve
 import type { BenchEvent } from "../../src/modules/bench/engine/types.js";
 import type { BenchmarkRequest } from "../../src/modules/bench/runs/runs.schema.js";
 import type { PromptTuneEvent } from "../../src/modules/bench/evals/prompt-tune.js";
+import type { TuneEvent as ParamTuneEvent } from "../../src/modules/bench/evals/tune.js";
 import type { PromptTuneRequest } from "../../src/modules/bench/evals/prompt-tune.schema.js";
 import type { LabelRunRequest } from "../../src/modules/bench/labeling/labeling.schema.js";
 import type { LabelEvent } from "../../src/modules/bench/labeling/service.js";
-import type { ToolEvalRequest } from "../../src/modules/bench/evals/evals.schema.js";
+import type { ParamTuneRequest, ToolEvalRequest } from "../../src/modules/bench/evals/evals.schema.js";
 import type { EvalEvent } from "../../src/modules/bench/evals/service.js";
 import type { CompareRequest, JudgeRequest } from "../../src/modules/bench/judge/judge.schema.js";
 import type { JudgeEvent } from "../../src/modules/bench/judge/service.js";
@@ -35,6 +36,8 @@ export type {
   EvalEvent,
   JudgeEvent,
   JudgeRequest,
+  ParamTuneEvent,
+  ParamTuneRequest,
   ToolEvalRequest,
 };
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -339,6 +342,17 @@ export function createHiveGuardClient(options: HiveGuardClientOptions) {
       input: Omit<PromptTuneRequest, "config"> & { config?: Partial<PromptTuneRequest["config"]> },
     ): AsyncGenerator<PromptTuneEvent> {
       yield* events<PromptTuneEvent>("/api/tool-eval/prompt-tune", input);
+    },
+
+    /**
+     * Runs the param tuner (`POST /api/tool-eval/param-tune`) and yields its events: `tune_start`, a
+     * `combo_result` and a `tune_progress` per (combination, model), then `tune_complete` (the best
+     * combination), `cancelled` or `error`. `bench.paramTune.history` / `get` list the stored tunes, ranked.
+     */
+    async *paramTune(
+      input: Partial<ParamTuneRequest> & Pick<ParamTuneRequest, "suite_id" | "models" | "search_space">,
+    ): AsyncGenerator<ParamTuneEvent> {
+      yield* events<ParamTuneEvent>("/api/tool-eval/param-tune", input);
     },
 
     /**

@@ -251,8 +251,8 @@ describe("typed client for a bench user", () => {
   });
 });
 
-describe("typed client: labeling runs and the prompt tuner", () => {
-  it("streams a labeling run against the crowd and a prompt tune with their estimate", async () => {
+describe("typed client: labeling runs and the tuners", () => {
+  it("streams a labeling run against the crowd, a prompt tune with its estimate and a temperature tune", async () => {
     const standin = await startLlmStandin({
       behaviour: {
         ttftMs: 5,
@@ -331,6 +331,27 @@ describe("typed client: labeling runs and the prompt tuner", () => {
         best_prompt: "Use the tools.",
         best_score: 1,
       });
+
+      // A temperature tune: every combination streamed, the best named, the stored tune ranked.
+      const paramEvents = [];
+      for await (const event of bench.paramTune({
+        suite_id: tools.suite_id,
+        models: ["crowd/m"],
+        search_space: { temperature: { min: 0, max: 1, step: 0.5 } },
+      }))
+        paramEvents.push(event);
+      expect(paramEvents.filter((e) => e.type === "combo_result").map((e) => e.config)).toEqual([
+        { temperature: 0 },
+        { temperature: 0.5 },
+        { temperature: 1 },
+      ]);
+      const done = paramEvents.at(-1)!;
+      expect(done).toMatchObject({ type: "tune_complete", best_config: { temperature: 0 }, best_score: 1 });
+      const stored = await bench.call((c) =>
+        c.bench.paramTune.get.query({ tune_id: (done as { tune_id: string }).tune_id }),
+      );
+      expect(stored.results).toHaveLength(3);
+      expect(stored.status).toBe("completed");
     } finally {
       await standin.close();
     }

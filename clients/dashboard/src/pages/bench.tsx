@@ -24,9 +24,10 @@ import {
 } from "../bench-api.js";
 import { usePoll } from "../router.js";
 import { Chart, ConfirmDialog, Notice, Progress } from "../ui.js";
-import { CrowdVsModels, TunerResults } from "./bench/crowd.js";
+import { CrowdVsModels } from "./bench/crowd.js";
 
 import { JudgeReports, ToolEvals, ToolSuites } from "./bench/tools.js";
+import { Tuners } from "./bench/tune.js";
 
 type Section =
   | "setup"
@@ -48,7 +49,7 @@ const SECTIONS: { id: Section; title: string }[] = [
   { id: "suites", title: "Tool suites" },
   { id: "evals", title: "Tool evals" },
   { id: "judge", title: "Judge reports" },
-  { id: "tuners", title: "Tuner results" },
+  { id: "tuners", title: "Tuners" },
   { id: "crowd", title: "Crowd vs models" },
 ];
 
@@ -119,7 +120,7 @@ export function BenchPage() {
       {section === "schedules" && <Schedules />}
       {section === "leaderboard" && <Leaderboard />}
       {section === "history" && <History openRun={openRun} onOpen={setOpenRun} />}
-      {section === "tuners" && <TunerResults />}
+      {section === "tuners" && <Tuners />}
       {section === "crowd" && <CrowdVsModels />}
       {section === "suites" && <ToolSuites />}
       {section === "evals" && <ToolEvals />}

@@ -1,36 +1,14 @@
-// Two sections of the benchmark page (docs/bench.md "Pages"): "Crowd vs models" (labeling suites made from the
-// guard's datasets, a labeling run streamed live, and the crowd-vs-model table of each run) and "Tuner results"
-// (param tunes ranked by score, prompt tunes by generation with their best prompt).
+// Two parts of the benchmark page (docs/bench.md "Pages"): "Crowd vs models" (labeling suites made from the
+// guard's datasets, a labeling run streamed live, and the crowd-vs-model table of each run) and the stored tunes
+// of "Tuners" (param tunes ranked by score, prompt tunes by generation with their best prompt; tune.tsx starts them).
 import { useEffect, useState } from "preact/hooks";
-import { type BenchConfig, BenchError, benchFetch, benchJson, benchTime } from "../../bench-api.js";
-import { Notice, Progress } from "../../ui.js";
+import { type BenchConfig, BenchError, benchJson, streamBenchEvents } from "../../bench-api.js";
+import { fmtDate, Notice, Progress } from "../../ui.js";
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const pct = (n: number | null | undefined) => (typeof n === "number" ? `${(n * 100).toFixed(1)} %` : "—");
 const usd = (n: number | null | undefined) => (typeof n === "number" ? `$${n.toFixed(4)}` : "—");
 const fixed = (n: number | null | undefined, digits = 1) => (typeof n === "number" ? n.toFixed(digits) : "—");
-
-/** A bench POST event stream (`data: <JSON>` lines), read with fetch: EventSource cannot POST a Bearer header. */
-async function streamEvents<E>(path: string, body: unknown, onEvent: (event: E) => void): Promise<void> {
-  const response = await benchFetch(path, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      for (const line of buffer.slice(0, end).split("\n"))
-        if (line.startsWith("data: ")) onEvent(JSON.parse(line.slice(6)) as E);
-      buffer = buffer.slice(end + 2);
-    }
-  }
-}
 
 // ── crowd vs models ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -140,7 +118,7 @@ export function CrowdVsModels() {
     setProgress(null);
     let runId: string | null = null;
     try {
-      await streamEvents<{
+      await streamBenchEvents<{
         type: string;
         current?: number;
         total?: number;
@@ -241,7 +219,7 @@ export function CrowdVsModels() {
             {runs.map((r) => (
               <li key={r.id}>
                 <button type="button" class="link" onClick={() => setShown(r.id)}>
-                  {benchTime(r.timestamp)} · {r.suite_name} · {r.models.join(", ")}
+                  {fmtDate(r.timestamp)} · {r.suite_name} · {r.models.join(", ")}
                 </button>{" "}
                 ({r.status})
               </li>
@@ -398,7 +376,7 @@ export function TunerResults() {
           {paramTunes.map((r) => (
             <li key={r.id}>
               <button type="button" class="link" onClick={() => void open("param", r.id)}>
-                {benchTime(r.timestamp)} · {r.suite_name} · {r.total_combos} combinations
+                {fmtDate(r.timestamp)} · {r.suite_name} · {r.total_combos} combinations
               </button>{" "}
               best {pct(r.best_score)} ({r.status})
             </li>
@@ -446,8 +424,8 @@ export function TunerResults() {
           {promptTunes.map((r) => (
             <li key={r.id}>
               <button type="button" class="link" onClick={() => void open("prompt", r.id)}>
-                {benchTime(r.timestamp)} · {r.suite_name} · {r.mode} · {r.completed_prompts} /{" "}
-                {r.total_prompts} prompts
+                {fmtDate(r.timestamp)} · {r.suite_name} · {r.mode} · {r.completed_prompts} / {r.total_prompts}{" "}
+                prompts
               </button>{" "}
               best {pct(r.best_score)} ({r.status})
             </li>

@@ -23,7 +23,7 @@ const when = (timestamp: string) => fmtDate(timestamp.replace(" ", "T"));
 /** Long prompts and raw JSON wrap instead of widening the page. */
 const WRAP = { whiteSpace: "pre-wrap", overflowWrap: "anywhere" } as const;
 
-function useConfigModels(): { id: string; label: string }[] {
+export function useConfigModels(): { id: string; label: string }[] {
   const [models, setModels] = useState<{ id: string; label: string }[]>([]);
   useEffect(() => {
     void benchJson<BenchConfig>("GET", "/api/config")
@@ -39,7 +39,7 @@ function useConfigModels(): { id: string; label: string }[] {
   return models;
 }
 
-function FieldError(props: { errors: Record<string, string>; name: string }) {
+export function FieldError(props: { errors: Record<string, string>; name: string }) {
   const error = props.errors[props.name];
   return error ? (
     <span class="field-error" role="alert">
@@ -587,7 +587,7 @@ function EvalForm(props: { onDone: (evalId: string | null) => void }) {
       <fieldset>
         <legend>Models</legend>
         {models.map((m) => (
-          <label key={m.id} class="row">
+          <label key={m.id} class="check">
             <input type="checkbox" name="models" value={m.id} /> {m.label}
           </label>
         ))}
