@@ -5,6 +5,7 @@
 // run's ONNX model, and the 422s a user can fix.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../../src/modules/lab/engine/random.js";
+import { runningThreads } from "../../src/modules/lab/runs/thread.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { call, clients, enqueueForm, uploadDataset, waitForJob } from "./helpers.js";
 
@@ -525,4 +526,72 @@ describe("cancel", () => {
     expect(row).toMatchObject({ status: 4, explanation: null, plot_path: null });
     expect((await dash.get(`/api/v1/explainer/local/plot/${created.body.id}`)).status).toBe(422);
   });
+});
+
+describe("worker thread", () => {
+  it("keeps answering HTTP while an explanation computes, and a cancel stops its thread", async () => {
+    const { dash } = clients(t);
+    // Partial dependence through a KNN over 1,800 training rows: the 600 test rows × 109 grid values are one
+    // prediction call of 65,400 rows, each against every training row — tens of seconds of CPU in one call,
+    // with no progress until it ends. On the server's event loop that call would hold every request until
+    // it ended; in a worker thread the server answers while it runs.
+    const big = await uploadDataset(t, "long", { name: "long.csv", content: linearCsv(3_000, 7).csv });
+    const longSession = await dash.post("/api/v1/model-session/", {
+      dataset_id: big.id,
+      task_name: "RegressionTask",
+      name: "long",
+      input_columns: ["a", "b", "color", "noise"],
+      output_columns: ["y"],
+      splits: JSON.stringify({ train: 0.6, validation: 0.2, test: 0.2, seed: 3 }),
+    });
+    const knn = await dash.post("/api/v1/run/", {
+      model_session_id: longSession.body.id,
+      model_name: "KNeighborsRegression",
+      name: "knn",
+      parameters: {},
+    });
+    const trained = await enqueueForm(t, {
+      job_type: "ModelJob",
+      kwargs: JSON.stringify({ run_id: knn.body.id }),
+    });
+    expect((await waitForJob(t, trained.body.id, 60_000)).status).toBe("finished");
+    const created = await dash.post("/api/v1/explainer/global", {
+      run_id: knn.body.id,
+      explainer_name: "PartialDependence",
+      parameters: { features: ["a"], grid_resolution: 109, max_samples: 100_000 },
+    });
+    expect(created.status, created.text).toBe(201);
+    const threadsBefore = runningThreads();
+    const job = await enqueueForm(t, {
+      job_type: "ExplainerJob",
+      kwargs: JSON.stringify({ explainer_id: created.body.id, explainer_scope: "global" }),
+    });
+    expect(job.status).toBe(201);
+    // Wait until the computation is in its thread (the job's progress leaves the reading step).
+    for (;;) {
+      const status = (await dash.get(`/api/v1/job/status/${job.body.id}`)).body;
+      expect(["not_started", "started"], JSON.stringify(status)).toContain(status.status);
+      if (status.status === "started" && status.progress >= 3 && runningThreads() > threadsBefore) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // A plain request answers while the explanation is still computing.
+    const listed = await dash.get(`/api/v1/explainer/global?run_id=${knn.body.id}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual([expect.objectContaining({ id: created.body.id, status: 2 })]);
+    // … before the computation's one prediction call has ended (it reports 97 % when it does).
+    const still = (await dash.get(`/api/v1/job/status/${job.body.id}`)).body;
+    expect(still.status).toBe("started");
+    expect(still.progress).toBeLessThan(97);
+    expect(runningThreads()).toBe(threadsBefore + 1);
+
+    expect((await dash.del(`/api/v1/job/${job.body.id}`)).status).toBe(204);
+    expect((await waitForJob(t, job.body.id)).status).toBe("cancelled");
+    // The thread is terminated, not left computing in the background.
+    const deadline = Date.now() + 10_000;
+    while (runningThreads() > threadsBefore && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runningThreads()).toBe(threadsBefore);
+    const row = (await dash.get(`/api/v1/explainer/global/${created.body.id}`)).body;
+    expect(row).toMatchObject({ status: 4, explanation: null, plot_path: null });
+  }, 120_000);
 });

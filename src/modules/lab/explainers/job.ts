@@ -1,28 +1,21 @@
 // ExplainerJob (`POST /api/v1/job/` with `{"explainer_id", "explainer_scope"}`, as DashAI's frontend starts an
 // explanation): reads the run's dataset (global: a sample of a split; local: the background from the train
 // split and the chosen rows of the explainer's dataset), runs the explainer on the run's model (in process
-// or through onnxruntime), and stores the result and its Plotly figures on the explainer.
+// or through onnxruntime) in a worker thread (thread.ts: the server keeps answering, a cancel terminates the
+// thread), and stores the result and its Plotly figures on the explainer.
 import { z } from "zod";
 import type { PrismaClient } from "../../../generated/prisma/client.js";
 import { ConflictError, ValidationError } from "../../../platform/errors.js";
 import { defineJob, PermanentJobError } from "../../../platform/jobs.js";
 import type { LabDatasetService } from "../datasets/service.js";
-import { EngineError, type MetricName, type Table, type Task } from "../engine/index.js";
-import {
-  kernelShap,
-  partialDependence,
-  partialDependencePlots,
-  permutationImportance,
-  permutationPlot,
-  sampleRows,
-  shapPlots,
-  splitOfRun,
-  takeRows,
-} from "../engine/explain/index.js";
+import { EngineError, type MetricName, type Task } from "../engine/index.js";
+import { sampleRows, splitOfRun, takeRows } from "../engine/explain/index.js";
 import type { LabJobKind } from "../jobs/service.js";
 import type { LabModelSessionService } from "../model-sessions/service.js";
+import type { ExplainTask } from "./compute.js";
 import { EXPLAINER_STATUS, type ExplainerScope } from "./explainers.schema.js";
 import { defaultScoring, type LabExplainerService, sessionSplits } from "./service.js";
+import { explainInThread } from "./thread.js";
 
 export interface ExplainerJobData {
   explainerId: number;
@@ -36,30 +29,6 @@ const kwargsSchema = z.object({
 
 const object = (value: unknown): Record<string, unknown> =>
   value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-
-type Artifact = {
-  type: "plotly" | "table";
-  payload: unknown;
-  title: string | null;
-  role: "input" | "explanation";
-};
-
-const plotly = (figure: { layout: Record<string, unknown> }): Artifact => ({
-  type: "plotly",
-  payload: JSON.stringify(figure),
-  title: ((figure.layout.title as { text?: string } | undefined)?.text ?? null) as string | null,
-  role: "explanation",
-});
-
-/** The cells of `rows` of a table, for the explained-rows artifact. */
-function cells(table: Table): (number | string | null)[][] {
-  return Array.from({ length: table.rowCount }, (_, i) =>
-    table.columns.map((c) => {
-      const v = c.values[i];
-      return typeof v === "number" ? (Number.isNaN(v) ? null : v) : (v ?? null);
-    }),
-  );
-}
 
 export function explainerJob(deps: {
   prisma: PrismaClient;
@@ -83,93 +52,68 @@ export function explainerJob(deps: {
         const row = await explainers.row(data.scope, data.explainerId);
         const { run, session } = await explainers.explainableRun(row.runId, row.backend);
         const params = object(row.parameters);
-        const task = session.task_name as Task;
+        const taskName = session.task_name as Task;
         const target = session.output_columns[0]!;
         const { ratios, seed } = sessionSplits(session);
         progress(0, "Reading the dataset");
         const table = await datasets.table(session.dataset_id, [...session.input_columns, target]);
         signal.throwIfAborted();
         const splitRows = (split: "train" | "validation" | "test", max: number) => {
-          const rows = splitOfRun(table, { task, target, ratios, seed }, split);
+          const rows = splitOfRun(table, { task: taskName, target, ratios, seed }, split);
           if (rows.length === 0)
             throw new EngineError("invalid_input", `The run's ${split} split is empty: choose another split`);
           return takeRows(table, sampleRows(rows, max, params.random_state as number));
         };
-        const { model, release } = await explainers.model(run, session, row.backend);
-        const report = (percent: number, message: string) =>
-          progress(Math.min(97, 3 + percent * 0.94), message);
-        let explanation: unknown;
-        let plots: Artifact[];
-        try {
-          if (row.explainerName === "PermutationFeatureImportance") {
-            const result = await permutationImportance(
-              model,
-              splitRows(params.split as "test", params.max_samples as number),
-              {
-                target,
-                metric: ((params.scoring as string | null) ??
-                  defaultScoring(task, run.goalMetric)) as MetricName,
-                nRepeats: params.n_repeats as number,
-                seed: params.random_state as number,
-                signal,
-                progress: report,
-              },
-            );
-            explanation = result;
-            plots = [plotly(permutationPlot(result))];
-          } else if (row.explainerName === "PartialDependence") {
-            const features = params.features as string[];
-            const result = await partialDependence(
-              model,
-              splitRows(params.split as "test", params.max_samples as number),
-              {
-                features: features.length > 0 ? features : session.input_columns,
-                gridResolution: params.grid_resolution as number,
-                lowerPercentile: params.lower_percentile as number,
-                upperPercentile: params.upper_percentile as number,
-                signal,
-                progress: report,
-              },
-            );
-            explanation = result;
-            plots = partialDependencePlots(result).map(plotly);
-          } else if (row.explainerName === "KernelShap") {
-            const background = splitRows("train", params.n_background_samples as number);
-            const rows = (object(row.instances).rows as number[] | undefined) ?? [];
-            const data = await datasets.table(row.datasetId!, session.input_columns);
-            for (const r of rows)
-              if (r >= data.rowCount)
-                throw new EngineError(
-                  "invalid_input",
-                  `Row ${r} is beyond the dataset's ${data.rowCount} rows`,
-                );
-            const instances = takeRows(data, rows);
-            const result = await kernelShap(model, background, instances, {
-              nSamples: params.n_samples as number,
+        const source = await explainers.modelSource(run, session, row.backend);
+        let task: ExplainTask;
+        if (row.explainerName === "PermutationFeatureImportance")
+          task = {
+            explainer: row.explainerName,
+            data: splitRows(params.split as "test", params.max_samples as number),
+            options: {
+              target,
+              metric: ((params.scoring as string | null) ??
+                defaultScoring(taskName, run.goalMetric)) as MetricName,
+              nRepeats: params.n_repeats as number,
               seed: params.random_state as number,
-              signal,
-              progress: report,
-            });
-            explanation = {
-              ...result,
-              instances: result.instances.map((instance, i) => ({ row: rows[i], ...instance })),
-            };
-            plots = [
-              {
-                type: "table",
-                payload: { columns: session.input_columns, rows: cells(instances), highlight: [] },
-                title: "Explained rows",
-                role: "input",
-              },
-              ...shapPlots(
-                result,
-                rows.map((r) => `Row ${r}`),
-              ).map(plotly),
-            ];
-          } else throw new EngineError("invalid_input", `Unknown explainer "${row.explainerName}"`);
-        } finally {
-          await release().catch(() => {});
-        }
+            },
+          };
+        else if (row.explainerName === "PartialDependence") {
+          const features = params.features as string[];
+          task = {
+            explainer: row.explainerName,
+            data: splitRows(params.split as "test", params.max_samples as number),
+            options: {
+              features: features.length > 0 ? features : session.input_columns,
+              gridResolution: params.grid_resolution as number,
+              lowerPercentile: params.lower_percentile as number,
+              upperPercentile: params.upper_percentile as number,
+            },
+          };
+        } else if (row.explainerName === "KernelShap") {
+          const background = splitRows("train", params.n_background_samples as number);
+          const rows = (object(row.instances).rows as number[] | undefined) ?? [];
+          const data = await datasets.table(row.datasetId!, session.input_columns);
+          for (const r of rows)
+            if (r >= data.rowCount)
+              throw new EngineError(
+                "invalid_input",
+                `Row ${r} is beyond the dataset's ${data.rowCount} rows`,
+              );
+          task = {
+            explainer: row.explainerName,
+            background,
+            instances: takeRows(data, rows),
+            rows,
+            options: { nSamples: params.n_samples as number, seed: params.random_state as number },
+          };
+        } else throw new EngineError("invalid_input", `Unknown explainer "${row.explainerName}"`);
+        signal.throwIfAborted();
+        // In a worker thread: the server keeps answering while it computes; a cancel terminates it.
+        const { explanation, plots } = await explainInThread(source, task, {
+          signal,
+          progress: (percent, message) => progress(Math.min(97, 3 + percent * 0.94), message),
+        });
         signal.throwIfAborted();
         progress(98, "Saving the explanation");
         const done = await prisma.labExplainer.updateMany({

@@ -5,14 +5,14 @@ import type { PrismaClient } from "../../../generated/prisma/client.js";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
 import type { LabDatasetService } from "../datasets/service.js";
 import type { Task } from "../engine/index.js";
-import { type ExplainableModel, findExplainer, inProcessModel, onnxModel } from "../engine/explain/index.js";
-import { OnnxModelRejected, OnnxPredictor } from "../engine/onnx/index.js";
+import { findExplainer } from "../engine/explain/index.js";
 import { unprocessable } from "../errors.js";
 import type { LabJobService } from "../jobs/service.js";
 import type { ModelSessionOut } from "../model-sessions/model-sessions.schema.js";
 import type { LabModelSessionService } from "../model-sessions/service.js";
 import { RUN_STATUS } from "../runs/runs.schema.js";
 import type { LabRunService, RunRow } from "../runs/service.js";
+import type { ModelSource } from "./compute.js";
 import { EXPLAINER_STATUS, type ExplainerScope, type LabExplainerOut } from "./explainers.schema.js";
 
 export interface ExplainerRow {
@@ -321,39 +321,23 @@ export class LabExplainerService {
     }[];
   }
 
-  /** The model the explainer reads, and how to let it go. */
-  async model(
-    run: RunRow,
-    session: ModelSessionOut,
-    backend: string,
-  ): Promise<{ model: ExplainableModel; release: () => Promise<void> }> {
+  /** The model the explainer reads, as data a worker thread can open (compute.ts `openModel`). */
+  async modelSource(run: RunRow, session: ModelSessionOut, backend: string): Promise<ModelSource> {
     const trained = run.source === "onnx" ? null : await this.runs.store.model(run.id);
-    if (backend !== "onnx" && trained) return { model: inProcessModel(trained), release: async () => {} };
+    if (backend !== "onnx" && trained) return { kind: "trained", trained };
     // An uploaded ONNX run keeps the class labels the user gave in its parameters.
     const given = (run.parameters as { classes?: unknown } | null)?.classes;
     const classes = trained?.classes ?? (Array.isArray(given) ? given.map(String) : undefined);
     const bytes = await this.runs.store.onnx(run.id);
     if (!bytes) throw unprocessable(`Run ${run.id} has no trained model to explain (train it again)`);
-    try {
-      const predictor = await OnnxPredictor.load(bytes, session.input_columns, {
-        inputColumns: session.input_columns,
-        classes,
-      });
-      return {
-        model: onnxModel(
-          predictor,
-          session.task_name as Task,
-          session.input_columns,
-          session.output_columns[0]!,
-          classes ?? predictor.classes,
-        ),
-        release: () => predictor.release(),
-      };
-    } catch (error) {
-      if (error instanceof OnnxModelRejected)
-        throw unprocessable(`The run's ONNX model cannot be explained: ${error.message}`);
-      throw error;
-    }
+    return {
+      kind: "onnx",
+      bytes,
+      task: session.task_name as Task,
+      inputColumns: session.input_columns,
+      target: session.output_columns[0]!,
+      classes,
+    };
   }
 
   async count(runId: number): Promise<number> {

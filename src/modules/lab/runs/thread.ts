@@ -1,5 +1,6 @@
-// Runs the engine's `train` in a worker thread (train-thread.ts): the event loop stays free for the job's
-// heartbeat and progress, and a cancel terminates the thread at once, whatever the model is doing.
+// Runs CPU-bound engine work in a worker thread: the engine's `train` (train-thread.ts) here, the explainers
+// (explainers/thread.ts) through `runInThread`. The event loop stays free for HTTP, the job's heartbeat and
+// progress, and a cancel terminates the thread at once, whatever the model is doing.
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import {
@@ -20,20 +21,78 @@ export interface ThreadTrainResult {
   splitRows: { train: number; validation: number; test: number };
 }
 
-type Message =
+type Message<T> =
   | { type: "progress"; percent: number; message: string }
-  | { type: "done"; result: ThreadTrainResult }
+  | { type: "done"; result: T }
   | { type: "error"; engine: boolean; message: string };
 
-/** The thread's entry: the built .js next to this file, or (tests, tsx) the .ts source through tsx. */
-function startThread(workerData: unknown): Worker {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) {
-    const entry = new URL("./train-thread.ts", here).href;
-    const code = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+/**
+ * The thread's entry `entry` (a file name without extension, next to `moduleUrl`): the built .js, or (tests,
+ * tsx) the .ts source through tsx.
+ */
+function startThread(moduleUrl: string, entry: string, workerData: unknown): Worker {
+  if (moduleUrl.endsWith(".ts")) {
+    const href = new URL(`./${entry}.ts`, moduleUrl).href;
+    const code = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(href)}); })`;
     return new Worker(code, { eval: true, workerData });
   }
-  return new Worker(fileURLToPath(new URL("./train-thread.js", here)), { workerData });
+  return new Worker(fileURLToPath(new URL(`./${entry}.js`, moduleUrl)), { workerData });
+}
+
+let running = 0;
+
+/** How many engine threads (training, explanations) are running in this process now. */
+export function runningThreads(): number {
+  return running;
+}
+
+/**
+ * Runs a thread entry that posts `progress` messages and then one `done` (its result) or `error` message
+ * (`engine`: an EngineError, a 422 for the user). A cancel (`signal`) terminates the thread and rejects once
+ * it has exited, so whatever it was computing has really stopped.
+ */
+export function runInThread<T>(
+  moduleUrl: string,
+  entry: string,
+  workerData: unknown,
+  options: { signal: AbortSignal; progress: (percent: number, message: string) => void; what: string },
+): Promise<T> {
+  options.signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const worker = startThread(moduleUrl, entry, workerData);
+    running++;
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      options.signal.removeEventListener("abort", onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      const reason = options.signal.reason ?? new Error("cancelled");
+      settled = true;
+      options.signal.removeEventListener("abort", onAbort);
+      void worker.terminate().finally(() => reject(reason));
+    };
+    options.signal.addEventListener("abort", onAbort, { once: true });
+    worker.on("message", (message: Message<T>) => {
+      if (message.type === "progress") {
+        if (!settled) options.progress(message.percent, message.message);
+      } else if (message.type === "done") settle(() => resolve(message.result));
+      else
+        settle(() =>
+          reject(
+            message.engine ? new EngineError("invalid_input", message.message) : new Error(message.message),
+          ),
+        );
+      if (message.type !== "progress") void worker.terminate();
+    });
+    worker.on("error", (error) => settle(() => reject(error)));
+    worker.on("exit", (code) => {
+      running--;
+      settle(() => reject(new Error(`the ${options.what} thread exited (code ${code}) before finishing`)));
+    });
+  });
 }
 
 export function trainInThread(
@@ -46,35 +105,10 @@ export function trainInThread(
     plugins?: { name: string; entry: string }[];
   },
 ): Promise<ThreadTrainResult> {
-  options.signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const worker = startThread({ table, request, plugins: options.plugins ?? [] });
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      options.signal.removeEventListener("abort", onAbort);
-      fn();
-    };
-    const onAbort = () => {
-      settle(() => reject(options.signal.reason ?? new Error("cancelled")));
-      void worker.terminate();
-    };
-    options.signal.addEventListener("abort", onAbort, { once: true });
-    worker.on("message", (message: Message) => {
-      if (message.type === "progress") options.progress(message.percent, message.message);
-      else if (message.type === "done") settle(() => resolve(message.result));
-      else
-        settle(() =>
-          reject(
-            message.engine ? new EngineError("invalid_input", message.message) : new Error(message.message),
-          ),
-        );
-      if (message.type !== "progress") void worker.terminate();
-    });
-    worker.on("error", (error) => settle(() => reject(error)));
-    worker.on("exit", (code) =>
-      settle(() => reject(new Error(`the training thread exited (code ${code}) before finishing`))),
-    );
-  });
+  return runInThread<ThreadTrainResult>(
+    import.meta.url,
+    "train-thread",
+    { table, request, plugins: options.plugins ?? [] },
+    { signal: options.signal, progress: options.progress, what: "training" },
+  );
 }
