@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /**
  * Schedules over real HTTP: CRUD with interval or cron timing and 422s naming the field, trigger now (a job
  * that runs the saved benchmark against the stand-in; the run lands in history with the schedule as
@@ -232,5 +233,62 @@ describe("schedules", () => {
       "running",
     );
     await prisma.benchRun.delete({ where: { id: live.id } });
+  });
+
+  it("the tick closes every other kind of run left running by a dead instance too (shared run lifecycle)", async () => {
+    const prisma = t.server.deps.db.prisma;
+    const old = new Date(Date.now() - 10 * 60_000);
+    const base = { userId: user.id, status: "running" };
+    const tool = { ...base, suiteName: "s", models: ["m"] };
+    const rows = async (heartbeatAt: Date) => ({
+      eval: await prisma.benchEvalRun.create({
+        data: { ...tool, temperature: 0, toolChoice: "required", heartbeatAt },
+      }),
+      paramTune: await prisma.benchParamTune.create({
+        data: { ...tool, searchSpace: {}, strategy: "grid", totalCombos: 1, heartbeatAt },
+      }),
+      promptTune: await prisma.benchPromptTune.create({
+        data: {
+          ...base,
+          suiteName: "s",
+          targetModels: ["m"],
+          metaModel: "m",
+          mode: "quick",
+          basePrompt: "p",
+          config: {},
+          totalPrompts: 1,
+          heartbeatAt,
+        },
+      }),
+      label: await prisma.benchLabelRun.create({
+        data: { ...tool, datasetId: randomUUID(), temperature: 0, heartbeatAt },
+      }),
+      judge: await prisma.benchJudgeReport.create({
+        data: { ...base, mode: "post_eval", judgeModel: "j", judgeModelName: "j", heartbeatAt },
+      }),
+    });
+    const dead = await rows(old);
+    const live = await rows(new Date());
+    const statuses = async (r: typeof dead) => {
+      const found = await Promise.all([
+        prisma.benchEvalRun.findUnique({ where: { id: r.eval.id } }),
+        prisma.benchParamTune.findUnique({ where: { id: r.paramTune.id } }),
+        prisma.benchPromptTune.findUnique({ where: { id: r.promptTune.id } }),
+        prisma.benchLabelRun.findUnique({ where: { id: r.label.id } }),
+        prisma.benchJudgeReport.findUnique({ where: { id: r.judge.id } }),
+      ]);
+      return found.map((row) => [row!.status, row!.error, row!.finishedAt !== null]);
+    };
+    const interrupted = "interrupted: the instance running it stopped";
+    await expect
+      .poll(() => statuses(dead), { timeout: 20_000, interval: 250 })
+      .toEqual([
+        ["failed", interrupted, true],
+        ["failed", interrupted, true],
+        ["failed", interrupted, true],
+        ["failed", interrupted, true],
+        ["error", interrupted, true], // judge reports say "error"
+      ]);
+    expect(await statuses(live)).toEqual(Array.from({ length: 5 }, () => ["running", null, false]));
   });
 });

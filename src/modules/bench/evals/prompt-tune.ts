@@ -27,11 +27,11 @@ import {
   type ProposedPrompt,
 } from "../engine/prompt-tune.js";
 import type { ProviderService } from "../providers/service.js";
-import { STALE_RUN_MS, targetOf, upstreamTimestamp, UUID } from "../runs/service.js";
+import { targetOf, upstreamTimestamp, UUID } from "../runs/service.js";
 import type { SettingsService } from "../settings/service.js";
 import { LiveRun } from "../shared/live-run.js";
 import { RunRegistry } from "../shared/run-registry.js";
-import { holdRunSlot } from "../shared/run-slot.js";
+import { heartbeatOf, holdRunSlot, STALE_RUN_MS, staleRunData, staleRunsWhere } from "../shared/run-slot.js";
 import type { SuiteService } from "../tools/suites.service.js";
 import type { PromptTuneRequest } from "./prompt-tune.schema.js";
 import { checkHourlyLimit, EVAL_ALREADY_RUNNING, type EvalStatus } from "./service.js";
@@ -231,10 +231,7 @@ export class PromptTuneService {
     const limits = await this.deps.admin.rateLimitFor(userId);
     const tuneId = randomUUID();
     const release = await holdRunSlot(this.deps.state, userId, tuneId, limits.maxConcurrent, () =>
-      this.deps.prisma.benchPromptTune.updateMany({
-        where: { id: tuneId, status: "running" },
-        data: { heartbeatAt: new Date() },
-      }),
+      this.deps.prisma.benchPromptTune.updateMany(heartbeatOf(tuneId)),
     );
     if (release === null) throw new ConflictError(EVAL_ALREADY_RUNNING);
     const config = {
@@ -492,16 +489,8 @@ export class PromptTuneService {
   /** Tunes left "running" by an instance that died become `failed` (called by the schedules' tick). */
   async failStale(staleMs = STALE_RUN_MS): Promise<number> {
     const { count } = await this.deps.prisma.benchPromptTune.updateMany({
-      where: {
-        status: "running",
-        id: { notIn: this.running.ids() },
-        OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
-      },
-      data: {
-        status: "failed",
-        finishedAt: new Date(),
-        error: "interrupted: the instance running it stopped",
-      },
+      where: staleRunsWhere(this.running.ids(), staleMs),
+      data: staleRunData(),
     });
     return count;
   }

@@ -19,17 +19,11 @@ import {
 } from "../engine/index.js";
 import type { MeasureDeps } from "../engine/measure.js";
 import type { ProviderService } from "../providers/service.js";
-import {
-  acquireRunSlot,
-  SLOT_TTL_MS,
-  STALE_RUN_MS,
-  targetOf,
-  upstreamTimestamp,
-  UUID,
-} from "../runs/service.js";
+import { targetOf, upstreamTimestamp, UUID } from "../runs/service.js";
 import type { SettingsService } from "../settings/service.js";
 import { LiveRun } from "../shared/live-run.js";
 import { RunRegistry } from "../shared/run-registry.js";
+import { heartbeatOf, holdRunSlot, STALE_RUN_MS, staleRunData, staleRunsWhere } from "../shared/run-slot.js";
 import type { SuiteService } from "../tools/suites.service.js";
 import type { ParamTuneRequest } from "./evals.schema.js";
 import { checkHourlyLimit, EVAL_ALREADY_RUNNING, type EvalStatus } from "./service.js";
@@ -138,20 +132,10 @@ export class TuneService {
 
     const limits = await this.deps.admin.rateLimitFor(userId);
     const tuneId = randomUUID();
-    const slot = await acquireRunSlot(this.deps.state, userId, tuneId, limits.maxConcurrent);
-    if (slot === null) throw new ConflictError(EVAL_ALREADY_RUNNING);
-    const refresh = setInterval(() => {
-      void this.deps.state.set(slot, tuneId, { ttlMs: SLOT_TTL_MS }).catch(() => {});
-      void this.deps.prisma.benchParamTune
-        .updateMany({ where: { id: tuneId, status: "running" }, data: { heartbeatAt: new Date() } })
-        .catch(() => {});
-    }, SLOT_TTL_MS / 3);
-    refresh.unref();
-    const release = async () => {
-      clearInterval(refresh);
-      if ((await this.deps.state.get(slot).catch(() => null)) === tuneId)
-        await this.deps.state.del(slot).catch(() => {});
-    };
+    const release = await holdRunSlot(this.deps.state, userId, tuneId, limits.maxConcurrent, () =>
+      this.deps.prisma.benchParamTune.updateMany(heartbeatOf(tuneId)),
+    );
+    if (release === null) throw new ConflictError(EVAL_ALREADY_RUNNING);
     try {
       await checkHourlyLimit(this.deps.prisma, userId, limits.benchmarksPerHour);
       await this.deps.prisma.benchParamTune.create({
@@ -317,16 +301,8 @@ export class TuneService {
   /** Tunes left "running" by an instance that died become `failed` (called by the schedules' tick). */
   async failStale(staleMs = STALE_RUN_MS): Promise<number> {
     const { count } = await this.deps.prisma.benchParamTune.updateMany({
-      where: {
-        status: "running",
-        id: { notIn: this.running.ids() },
-        OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
-      },
-      data: {
-        status: "failed",
-        finishedAt: new Date(),
-        error: "interrupted: the instance running it stopped",
-      },
+      where: staleRunsWhere(this.running.ids(), staleMs),
+      data: staleRunData(),
     });
     return count;
   }

@@ -31,7 +31,8 @@ import {
 } from "../engine/index.js";
 import type { MeasureDeps } from "../engine/measure.js";
 import type { ProviderService } from "../providers/service.js";
-import { holdRunSlot, STALE_RUN_MS, targetOf, upstreamTimestamp, UUID } from "../runs/service.js";
+import { targetOf, upstreamTimestamp, UUID } from "../runs/service.js";
+import { heartbeatOf, holdRunSlot, STALE_RUN_MS, staleRunData, staleRunsWhere } from "../shared/run-slot.js";
 import type { SettingsService } from "../settings/service.js";
 import { LiveRun } from "../shared/live-run.js";
 import { RunRegistry } from "../shared/run-registry.js";
@@ -633,14 +634,16 @@ export class JudgeService {
   ): Promise<Running> {
     const limits = await this.deps.admin.rateLimitFor(userId);
     let session: JudgeSession | undefined;
-    const slot = await holdRunSlot(this.deps.state, userId, randomUUID(), limits.maxConcurrent, async () => {
-      if (session)
-        await this.deps.prisma.benchJudgeReport.updateMany({
-          where: { id: session.reportId, status: "running" },
-          data: { heartbeatAt: new Date() },
-        });
-    });
-    if (!slot) throw new ConflictError(JUDGE_ALREADY_RUNNING);
+    const release = await holdRunSlot(
+      this.deps.state,
+      userId,
+      randomUUID(),
+      limits.maxConcurrent,
+      async () => {
+        if (session) await this.deps.prisma.benchJudgeReport.updateMany(heartbeatOf(session.reportId));
+      },
+    );
+    if (!release) throw new ConflictError(JUDGE_ALREADY_RUNNING);
     const controller = new AbortController();
     const live = new LiveRun<JudgeEvent>();
     const emit = (event: JudgeEvent) => live.emit(event);
@@ -655,7 +658,7 @@ export class JudgeService {
         emit,
       );
     } catch (error) {
-      await slot.release();
+      await release();
       throw error;
     }
     const opened = session;
@@ -694,7 +697,7 @@ export class JudgeService {
       } finally {
         this.running.delete(run.id);
         live.close();
-        await slot.release();
+        await release();
       }
       return status;
     })();
@@ -704,16 +707,8 @@ export class JudgeService {
   /** Reports left "running" by an instance that died become `error` (called by the schedules' tick). */
   async failStale(staleMs = STALE_RUN_MS): Promise<number> {
     const { count } = await this.deps.prisma.benchJudgeReport.updateMany({
-      where: {
-        status: "running",
-        id: { notIn: this.running.ids() },
-        OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
-      },
-      data: {
-        status: "error",
-        finishedAt: new Date(),
-        error: "interrupted: the instance running it stopped",
-      },
+      where: staleRunsWhere(this.running.ids(), staleMs),
+      data: staleRunData("error"),
     });
     return count;
   }

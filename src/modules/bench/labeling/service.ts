@@ -28,10 +28,10 @@ import {
 import type { MeasureDeps } from "../engine/measure.js";
 import { checkHourlyLimit, EVAL_ALREADY_RUNNING, type EvalStatus } from "../evals/service.js";
 import type { ProviderService } from "../providers/service.js";
-import { STALE_RUN_MS, targetOf, upstreamTimestamp, UUID } from "../runs/service.js";
+import { targetOf, upstreamTimestamp, UUID } from "../runs/service.js";
 import { LiveRun } from "../shared/live-run.js";
 import { RunRegistry } from "../shared/run-registry.js";
-import { holdRunSlot } from "../shared/run-slot.js";
+import { heartbeatOf, holdRunSlot, STALE_RUN_MS, staleRunData, staleRunsWhere } from "../shared/run-slot.js";
 import type { LabelRunRequest, LabelSuiteCreate } from "./labeling.schema.js";
 
 export const LABEL_SUITE_NOT_FOUND = "Labeling suite not found";
@@ -222,10 +222,7 @@ export class LabelingService {
     const limits = await this.deps.admin.rateLimitFor(userId);
     const runId = randomUUID();
     const release = await holdRunSlot(this.deps.state, userId, runId, limits.maxConcurrent, () =>
-      this.deps.prisma.benchLabelRun.updateMany({
-        where: { id: runId, status: "running" },
-        data: { heartbeatAt: new Date() },
-      }),
+      this.deps.prisma.benchLabelRun.updateMany(heartbeatOf(runId)),
     );
     if (release === null) throw new ConflictError(EVAL_ALREADY_RUNNING);
     let crowd: CrowdSummary;
@@ -465,16 +462,8 @@ export class LabelingService {
   /** Runs left "running" by an instance that died become `failed` (called by the schedules' tick). */
   async failStale(staleMs = STALE_RUN_MS): Promise<number> {
     const { count } = await this.deps.prisma.benchLabelRun.updateMany({
-      where: {
-        status: "running",
-        id: { notIn: this.running.ids() },
-        OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
-      },
-      data: {
-        status: "failed",
-        finishedAt: new Date(),
-        error: "interrupted: the instance running it stopped",
-      },
+      where: staleRunsWhere(this.running.ids(), staleMs),
+      data: staleRunData(),
     });
     return count;
   }

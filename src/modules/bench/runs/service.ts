@@ -27,12 +27,10 @@ import type { MeasureDeps } from "../engine/measure.js";
 import type { ProviderService, ResolvedModel } from "../providers/service.js";
 import { LiveRun } from "../shared/live-run.js";
 import { RunRegistry } from "../shared/run-registry.js";
+import { heartbeatOf, holdRunSlot, STALE_RUN_MS, staleRunData, staleRunsWhere } from "../shared/run-slot.js";
 import type { BenchmarkRequest } from "./runs.schema.js";
 
 export const ALREADY_RUNNING = "Benchmark already running";
-export const SLOT_TTL_MS = 60_000;
-/** A running run whose heartbeat (every 20 s) is older than this was on an instance that died. */
-export const STALE_RUN_MS = 3 * SLOT_TTL_MS;
 const HOUR_MS = 3_600_000;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -46,49 +44,6 @@ export async function findUserRun(prisma: PrismaClient, userId: string, runId: s
     : null;
   if (!row) throw new NotFoundError("Run not found");
   return row;
-}
-
-/**
- * Takes one of the user's run slots (`max_concurrent`, default 1), shared by benchmarks and tool evals (one at a
- * time per user, upstream's lock): the slot's key, or null when all are taken. The holder renews its TTL.
- */
-export async function acquireRunSlot(
-  state: StateStore,
-  userId: string,
-  runId: string,
-  maxConcurrent: number,
-): Promise<string | null> {
-  for (let slot = 0; slot < Math.max(1, maxConcurrent); slot++) {
-    const key = `bench:run-slot:${userId}:${slot}`;
-    if (await state.set(key, runId, { ttlMs: SLOT_TTL_MS, ifNotExists: true })) return key;
-  }
-  return null;
-}
-
-/**
- * A run slot (acquireRunSlot) held while a run goes on: its TTL renewed, and `heartbeat` called (the run's row),
- * every SLOT_TTL_MS / 3; null when every slot is taken.
- */
-export async function holdRunSlot(
-  state: StateStore,
-  userId: string,
-  runId: string,
-  maxConcurrent: number,
-  heartbeat: () => Promise<unknown>,
-): Promise<{ release: () => Promise<void> } | null> {
-  const slot = await acquireRunSlot(state, userId, runId, maxConcurrent);
-  if (slot === null) return null;
-  const refresh = setInterval(() => {
-    void state.set(slot, runId, { ttlMs: SLOT_TTL_MS }).catch(() => {});
-    void heartbeat().catch(() => {});
-  }, SLOT_TTL_MS / 3);
-  refresh.unref();
-  return {
-    release: async () => {
-      clearInterval(refresh);
-      if ((await state.get(slot).catch(() => null)) === runId) await state.del(slot).catch(() => {});
-    },
-  };
 }
 
 export type RunStatus = "running" | "completed" | "empty" | "cancelled" | "failed";
@@ -199,22 +154,10 @@ export class RunService {
     };
 
     const runId = randomUUID();
-    const slot = await this.acquireSlot(userId, runId, limits.maxConcurrent);
-    if (slot === null) throw new ConflictError(ALREADY_RUNNING);
-    // While it runs: the slot's TTL and the row's heartbeat are renewed (a run whose heartbeat stops was on an
-    // instance that died: `failStale` closes it).
-    const refresh = setInterval(() => {
-      void this.deps.state.set(slot, runId, { ttlMs: SLOT_TTL_MS }).catch(() => {});
-      void this.deps.prisma.benchRun
-        .updateMany({ where: { id: runId, status: "running" }, data: { heartbeatAt: new Date() } })
-        .catch(() => {});
-    }, SLOT_TTL_MS / 3);
-    refresh.unref();
-    const release = async () => {
-      clearInterval(refresh);
-      if ((await this.deps.state.get(slot).catch(() => null)) === runId)
-        await this.deps.state.del(slot).catch(() => {});
-    };
+    const release = await holdRunSlot(this.deps.state, userId, runId, limits.maxConcurrent, () =>
+      this.deps.prisma.benchRun.updateMany(heartbeatOf(runId)),
+    );
+    if (release === null) throw new ConflictError(ALREADY_RUNNING);
     try {
       if (!options.skipRateLimit) await this.checkRateLimit(userId, limits.benchmarksPerHour);
       await this.deps.prisma.benchRun.create({
@@ -358,16 +301,8 @@ export class RunService {
    */
   async failStale(staleMs = STALE_RUN_MS): Promise<number> {
     const { count } = await this.deps.prisma.benchRun.updateMany({
-      where: {
-        status: "running",
-        id: { notIn: this.running.ids() },
-        OR: [{ heartbeatAt: { lt: new Date(Date.now() - staleMs) } }, { heartbeatAt: null }],
-      },
-      data: {
-        status: "failed",
-        finishedAt: new Date(),
-        error: "interrupted: the instance running it stopped",
-      },
+      where: staleRunsWhere(this.running.ids(), staleMs),
+      data: staleRunData(),
     });
     if (count > 0) this.deps.log.warn({ count }, "benchmark runs interrupted by a stopped instance closed");
     return count;
@@ -381,10 +316,6 @@ export class RunService {
   /** Aborts one run if this instance runs it (a schedule's job that was cancelled or timed out). */
   abortRun(runId: string): void {
     this.running.abort(runId);
-  }
-
-  private acquireSlot(userId: string, runId: string, maxConcurrent: number): Promise<string | null> {
-    return acquireRunSlot(this.deps.state, userId, runId, maxConcurrent);
   }
 
   private async checkRateLimit(userId: string, limit: number): Promise<void> {
