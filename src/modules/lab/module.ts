@@ -95,10 +95,11 @@ export default defineModule({
     labJobs.register(
       datasetJob({ prisma: db.prisma, store, jobs: labJobs, labels: modules.need("labels"), notebooks }),
     );
-    labJobs.register(converterJob({ prisma: db.prisma, notebooks }));
-    labJobs.register(converterRevertJob({ prisma: db.prisma, notebooks }));
-    labJobs.register(explorerJob({ prisma: db.prisma, explorers }));
     const plugins = new LabPluginService(db.prisma, components, config.lab.dataDir, log);
+    const syncPlugins = () => plugins.sync();
+    labJobs.register(converterJob({ prisma: db.prisma, notebooks, syncPlugins }));
+    labJobs.register(converterRevertJob({ prisma: db.prisma, notebooks, syncPlugins }));
+    labJobs.register(explorerJob({ prisma: db.prisma, explorers, syncPlugins }));
     const benchProviders = modules.need("benchProviders");
     const generative = new LabGenerativeService(
       db.prisma,

@@ -19,6 +19,8 @@ import type { ConverterRow } from "./service.js";
 interface Deps {
   prisma: PrismaClient;
   notebooks: LabNotebookService;
+  /** Loads enabled plugins this process has not (a worker started before their install). */
+  syncPlugins?: () => Promise<void>;
 }
 
 function applyStep(table: Table, step: ConverterRow) {
@@ -38,7 +40,7 @@ const reason = (signal: AbortSignal, error: unknown) =>
     ? String((signal.reason as Error | undefined)?.message ?? "cancelled")
     : (error as Error).message;
 
-export function converterJob({ prisma, notebooks }: Deps): LabJobKind<{ converterId: number }> {
+export function converterJob({ prisma, notebooks, syncPlugins }: Deps): LabJobKind<{ converterId: number }> {
   const kwargs = z.object({ converter_id: z.coerce.number().int().min(1).max(2_147_483_647) });
   const type = defineJob<{ converterId: number }, { total_rows: number; total_columns: number }>({
     name: "lab.ConverterJob",
@@ -55,6 +57,7 @@ export function converterJob({ prisma, notebooks }: Deps): LabJobKind<{ converte
         const table = await notebooks.store.table(step.notebookId);
         signal.throwIfAborted();
         progress(30, `applying ${step.converter}`);
+        if (!findConverter(step.converter)) await syncPlugins?.();
         const out = applyStep(table, step);
         signal.throwIfAborted();
         progress(70, "writing the notebook");
@@ -109,7 +112,7 @@ export interface RevertData {
   converterIds: number[];
 }
 
-export function converterRevertJob({ prisma, notebooks }: Deps): LabJobKind<RevertData> {
+export function converterRevertJob({ prisma, notebooks, syncPlugins }: Deps): LabJobKind<RevertData> {
   const type = defineJob<RevertData, { total_rows: number; total_columns: number }>({
     name: "lab.ConverterRevertJob",
     timeoutSeconds: 3600,
@@ -132,6 +135,7 @@ export function converterRevertJob({ prisma, notebooks }: Deps): LabJobKind<Reve
           where: { id: { in: ids } },
           orderBy: { id: "asc" },
         });
+        if (steps.some((step) => !findConverter(step.converter))) await syncPlugins?.();
         const results = new Map<number, unknown>();
         for (const [i, step] of steps.entries()) {
           signal.throwIfAborted();

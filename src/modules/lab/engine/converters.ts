@@ -746,8 +746,22 @@ function mostFrequent(values: string[]): string | null {
   return best;
 }
 
+/** Converters that lab plugins added (by name); the built-in ones cannot be replaced. */
+const PLUGIN_CONVERTERS = new Map<string, ConverterDefinition>();
+
+/** Adds (or, on a plugin's reload, replaces) a plugin's converter. */
+export function registerPluginConverter(converter: ConverterDefinition): void {
+  if (CONVERTERS.some((c) => c.name === converter.name))
+    throw new Error(`${converter.name} is a built-in converter`);
+  PLUGIN_CONVERTERS.set(converter.name, converter);
+}
+
+export function unregisterPluginConverter(name: string): void {
+  PLUGIN_CONVERTERS.delete(name);
+}
+
 export function findConverter(name: string): ConverterDefinition | undefined {
-  return CONVERTERS.find((c) => c.name === name);
+  return CONVERTERS.find((c) => c.name === name) ?? PLUGIN_CONVERTERS.get(name);
 }
 
 /** Whether a column type suits a converter's `accepts`. */
@@ -771,7 +785,7 @@ export function planConverter(
   if (!definition)
     throw new EngineError(
       "unknown_component",
-      `Unknown converter "${name}" (one of ${CONVERTERS.map((c) => c.name).join(", ")})`,
+      `Unknown converter "${name}" (one of ${[...CONVERTERS.map((c) => c.name), ...PLUGIN_CONVERTERS.keys()].join(", ")})`,
     );
   const parsed = definition.schema.safeParse(parameters);
   if (!parsed.success) {

@@ -538,8 +538,22 @@ export const EXPLORERS: ExplorerDefinition[] = [
   },
 ];
 
+/** Explorers that lab plugins added (by name); the built-in ones cannot be replaced. */
+const PLUGIN_EXPLORERS = new Map<string, ExplorerDefinition>();
+
+/** Adds (or, on a plugin's reload, replaces) a plugin's explorer. */
+export function registerPluginExplorer(explorer: ExplorerDefinition): void {
+  if (EXPLORERS.some((e) => e.name === explorer.name))
+    throw new Error(`${explorer.name} is a built-in explorer`);
+  PLUGIN_EXPLORERS.set(explorer.name, explorer);
+}
+
+export function unregisterPluginExplorer(name: string): void {
+  PLUGIN_EXPLORERS.delete(name);
+}
+
 export function findExplorer(name: string): ExplorerDefinition | undefined {
-  return EXPLORERS.find((e) => e.name === name);
+  return EXPLORERS.find((e) => e.name === name) ?? PLUGIN_EXPLORERS.get(name);
 }
 
 /** Validates an exploration against the table's columns and parses its parameters (EngineError, 422). */
@@ -553,7 +567,7 @@ export function planExplorer(
   if (!definition)
     throw new EngineError(
       "unknown_component",
-      `Unknown exploration_type "${name}" (one of ${EXPLORERS.map((e) => e.name).join(", ")})`,
+      `Unknown exploration_type "${name}" (one of ${[...EXPLORERS.map((e) => e.name), ...PLUGIN_EXPLORERS.keys()].join(", ")})`,
     );
   const parsed = definition.schema.safeParse(parameters);
   if (!parsed.success) {

@@ -12,9 +12,12 @@ import { columnName, type ExplorerResult, type LabExplorerService } from "./serv
 export function explorerJob({
   prisma,
   explorers,
+  syncPlugins,
 }: {
   prisma: PrismaClient;
   explorers: LabExplorerService;
+  /** Loads enabled plugins this process has not (a worker started before their install). */
+  syncPlugins?: () => Promise<void>;
 }): LabJobKind<{ explorerId: number }> {
   const kwargs = z.object({ explorer_id: z.coerce.number().int().min(1).max(2_147_483_647) });
   const type = defineJob<{ explorerId: number }, { figures: number; rows: number }>({
@@ -24,6 +27,7 @@ export function explorerJob({
       const row = await prisma.labExplorer.findUnique({ where: { id: data.explorerId } });
       if (!row) throw new PermanentJobError(`explorer ${data.explorerId} no longer exists`);
       try {
+        if (!findExplorer(row.explorationType)) await syncPlugins?.();
         const definition = findExplorer(row.explorationType);
         if (!definition) throw new PermanentJobError(`explorer ${row.explorationType} is not registered`);
         await prisma.labExplorer.updateMany({

@@ -1,8 +1,8 @@
 // Installed lab plugins: install from a folder or an `npm pack` .tgz (copied or unpacked under
 // LAB_DATA_DIR/plugins/<name>/), enable, disable, uninstall, and the list beside the plugins available in the
 // repository's examples/ (packages with the keyword "hiveguard-lab-plugin"). Loading registers the plugin's
-// models in the engine and the component registry at once (no restart); a plugin that throws at load is kept
-// with its error and registers nothing.
+// models, explorers and converters in the engine and the component registry at once (no restart); a plugin
+// that throws at load is kept with its error and registers nothing.
 import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, resolve } from "node:path";
@@ -12,8 +12,11 @@ import type { PrismaClient } from "../../../generated/prisma/client.js";
 import type { Logger } from "../../../platform/logger.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../../platform/errors.js";
 import type { LabComponentService } from "../components/service.js";
-import { paramsSchema, registerPluginModel, unregisterPluginModel } from "../engine/index.js";
-import { loadPlugin, modelDefinition } from "./loader.js";
+import { registerPluginConverter, unregisterPluginConverter } from "../engine/converters.js";
+import { registerPluginExplorer, unregisterPluginExplorer } from "../engine/explorers.js";
+import { paramsSchema, registerPluginModel, unregisterPluginModel, type Task } from "../engine/index.js";
+import { converterDefinition, explorerDefinition, loadPlugin, modelDefinition } from "./loader.js";
+import type { LabPluginComponent } from "./plugin-api.js";
 
 const run = promisify(execFile);
 /** DashAI's plugin status: 0 available (REGISTERED), 1 installed but disabled, 2 installed, 99 error. */
@@ -66,8 +69,8 @@ async function readPackage(dir: string): Promise<PackageInfo> {
 }
 
 export class LabPluginService {
-  /** The models each loaded plugin registered (by plugin name). */
-  private readonly loaded = new Map<string, string[]>();
+  /** The components each loaded plugin registered (by plugin name). */
+  private readonly loaded = new Map<string, LabPluginComponent[]>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -103,29 +106,32 @@ export class LabPluginService {
     this.unload(row.name);
     let error: string | null = null;
     try {
-      const models = await loadPlugin(await this.entryOf(row));
-      for (const model of models) {
-        const taken = this.components.find(model.name);
-        if (taken && !this.isPluginComponent(model.name))
-          throw new Error(`${model.name} is already a registered component`);
-        if (taken) throw new Error(`${model.name} is already registered by another plugin`);
+      const components = await loadPlugin(await this.entryOf(row));
+      for (const component of components) {
+        const taken = this.components.find(component.name);
+        if (taken && !this.isPluginComponent(component.name))
+          throw new Error(`${component.name} is already a registered component`);
+        if (taken) throw new Error(`${component.name} is already registered by another plugin`);
       }
-      for (const model of models) registerPluginModel(modelDefinition(model, row.name));
+      for (const component of components) {
+        if (component.type === "Model") registerPluginModel(modelDefinition(component, row.name));
+        else if (component.type === "Explorer")
+          registerPluginExplorer(explorerDefinition(component, row.name));
+        else registerPluginConverter(converterDefinition(component, row.name));
+      }
       this.components.addPluginComponents(
         row.name,
-        models.map((model) => ({
-          name: model.name,
-          type: "Model" as const,
-          tasks: [model.task],
-          displayName: model.displayName,
-          description: model.description,
-          schema: paramsSchema(model.params),
+        components.map((component) => ({
+          name: component.name,
+          type: component.type,
+          // Explorers and converters fit any task (they work on a notebook's table), as the built-in ones.
+          tasks: component.type === "Model" ? [component.task] : ([] as Task[]),
+          displayName: component.displayName,
+          description: component.description,
+          schema: paramsSchema(component.params),
         })),
       );
-      this.loaded.set(
-        row.name,
-        models.map((m) => m.name),
-      );
+      this.loaded.set(row.name, components);
     } catch (caught) {
       error = ((caught as Error)?.message ?? String(caught)).slice(0, 2000) || "load failed";
       this.log.warn({ plugin: row.name, error }, "lab: a plugin failed to load");
@@ -135,13 +141,29 @@ export class LabPluginService {
   }
 
   private isPluginComponent(name: string): boolean {
-    return [...this.loaded.values()].some((names) => names.includes(name));
+    return [...this.loaded.values()].some((components) => components.some((c) => c.name === name));
   }
 
   private unload(name: string): void {
-    for (const model of this.loaded.get(name) ?? []) unregisterPluginModel(model);
+    for (const component of this.loaded.get(name) ?? []) {
+      if (component.type === "Model") unregisterPluginModel(component.name);
+      else if (component.type === "Explorer") unregisterPluginExplorer(component.name);
+      else unregisterPluginConverter(component.name);
+    }
     this.components.removePluginComponents(name);
     this.loaded.delete(name);
+  }
+
+  /**
+   * Loads the enabled plugins this process has not loaded yet: a `hiveguard worker` started before a plugin
+   * was installed calls it before running a job whose explorer or converter it does not know.
+   */
+  async sync(): Promise<void> {
+    for (const row of await this.prisma.labPlugin.findMany({
+      where: { enabled: true, error: null },
+      orderBy: { id: "asc" },
+    }))
+      if (!this.loaded.has(row.name)) await this.load(row);
   }
 
   private out(row: Row): PluginOut {
@@ -158,7 +180,7 @@ export class LabPluginService {
           : PLUGIN_STATUS.DISABLED,
       enabled: row.enabled,
       error: row.error,
-      components: this.loaded.get(row.name) ?? [],
+      components: (this.loaded.get(row.name) ?? []).map((c) => c.name),
       installed_at: row.createdAt.toISOString(),
     };
   }
