@@ -52,6 +52,23 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(3600).default(60),
   ),
+  /**
+   * Bench: the executables of MCP servers users may start over stdio (`POST /api/mcp/discover` with `command`),
+   * a JSON list of strings or a comma-separated list; unset: none (docs/bench.md "Import from an MCP server").
+   */
+  BENCH_MCP_STDIO_COMMANDS: z.preprocess(
+    (value) => {
+      if (typeof value !== "string" || value.trim() === "") return [];
+      const text = value.trim();
+      if (!text.startsWith("[")) return text.split(",").map((part) => part.trim());
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text; // not an array: the schema names the variable
+      }
+    },
+    z.array(z.string().trim().min(1, "an empty command")).max(100),
+  ),
   TARGET_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: z.preprocess((value) => {
     if (typeof value !== "string" || value === "") return undefined;
@@ -142,6 +159,8 @@ export interface Config {
     adminPassword: string | undefined;
     heartbeatMs: number;
     scheduleTickSeconds: number;
+    /** Executables users may start as stdio MCP servers (BENCH_MCP_STDIO_COMMANDS). */
+    mcpStdioCommands: string[];
   };
   /** Who may read /openapi.json, /docs and GraphQL introspection. */
   apiDocs: "public" | "dashboard";
@@ -282,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminPassword: e.ADMIN_PASSWORD,
       heartbeatMs: e.BENCH_HEARTBEAT_MS,
       scheduleTickSeconds: e.BENCH_SCHEDULE_TICK_SECONDS,
+      mcpStdioCommands: [...new Set(e.BENCH_MCP_STDIO_COMMANDS)],
     },
     apiDocs: e.API_DOCS ?? (e.NODE_ENV === "production" ? "dashboard" : "public"),
     metrics: { token: e.METRICS_TOKEN, allowFrom: e.METRICS_ALLOW_FROM },

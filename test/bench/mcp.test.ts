@@ -3,7 +3,11 @@
  * (@modelcontextprotocol/sdk, Streamable HTTP, stateless) answer HiveGuard's SDK client. Discover lists the
  * tools; import makes a suite of them in OpenAI's format with generated cases; a server with no tools, one that
  * is not there, one that goes away in the middle of its tool list, and a URL we do not call are clear errors.
+ * Over stdio: the same server as a child process (test/bench/mcp-stdio-server.ts, through an executable listed in
+ * BENCH_MCP_STDIO_COMMANDS) is discovered and stopped afterwards; a command nobody listed is a 422 saying how to
+ * allow it; a listed command that does not exist, or a server that exits mid-list, is a 502.
  */
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import {
   createServer,
   type IncomingMessage,
@@ -11,18 +15,27 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import { McpService } from "../../src/modules/bench/tools/mcp.js";
+import type { SuiteService } from "../../src/modules/bench/tools/suites.service.js";
+import { ValidationError } from "../../src/platform/errors.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { registerUser, request, type SignedInUser } from "./helpers.js";
+import { flakyServer, weatherServer } from "./mcp-servers.js";
 
 let t: TestServer;
 let user: SignedInUser;
 const servers: HttpServer[] = [];
+// An executable an administrator could list: it starts test/bench/mcp-stdio-server.ts with its arguments.
+const dir = mkdtempSync(join(tmpdir(), "hiveguard-mcp-"));
+const WRAPPER = join(dir, "weather-mcp");
+const MISSING = join(dir, "not-installed-mcp");
 
 /** An MCP server over Streamable HTTP (stateless: a server and transport per request, as the SDK shows). */
 async function serveMcp(build: (http: HttpServer) => Server | McpServer): Promise<string> {
@@ -43,29 +56,15 @@ async function serveMcp(build: (http: HttpServer) => Server | McpServer): Promis
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
 }
 
-const weatherServer = () => {
-  const server = new McpServer({ name: "weather-mcp", version: "1.0.0" });
-  server.registerTool(
-    "get_weather",
-    {
-      description: "Current weather for a city.",
-      inputSchema: { city: z.string(), unit: z.enum(["celsius", "fahrenheit"]).optional() },
-    },
-    async () => ({ content: [{ type: "text", text: "sunny" }] }),
-  );
-  server.registerTool(
-    "files.read",
-    { description: "Read a file", inputSchema: { path: z.string(), max_bytes: z.number().int() } },
-    async () => ({ content: [{ type: "text", text: "" }] }),
-  );
-  server.registerTool("ping", { description: "Are you there" }, async () => ({
-    content: [{ type: "text", text: "pong" }],
-  }));
-  return server;
-};
-
 beforeAll(async () => {
-  t = await startTestServer({ env: { TRUSTED_PROXIES: "loopback" } });
+  writeFileSync(
+    WRAPPER,
+    `#!/bin/sh\ncd '${process.cwd()}' && exec '${process.execPath}' --import tsx test/bench/mcp-stdio-server.ts "$@"\n`,
+  );
+  chmodSync(WRAPPER, 0o755);
+  t = await startTestServer({
+    env: { TRUSTED_PROXIES: "loopback", BENCH_MCP_STDIO_COMMANDS: JSON.stringify([WRAPPER, MISSING]) },
+  });
   user = await registerUser(t);
 }, 60_000);
 afterAll(async () => {
@@ -74,6 +73,7 @@ afterAll(async () => {
     await new Promise((resolve) => http.close(resolve));
   }
   await t?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const post = (path: string, body: unknown) => request(t, "POST", path, { token: user.token, body });
@@ -170,18 +170,14 @@ describe("MCP import", () => {
   });
 
   it("a server that goes away in the middle of its tool list is a 502 saying so", async () => {
-    const url = await serveMcp((http) => {
-      const server = new Server({ name: "flaky-mcp", version: "1.0.0" }, { capabilities: { tools: {} } });
-      server.setRequestHandler(ListToolsRequestSchema, async (req) => {
-        if (!req.params?.cursor)
-          return { tools: [{ name: "first", inputSchema: { type: "object" } }], nextCursor: "page-2" };
-        // Second page: the server dies (every connection dropped, nothing more answers).
+    const url = await serveMcp((http) =>
+      // Second page: the server dies (every connection dropped, nothing more answers).
+      flakyServer(() => {
         http.closeAllConnections();
         http.close();
         return new Promise<never>(() => {});
-      });
-      return server;
-    });
+      }),
+    );
     const res = await post("/api/mcp/discover", { url });
     expect(res.status).toBe(502);
     expect(res.body.error).toMatch(/^The MCP server went away while listing its tools/);
@@ -209,5 +205,90 @@ describe("MCP import", () => {
     const none = await post("/api/mcp/import", { tools: [] });
     expect(none.status).toBe(422);
     expect(none.body.error).toMatch(/No tools selected/);
+  });
+});
+
+describe("MCP import over stdio", () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("starts an allowed command as a child, lists its tools, imports them, and stops it", async () => {
+    const pidFile = join(dir, "weather.pid");
+    const found = await post("/api/mcp/discover", {
+      command: WRAPPER,
+      args: ["weather", "--pid-file", pidFile],
+    });
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ status: "ok", server_name: "weather-mcp", tool_count: 3 });
+    expect(found.body.tools.map((tool: any) => [tool.name, tool.parameter_count])).toEqual([
+      ["get_weather", 2],
+      ["files.read", 2],
+      ["ping", 0],
+    ]);
+    // The child is gone once the tools are listed.
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+
+    const imported = await post("/api/mcp/import", {
+      tools: found.body.tools.slice(0, 1),
+      suite_name: "Weather over stdio",
+      generate_test_cases: true,
+    });
+    expect(imported.body).toMatchObject({ status: "ok", tools_imported: 1, test_cases_generated: 1 });
+  });
+
+  it("a command nobody listed is a 422 naming it and how to allow it; nothing is started", async () => {
+    const marker = join(dir, "ran");
+    for (const command of ["/bin/sh", `${dir}/./weather-mcp`, "weather-mcp"]) {
+      const res = await post("/api/mcp/discover", { command, args: ["-c", `touch ${marker}`] });
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toEqual([
+        {
+          loc: ["body", "command"],
+          msg:
+            `The command "${command}" may not be started as an MCP server: an administrator adds it to ` +
+            `BENCH_MCP_STDIO_COMMANDS (allowed now: ${WRAPPER}, ${MISSING})`,
+          type: "command_not_allowed",
+        },
+      ]);
+    }
+    expect(existsSync(marker)).toBe(false);
+
+    // A url and a command at once, or neither: 422 naming the field.
+    const both = await post("/api/mcp/discover", { url: "http://127.0.0.1:1/mcp", command: WRAPPER });
+    expect([both.status, both.body.detail?.[0]?.loc]).toEqual([422, ["body", "command"]]);
+    const neither = await post("/api/mcp/discover", { args: ["weather"] });
+    expect([neither.status, neither.body.detail?.[0]?.loc]).toEqual([422, ["body", "url"]]);
+
+    // A server where no command is listed says so.
+    const service = new McpService({ suites: {} as SuiteService });
+    const refused = await service.discover({ command: "/bin/true" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).detail).toEqual([
+      {
+        loc: ["body", "command"],
+        msg:
+          'The command "/bin/true" may not be started as an MCP server: no command is allowed on this server: ' +
+          "an administrator lists the MCP servers users may start in BENCH_MCP_STDIO_COMMANDS",
+        type: "command_not_allowed",
+      },
+    ]);
+  });
+
+  it("a listed command that is not installed, or a server that exits mid-list, is a 502 saying so", async () => {
+    const missing = await post("/api/mcp/discover", { command: MISSING });
+    expect(missing.status).toBe(502);
+    expect(missing.body.error).toBe("Could not start the MCP server (the command was not found)");
+
+    const exits = await post("/api/mcp/discover", { command: WRAPPER, args: ["exit-mid-list"] });
+    expect(exits.status).toBe(502);
+    expect(exits.body.error).toMatch(/^The MCP server went away while listing its tools \(.+\)$/);
+    expect(exits.text).not.toMatch(/at .*\.[jt]s:\d+/); // no stack trace
   });
 });

@@ -1,5 +1,7 @@
 // A lab job queued by a server with LAB_WORKERS=0 runs in a `hiveguard worker` process started apart, on the
-// same PostgreSQL and LAB_DATA_DIR (a shared volume). PostgreSQL only: the embedded database serves one process.
+// same PostgreSQL and LAB_DATA_DIR (a shared volume); a plugin installed on the server after the worker started
+// is loaded by the worker when it meets the plugin's explorer. PostgreSQL only: the embedded database serves
+// one process.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,6 +60,25 @@ describe("lab jobs on a separate worker", { timeout: 180_000 }, () => {
         a: [1, 2, 3],
         b: ["x", "y", "x"],
       });
+
+      // A plugin installed after the worker started: its explorer runs on the worker, which loads the plugin
+      // from the shared LAB_DATA_DIR when the job names a component it does not know.
+      const plugin = await dash.post("/api/v1/plugin/", { name: "hiveguard-lab-plugin-example" });
+      expect(plugin.status, plugin.text).toBe(201);
+      expect(plugin.body.components).toContain("MissingValuesPlot");
+      const notebook = await dash.post("/api/v1/notebook/", { dataset_id: created.body.id, name: "w" });
+      expect(notebook.status, notebook.text).toBe(201);
+      const explorer = await dash.post("/api/v1/explorer/", {
+        notebook_id: notebook.body.id,
+        exploration_type: "MissingValuesPlot",
+        columns: ["a", "b"],
+        parameters: {},
+      });
+      expect(explorer.status, explorer.text).toBe(201);
+      const explored = await waitForJob(server, explorer.body.job_id, 60_000);
+      expect(explored.status, JSON.stringify(explored)).toBe("finished");
+      const figures = await dash.post(`/api/v1/explorer/${explorer.body.id}/results/`, { options: {} });
+      expect(figures.body[0].data[0]).toMatchObject({ x: ["a", "b"], y: [0, 0] });
     },
   );
 });

@@ -8,6 +8,23 @@ const tempDir = () => mkdtempSync(join(tmpdir(), "hiveguard-config-"));
 const strongSecret = "x".repeat(40);
 
 describe("loadConfig", () => {
+  it("reads BENCH_MCP_STDIO_COMMANDS as a JSON or comma-separated list, none when unset, and names it when invalid", () => {
+    const dir = tempDir();
+    const read = (value?: string) =>
+      loadConfig({ HIVEGUARD_DATA_DIR: dir, ...(value !== undefined && { BENCH_MCP_STDIO_COMMANDS: value }) })
+        .bench.mcpStdioCommands;
+    expect(read()).toEqual([]);
+    expect(read("")).toEqual([]);
+    expect(read('["/usr/local/bin/a-mcp", "/opt/b mcp"]')).toEqual(["/usr/local/bin/a-mcp", "/opt/b mcp"]);
+    expect(read(" /usr/local/bin/a-mcp , /usr/bin/b-mcp,/usr/local/bin/a-mcp")).toEqual([
+      "/usr/local/bin/a-mcp",
+      "/usr/bin/b-mcp",
+    ]);
+    expect(() => read("[not json")).toThrow(/BENCH_MCP_STDIO_COMMANDS/);
+    expect(() => read('[""]')).toThrow(/BENCH_MCP_STDIO_COMMANDS/);
+    expect(() => read("a,,b")).toThrow(/BENCH_MCP_STDIO_COMMANDS/);
+  });
+
   it("starts with nothing set: development secrets generated once, persisted, and reused", () => {
     const dir = tempDir();
     const first = loadConfig({ HIVEGUARD_DATA_DIR: dir });

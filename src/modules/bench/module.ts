@@ -199,7 +199,7 @@ export default defineModule({
         benchSchedules: schedules,
         benchSuites: suites,
         benchEvals: evals,
-        benchMcp: new McpService({ suites }),
+        benchMcp: new McpService({ suites, stdioCommands: config.bench.mcpStdioCommands }),
         benchTunes: tunes,
         benchPromptTunes: promptTunes,
         benchLabeling: labeling,

@@ -1,9 +1,13 @@
-// Tools from an MCP server: discover its tool list with the official SDK's client over Streamable HTTP, and import
+// Tools from an MCP server: discover its tool list with the official SDK's client over Streamable HTTP or stdio
+// (a child process, only for the executables an administrator listed in BENCH_MCP_STDIO_COMMANDS), and import
 // chosen tools as a suite (MCP `inputSchema` → OpenAI `function.parameters`), optionally with one generated case
-// per tool. Failures are clear errors: 422 for a URL we do not call, 502 when the server cannot be reached or
-// goes away, 504 when it does not answer in time.
+// per tool. Failures are clear errors: 422 for a URL we do not call or a command nobody allowed, 502 when the
+// server cannot be reached or started or goes away, 504 when it does not answer in time.
+import { basename } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { AppError, isDatabaseConnectionError, ValidationError } from "../../../platform/errors.js";
 import { VERSION } from "../../../version.js";
 import type { ToolDefinition } from "./suites.schema.js";
@@ -45,6 +49,9 @@ const CAUSES: Record<string, string> = {
   EHOSTUNREACH: "the host cannot be reached",
   ENETUNREACH: "the host cannot be reached",
   ETIMEDOUT: "the connection timed out",
+  // Starting a stdio server's command.
+  ENOENT: "the command was not found",
+  EACCES: "the command may not be run (permissions)",
 };
 
 /**
@@ -58,7 +65,7 @@ function causeText(code: string | undefined, message: string): string {
 }
 
 /** What went wrong talking to the server, in words a user can act on (no stack, no internals). */
-function describe(error: unknown, phase: "connect" | "list"): McpError {
+function describe(error: unknown, phase: "connect" | "list", kind: "http" | "stdio"): McpError {
   if (error instanceof McpError) return error;
   const text = error instanceof Error ? error.message : String(error);
   const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
@@ -70,16 +77,21 @@ function describe(error: unknown, phase: "connect" | "list"): McpError {
   )
     return gatewayTimeout(`The MCP server did not answer within ${MCP_TIMEOUT_MS / 1000} s`);
   const detail = causeText(typeof code === "string" ? code : undefined, cause?.message ?? text);
+  if (phase === "connect" && kind === "stdio")
+    return badGateway(
+      `Could not start the MCP server (${/connection closed/i.test(detail) ? "it exited before answering" : detail || "it did not start"})`,
+    );
   if (phase === "connect")
     return badGateway(`Could not connect to the MCP server (${detail || "connection failed"})`);
   return badGateway(`The MCP server went away while listing its tools (${detail || "connection lost"})`);
 }
 
-/** Connects, lists every tool (following the cursor), disconnects. */
+/** Where the tools come from: a Streamable HTTP endpoint, or a command started as a child process (stdio). */
+export type McpSource = { url: string } | { command: string; args?: string[] };
+
+/** Connects over Streamable HTTP, lists every tool (following the cursor), disconnects. */
 export async function listMcpTools(rawUrl: string, timeoutMs = MCP_TIMEOUT_MS) {
   const url = checkUrl(rawUrl);
-  const signal = AbortSignal.timeout(timeoutMs);
-  const client = new Client({ name: "hiveguard-bench", version: VERSION });
   const transport = new StreamableHTTPClientTransport(url, {
     // No retries on a lost stream: an import should fail clearly, not hang reconnecting.
     reconnectionOptions: {
@@ -89,12 +101,37 @@ export async function listMcpTools(rawUrl: string, timeoutMs = MCP_TIMEOUT_MS) {
       maxRetries: 0,
     },
   });
+  return listOver(transport, "http", url.host, timeoutMs);
+}
+
+/**
+ * Starts an allowed command as a stdio MCP server, lists its tools, and stops it. The child gets the SDK's safe
+ * environment (HOME, LOGNAME, PATH, SHELL, TERM, USER: none of this server's secrets); its stderr is dropped.
+ */
+export async function listMcpToolsStdio(command: string, args: string[], timeoutMs = MCP_TIMEOUT_MS) {
+  const transport = new StdioClientTransport({
+    command,
+    args,
+    env: getDefaultEnvironment(),
+    stderr: "ignore",
+  });
+  return listOver(transport, "stdio", basename(command), timeoutMs);
+}
+
+async function listOver(
+  transport: Transport,
+  kind: "http" | "stdio",
+  fallbackName: string,
+  timeoutMs: number,
+) {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const client = new Client({ name: "hiveguard-bench", version: VERSION });
   const options = { signal, timeout: timeoutMs };
   try {
     try {
       await client.connect(transport, options);
     } catch (error) {
-      throw describe(error, "connect");
+      throw describe(error, "connect", kind);
     }
     const tools: McpTool[] = [];
     let cursor: string | undefined;
@@ -111,10 +148,11 @@ export async function listMcpTools(rawUrl: string, timeoutMs = MCP_TIMEOUT_MS) {
         if (!cursor) break;
       }
     } catch (error) {
-      throw describe(error, "list");
+      throw describe(error, "list", kind);
     }
-    return { serverName: client.getServerVersion()?.name ?? url.host, tools };
+    return { serverName: client.getServerVersion()?.name ?? fallbackName, tools };
   } finally {
+    // Closing the stdio transport ends the child (stdin closed, then SIGTERM, then SIGKILL).
     await client.close().catch(() => {});
   }
 }
@@ -188,12 +226,40 @@ export function generatedCase(tool: ToolDefinition) {
   };
 }
 
+export const STDIO_SETTING = "BENCH_MCP_STDIO_COMMANDS";
+
 export class McpService {
-  constructor(private readonly deps: { suites: SuiteService }) {}
+  private readonly allowed: Set<string>;
+
+  constructor(private readonly deps: { suites: SuiteService; stdioCommands?: string[] }) {
+    this.allowed = new Set(deps.stdioCommands ?? []);
+  }
+
+  /**
+   * A stdio server's command must be one an administrator listed, exactly as listed: starting whatever a request
+   * names would let any bench user run programs on this machine.
+   */
+  private checkCommand(command: string) {
+    if (this.allowed.has(command)) return;
+    const how =
+      this.allowed.size === 0
+        ? `no command is allowed on this server: an administrator lists the MCP servers users may start in ${STDIO_SETTING}`
+        : `an administrator adds it to ${STDIO_SETTING} (allowed now: ${[...this.allowed].slice(0, 10).join(", ")})`;
+    throw ValidationError.field(
+      ["body", "command"],
+      `The command "${command.slice(0, 200)}" may not be started as an MCP server: ${how}`,
+      "command_not_allowed",
+    );
+  }
 
   /** POST /api/mcp/discover */
-  async discover(url: string) {
-    const { serverName, tools } = await listMcpTools(url);
+  async discover(source: McpSource) {
+    let listed: Awaited<ReturnType<typeof listMcpTools>>;
+    if ("command" in source) {
+      this.checkCommand(source.command);
+      listed = await listMcpToolsStdio(source.command, source.args ?? []);
+    } else listed = await listMcpTools(source.url);
+    const { serverName, tools } = listed;
     if (tools.length === 0)
       // Upstream's answer: a connection that worked, with an `error` saying there is nothing to import.
       return {

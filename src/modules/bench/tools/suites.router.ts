@@ -171,16 +171,21 @@ export const mcpRouter = router({
         method: "POST",
         path: "/api/mcp/discover",
         tags: mcpTags,
-        summary: "List an MCP server's tools (Streamable HTTP, the official SDK's client)",
+        summary:
+          "List an MCP server's tools (the official SDK's client, over Streamable HTTP or an allowed stdio command)",
         errorResponses: {
-          502: "Could not connect to the MCP server / it went away",
+          502: "Could not connect to (or start) the MCP server / it went away",
           504: "The MCP server did not answer in time",
         },
       },
     })
     .input(mcpDiscoverSchema)
     .output(mcpDiscoveredSchema)
-    .mutation(({ ctx, input }) => ctx.deps.services.benchMcp.discover(input.url)),
+    .mutation(({ ctx, input }) =>
+      ctx.deps.services.benchMcp.discover(
+        input.command !== undefined ? { command: input.command, args: input.args } : { url: input.url! },
+      ),
+    ),
 
   import: userProcedure
     .meta({

@@ -184,14 +184,30 @@ export const importedSchema = z.object({
 
 // ── MCP ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-export const mcpDiscoverSchema = z.object({
-  url: z
-    .string()
-    .trim()
-    .min(1, "url is required")
-    .max(2000)
-    .describe("The MCP server's Streamable HTTP endpoint"),
-});
+export const mcpDiscoverSchema = z
+  .object({
+    url: z.string().trim().max(2000).optional().describe("The MCP server's Streamable HTTP endpoint"),
+    command: z
+      .string()
+      .trim()
+      .min(1, "command is empty")
+      .max(1000)
+      .optional()
+      .describe(
+        "Ours: a stdio MCP server to start instead of a URL; only executables listed in BENCH_MCP_STDIO_COMMANDS",
+      ),
+    args: z.array(z.string().max(4000)).max(100).default([]).describe("The stdio command's arguments"),
+  })
+  .superRefine((input, ctx) => {
+    if (input.command !== undefined && input.url)
+      ctx.addIssue({ code: "custom", path: ["command"], message: "give url or command, not both" });
+    else if (input.command === undefined && !input.url)
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: "url is required (or command, for a stdio server)",
+      });
+  });
 
 export const mcpToolSchema = z
   .object({
