@@ -12,6 +12,7 @@ import { call, clients, enqueueForm, uploadDataset, waitForJob } from "./helpers
 let t: TestServer;
 let linearRun: { id: number };
 let untrainedRun: { id: number };
+let trainDataset: { id: number };
 let rowsDataset: { id: number };
 let otherDataset: { id: number };
 let session: { id: number };
@@ -72,6 +73,7 @@ beforeAll(async () => {
   t = await startTestServer();
   const { dash } = clients(t);
   const train = await uploadDataset(t, "linear", { name: "linear.csv", content: linearCsv(150, 1).csv });
+  trainDataset = train;
   rowsDataset = await uploadDataset(t, "rows", { name: "rows.csv", content: explanation.csv });
   otherDataset = await uploadDataset(t, "other", { name: "other.csv", content: "a,b,z\n1,2,3\n4,5,6\n" });
   const s = await dash.post("/api/v1/model-session/", {
@@ -300,6 +302,188 @@ describe("local explainers", () => {
     });
     expect(got.instances).toEqual({ rows: [0, 1] });
     expect(got.explanation.instances.map((i: { row: number }) => i.row)).toEqual([0, 1]);
+  });
+});
+
+describe("dataset choices, splits and figure edits (DashAI's frontend calls)", () => {
+  it("valid-datasets: the finished datasets with the run's columns and types, nothing else", async () => {
+    const { dash } = clients(t);
+    // A dataset whose "a" is text (a type the model did not read) and one never loaded (status 0).
+    const typed = await uploadDataset(t, "typed", {
+      name: "typed.csv",
+      content: "a,b,color,noise,y\nlow,1,red,0,1\nhigh,2,blue,1,2\n",
+    });
+    const empty = await dash.post("/api/v1/dataset/", { name: "never loaded" });
+    expect(empty.status).toBe(201);
+    const res = await dash.post("/api/v1/explainer/local/valid-datasets", { run_id: linearRun.id });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ valid_dataset_ids: [trainDataset.id, rowsDataset.id] });
+    const check = await dash.post("/api/v1/explainer/local/validate-dataset", {
+      run_id: linearRun.id,
+      dataset_id: typed.id,
+    });
+    expect(check.body).toEqual({
+      dataset_status: "invalid",
+      type_mismatches: { a: { expected: "float", got: expect.any(String) } },
+    });
+
+    expect((await dash.post("/api/v1/explainer/local/valid-datasets", { run_id: 9999 })).status).toBe(404);
+    const bad = await dash.post("/api/v1/explainer/local/valid-datasets", {});
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(bad.body)).toContain("run_id");
+    const anonymous = await call(t, "/api/v1/explainer/local/valid-datasets", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ run_id: linearRun.id }),
+    });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it("explainable-splits: the run's non-empty splits with their rows, as the explainers draw them", async () => {
+    const { dash } = clients(t);
+    const res = await dash.get(`/api/v1/explainer/explainable-splits/${linearRun.id}`);
+    expect(res.status, res.text).toBe(200);
+    // 150 rows at 0.6 / 0.2 / 0.2; the permutation importance above read the 30 test rows.
+    expect(res.body).toEqual({
+      splits: [
+        { name: "train", rows: 90 },
+        { name: "validation", rows: 30 },
+        { name: "test", rows: 30 },
+      ],
+    });
+    // Without a validation split it is not offered.
+    const noValidation = await dash.post("/api/v1/model-session/", {
+      dataset_id: trainDataset.id,
+      task_name: "RegressionTask",
+      name: "no validation",
+      input_columns: ["a", "b", "color", "noise"],
+      output_columns: ["y"],
+      splits: JSON.stringify({ train: 0.8, validation: 0, test: 0.2, seed: 3 }),
+    });
+    expect(noValidation.status, noValidation.text).toBe(201);
+    const run = await dash.post("/api/v1/run/", {
+      model_session_id: noValidation.body.id,
+      model_name: "LinearRegression",
+      name: "two splits",
+      parameters: {},
+    });
+    expect((await dash.get(`/api/v1/explainer/explainable-splits/${run.body.id}`)).body).toEqual({
+      splits: [
+        { name: "train", rows: 120 },
+        { name: "test", rows: 30 },
+      ],
+    });
+    expect((await dash.get("/api/v1/explainer/explainable-splits/9999")).status).toBe(404);
+    expect((await dash.get("/api/v1/explainer/explainable-splits/abc")).status).toBe(422);
+    expect((await call(t, `/api/v1/explainer/explainable-splits/${linearRun.id}`)).status).toBe(401);
+  });
+
+  it("plot overrides: an edited figure is answered in place of the computed one until it is reset", async () => {
+    const { dash } = clients(t);
+    const global = await explain("global", {
+      run_id: linearRun.id,
+      explainer_name: "PermutationFeatureImportance",
+      parameters: { n_repeats: 2 },
+    });
+    const path = `/api/v1/explainer/global/plot/${global.id}`;
+    const computed = JSON.parse((await dash.get(path)).body[0].payload);
+    const edited = { ...computed, layout: { ...computed.layout, title: { text: "My importance" } } };
+    const put = await call(t, `${path}/override`, {
+      method: "PUT",
+      headers: { authorization: t.dashboardAuth, "content-type": "application/json" },
+      body: JSON.stringify({ index: 0, figure: edited }),
+    });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body).toEqual({ status: "ok" });
+    const shown = (await dash.get(path)).body;
+    expect(shown).toHaveLength(1);
+    expect(shown[0]).toMatchObject({ type: "plotly", role: "explanation" });
+    expect(JSON.parse(shown[0].payload).layout.title.text).toBe("My importance");
+    // The figure as a JSON string (DashAI sends either) replaces it too.
+    const asString = await call(t, `${path}/override`, {
+      method: "PUT",
+      headers: { authorization: t.dashboardAuth, "content-type": "application/json" },
+      body: JSON.stringify({
+        index: 0,
+        figure: JSON.stringify({ ...computed, layout: { title: { text: "Second edit" } } }),
+      }),
+    });
+    expect(asString.status, asString.text).toBe(200);
+    expect(JSON.parse((await dash.get(path)).body[0].payload).layout.title.text).toBe("Second edit");
+    // Reset: the computed figure is back; resetting again is still 200.
+    expect((await dash.del(`${path}/override/0`)).body).toEqual({ status: "ok" });
+    expect(JSON.parse((await dash.get(path)).body[0].payload)).toEqual(computed);
+    expect((await dash.del(`${path}/override/0`)).status).toBe(200);
+
+    // Bad edits: 422 naming the field; an unknown explainer 404; the other scope's path 404; anonymous 401.
+    const put422 = async (body: unknown, p = path) =>
+      call(t, `${p}/override`, {
+        method: "PUT",
+        headers: { authorization: t.dashboardAuth, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    for (const [body, field, text] of [
+      [{ index: 1, figure: edited }, "index", "out of range"],
+      [{ index: 0, figure: "{not json" }, "figure", "not JSON"],
+      [{ index: 0, figure: { layout: {} } }, "figure", "data array"],
+      [{ index: -1, figure: edited }, "index", ""],
+      [{ figure: edited }, "index", ""],
+    ] as const) {
+      const res = await put422(body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      expect(JSON.stringify(res.body)).toContain(field);
+      expect(JSON.stringify(res.body)).toContain(text);
+    }
+    expect((await put422({ index: 0, figure: edited }, "/api/v1/explainer/global/plot/9999")).status).toBe(
+      404,
+    );
+    expect(
+      (await put422({ index: 0, figure: edited }, `/api/v1/explainer/local/plot/${global.id}`)).status,
+    ).toBe(404);
+    expect(
+      (
+        await call(t, `${path}/override`, {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ index: 0, figure: edited }),
+        })
+      ).status,
+    ).toBe(401);
+
+    // Local: artifact 0 is the table of explained rows (not a figure); the SHAP figures can be edited.
+    const local = await explain("local", {
+      run_id: linearRun.id,
+      dataset_id: rowsDataset.id,
+      explainer_name: "KernelShap",
+      parameters: {},
+      fit_parameters: { n_background_samples: 10 },
+      scope: { rows: [1, 2] },
+    });
+    const localPath = `/api/v1/explainer/local/plot/${local.id}`;
+    const table = await put422({ index: 0, figure: edited }, localPath);
+    expect(table.status).toBe(422);
+    expect(JSON.stringify(table.body)).toContain("is a table, not a plotly figure");
+    expect((await put422({ index: 2, figure: edited }, localPath)).status).toBe(200);
+    const artifacts = (await dash.get(localPath)).body;
+    expect(artifacts.map((a: any) => a.type)).toEqual(["table", "plotly", "plotly"]);
+    expect(JSON.parse(artifacts[1].payload).layout.title.text).toMatch(/^Row 1/);
+    expect(JSON.parse(artifacts[2].payload).layout.title.text).toBe("My importance");
+
+    // A new computation drops the edits: the figures are the computed ones again.
+    await runJob({ explainer_id: local.id, explainer_scope: "local" });
+    expect(JSON.parse((await dash.get(localPath)).body[2].payload).layout.title.text).toMatch(/^Row 2/);
+    // Before it has finished, an explainer has no figure to edit.
+    const fresh = await dash.post("/api/v1/explainer/global", {
+      run_id: linearRun.id,
+      explainer_name: "PartialDependence",
+      parameters: {},
+    });
+    const early = await put422(
+      { index: 0, figure: edited },
+      `/api/v1/explainer/global/plot/${fresh.body.id}`,
+    );
+    expect(early.status).toBe(422);
+    expect(JSON.stringify(early.body)).toContain("has not finished");
   });
 });
 

@@ -109,3 +109,33 @@ export const artifactSchema = z
     role: z.enum(["input", "explanation"]),
   })
   .meta({ id: "LabArtifact" });
+
+export const validDatasetsSchema = z.object({ run_id: labIdSchema });
+export const validDatasetsOutSchema = z.object({
+  valid_dataset_ids: z
+    .array(z.int())
+    .describe("The finished datasets with the run's input and output columns, typed as in its dataset"),
+});
+
+export const runIdParamSchema = z.object({ run_id: labIdSchema.describe("Run id") });
+export const explainableSplitsOutSchema = z.object({
+  splits: z
+    .array(
+      z.object({
+        name: z.enum(["train", "validation", "test"]).describe("A value of the explainers' split parameter"),
+        rows: z.int().describe("Rows of the run's dataset in that split (with a known output value)"),
+      }),
+    )
+    .describe("The non-empty splits, in this order"),
+});
+
+export const plotOverrideSchema = explainerIdParamSchema.extend({
+  index: z.int().min(0).max(10_000).describe("Which artifact of GET …/plot/{explainer_id} (a plotly one)"),
+  figure: z
+    .union([z.string().max(5_000_000), z.record(z.string(), z.unknown())])
+    .describe("The edited Plotly figure {data, layout}, as an object or its JSON string"),
+});
+export const plotOverrideIndexSchema = explainerIdParamSchema.extend({
+  index: z.coerce.number().int().min(0).max(10_000),
+});
+export const okSchema = z.object({ status: z.literal("ok") });

@@ -1,5 +1,6 @@
-// /api/v1/explainer: global and local explainers of a run (list, create, get, plot, delete), the dataset
-// check before a local one, and PATCH (rename). Computing is an ExplainerJob through `POST /api/v1/job/`.
+// /api/v1/explainer: global and local explainers of a run (list, create, get, plot with the user's figure
+// overrides, delete), the dataset checks before a local one (validate-dataset, valid-datasets), the
+// explainable splits of a run, and PATCH (rename). Computing is an ExplainerJob through `POST /api/v1/job/`.
 import { z } from "zod";
 import { dashboardProcedure, router } from "../../../trpc/init.js";
 import { deletedSchema } from "../datasets/datasets.schema.js";
@@ -11,10 +12,17 @@ import {
   type ExplainerScope,
   labExplainerDetailSchema,
   labExplainerSchema,
+  explainableSplitsOutSchema,
   listExplainersSchema,
+  okSchema,
   patchExplainerSchema,
+  plotOverrideIndexSchema,
+  plotOverrideSchema,
+  runIdParamSchema,
   validateDatasetOutSchema,
   validateDatasetSchema,
+  validDatasetsOutSchema,
+  validDatasetsSchema,
 } from "./explainers.schema.js";
 
 const tags = ["lab: explainers"];
@@ -66,6 +74,38 @@ function scoped(scope: ExplainerScope) {
       .output(z.array(artifactSchema))
       .query(({ ctx, input }) => ctx.deps.services.lab.explainers.plot(scope, input.explainer_id)),
 
+    saveOverride: dashboardProcedure
+      .meta({
+        openapi: {
+          method: "PUT",
+          path: `${base}/plot/{explainer_id}/override`,
+          tags,
+          summary: `Keep the user's edit of one plotly artifact of a finished ${scope} explainer ({index, figure}); GET …/plot answers it in place of the computed one`,
+        },
+        graphql: hidden,
+      })
+      .input(plotOverrideSchema)
+      .output(okSchema)
+      .mutation(({ ctx, input }) =>
+        ctx.deps.services.lab.explainers.saveOverride(scope, input.explainer_id, input.index, input.figure),
+      ),
+
+    removeOverride: dashboardProcedure
+      .meta({
+        openapi: {
+          method: "DELETE",
+          path: `${base}/plot/{explainer_id}/override/{index}`,
+          tags,
+          summary: `Restore the computed figure at index of a ${scope} explainer (200 also when it was not edited)`,
+        },
+        graphql: hidden,
+      })
+      .input(plotOverrideIndexSchema)
+      .output(okSchema)
+      .mutation(({ ctx, input }) =>
+        ctx.deps.services.lab.explainers.removeOverride(scope, input.explainer_id, input.index),
+      ),
+
     delete: dashboardProcedure
       .meta({
         openapi: {
@@ -98,6 +138,40 @@ export const labExplainersRouter = router({
   localGet: local.get,
   localPlot: local.plot,
   localDelete: local.delete,
+  globalSaveOverride: global.saveOverride,
+  globalRemoveOverride: global.removeOverride,
+  localSaveOverride: local.saveOverride,
+  localRemoveOverride: local.removeOverride,
+
+  validDatasets: dashboardProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/api/v1/explainer/local/valid-datasets",
+        tags,
+        summary:
+          "The ids of the finished datasets a local explainer of the run can read: validate-dataset answers valid for each ({valid_dataset_ids})",
+      },
+      graphql: hidden,
+    })
+    .input(validDatasetsSchema)
+    .output(validDatasetsOutSchema)
+    .mutation(({ ctx, input }) => ctx.deps.services.lab.explainers.validDatasets(input.run_id)),
+
+  explainableSplits: dashboardProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/api/v1/explainer/explainable-splits/{run_id}",
+        tags,
+        summary:
+          "The splits of the run's dataset a global explainer can read (its split parameter), with their rows: {splits: [{name, rows}]}",
+      },
+      graphql: hidden,
+    })
+    .input(runIdParamSchema)
+    .output(explainableSplitsOutSchema)
+    .query(({ ctx, input }) => ctx.deps.services.lab.explainers.explainableSplits(input.run_id)),
 
   globalCreate: dashboardProcedure
     .meta({

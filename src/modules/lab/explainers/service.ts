@@ -3,16 +3,17 @@
 // ExplainerJob (explainers/job.ts) whose result and Plotly figures are stored on the row.
 import type { PrismaClient } from "../../../generated/prisma/client.js";
 import { NotFoundError, ValidationError } from "../../../platform/errors.js";
+import { DATASET_STATUS } from "../datasets/datasets.schema.js";
 import type { LabDatasetService } from "../datasets/service.js";
 import type { Task } from "../engine/index.js";
-import { findExplainer } from "../engine/explain/index.js";
+import { findExplainer, splitOfRun } from "../engine/explain/index.js";
 import { unprocessable } from "../errors.js";
 import type { LabJobService } from "../jobs/service.js";
 import type { ModelSessionOut } from "../model-sessions/model-sessions.schema.js";
 import type { LabModelSessionService } from "../model-sessions/service.js";
 import { RUN_STATUS } from "../runs/runs.schema.js";
 import type { LabRunService, RunRow } from "../runs/service.js";
-import type { ModelSource } from "./compute.js";
+import type { Artifact, ModelSource } from "./compute.js";
 import { EXPLAINER_STATUS, type ExplainerScope, type LabExplainerOut } from "./explainers.schema.js";
 
 export interface ExplainerRow {
@@ -31,6 +32,7 @@ export interface ExplainerRow {
   error: string | null;
   explanation: unknown;
   plots: unknown;
+  plotOverrides: unknown;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -293,6 +295,77 @@ export class LabExplainerService {
     return { dataset_status: "valid" as const };
   }
 
+  /** `POST /local/valid-datasets`: the finished datasets `validateDataset` finds valid for the run. */
+  async validDatasets(runId: number): Promise<{ valid_dataset_ids: number[] }> {
+    await this.runs.row(runId); // 404
+    const valid: number[] = [];
+    for (const dataset of await this.datasets.list()) {
+      if (dataset.status !== DATASET_STATUS.FINISHED) continue;
+      const check = await this.validateDataset(runId, dataset.id).catch(() => null);
+      if (check?.dataset_status === "valid") valid.push(dataset.id);
+    }
+    return { valid_dataset_ids: valid };
+  }
+
+  /**
+   * `GET /explainable-splits/{run_id}`: the splits of the run's dataset a global explainer can read, with
+   * their rows, drawn exactly as training and the ExplainerJob draw them (rows without an output value left out).
+   */
+  async explainableSplits(runId: number) {
+    const run = await this.runs.row(runId);
+    const session = await this.sessions.get(run.sessionId);
+    const target = session.output_columns[0]!;
+    const table = await this.datasets.table(session.dataset_id, [target]);
+    const { ratios, seed } = sessionSplits(session);
+    const splits = (["train", "validation", "test"] as const).map((name) => ({
+      name,
+      rows: splitOfRun(table, { task: session.task_name as Task, target, ratios, seed }, name).length,
+    }));
+    return { splits: splits.filter((s) => s.rows > 0) };
+  }
+
+  /** `PUT /{scope}/plot/{id}/override`: keeps the user's edit of a plotly artifact (the computed one stays). */
+  async saveOverride(scope: ExplainerScope, id: number, index: number, figure: string | object) {
+    const artifacts = await this.plot(scope, id);
+    if (index >= artifacts.length)
+      throw ValidationError.field(
+        ["body", "index"],
+        `Explainer ${id} has ${artifacts.length} artifacts: index ${index} is out of range`,
+      );
+    if (artifacts[index]!.type !== "plotly")
+      throw ValidationError.field(
+        ["body", "index"],
+        `Artifact ${index} of explainer ${id} is a ${artifacts[index]!.type}, not a plotly figure`,
+      );
+    let parsed: unknown = figure;
+    if (typeof figure === "string")
+      try {
+        parsed = JSON.parse(figure);
+      } catch {
+        throw ValidationError.field(["body", "figure"], "is not JSON: give the Plotly figure {data, layout}");
+      }
+    if (!parsed || typeof parsed !== "object" || !Array.isArray((parsed as { data?: unknown }).data))
+      throw ValidationError.field(["body", "figure"], "must be a Plotly figure with a data array");
+    const row = await this.row(scope, id);
+    const overrides = { ...object(row.plotOverrides), [String(index)]: JSON.stringify(parsed) };
+    await this.prisma.labExplainer.update({ where: { id }, data: { plotOverrides: overrides as object } });
+    return { status: "ok" as const };
+  }
+
+  /** `DELETE /{scope}/plot/{id}/override/{index}`: the computed figure is back (200 also when none was edited). */
+  async removeOverride(scope: ExplainerScope, id: number, index: number) {
+    const row = await this.row(scope, id);
+    const overrides = { ...object(row.plotOverrides) };
+    if (String(index) in overrides) {
+      delete overrides[String(index)];
+      await this.prisma.labExplainer.update({
+        where: { id },
+        data: { plotOverrides: Object.keys(overrides).length > 0 ? (overrides as object) : (null as never) },
+      });
+    }
+    return { status: "ok" as const };
+  }
+
   async rename(scope: ExplainerScope, id: number, name: string): Promise<LabExplainerOut> {
     await this.row(scope, id);
     return explainerOut(await this.prisma.labExplainer.update({ where: { id }, data: { name } }));
@@ -304,7 +377,7 @@ export class LabExplainerService {
     await this.prisma.labExplainer.deleteMany({ where: { id } });
   }
 
-  /** The figures: an array of DashAI artifacts (`plotly`: the figure as a JSON string). */
+  /** The figures: an array of DashAI artifacts (`plotly`: the figure as a JSON string), the user's edits in place. */
   async plot(scope: ExplainerScope, id: number) {
     const row = await this.row(scope, id);
     if (row.status !== EXPLAINER_STATUS.FINISHED)
@@ -313,12 +386,12 @@ export class LabExplainerService {
           ? `Explainer ${id} failed: ${row.error ?? "unknown error"}`
           : `Explainer ${id} has not finished (status ${row.status})`,
       );
-    return (row.plots ?? []) as {
-      type: "plotly" | "table";
-      payload: unknown;
-      title: string | null;
-      role: "input" | "explanation";
-    }[];
+    const overrides = object(row.plotOverrides);
+    return ((row.plots ?? []) as Artifact[]).map((artifact, i) =>
+      typeof overrides[String(i)] === "string" && artifact.type === "plotly"
+        ? { ...artifact, payload: overrides[String(i)] }
+        : artifact,
+    );
   }
 
   /** The model the explainer reads, as data a worker thread can open (compute.ts `openModel`). */
@@ -362,6 +435,7 @@ export class LabExplainerService {
         error: null,
         explanation: null as never,
         plots: null as never,
+        plotOverrides: null as never,
       },
     });
   }

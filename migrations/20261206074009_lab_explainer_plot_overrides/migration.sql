@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "lab_explainers" ADD COLUMN     "plot_overrides" JSONB;
