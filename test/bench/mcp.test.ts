@@ -8,18 +8,11 @@
  * allow it; a listed command that does not exist, or a server that exits mid-list, is a 502.
  */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import {
-  createServer,
-  type IncomingMessage,
-  type Server as HttpServer,
-  type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server as HttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { McpService } from "../../src/modules/bench/tools/mcp.js";
@@ -27,7 +20,7 @@ import type { SuiteService } from "../../src/modules/bench/tools/suites.service.
 import { ValidationError } from "../../src/platform/errors.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { registerUser, request, type SignedInUser } from "./helpers.js";
-import { flakyServer, weatherServer } from "./mcp-servers.js";
+import { flakyServer, serveMcpHttp, weatherServer } from "./mcp-servers.js";
 
 let t: TestServer;
 let user: SignedInUser;
@@ -37,24 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), "hiveguard-mcp-"));
 const WRAPPER = join(dir, "weather-mcp");
 const MISSING = join(dir, "not-installed-mcp");
 
-/** An MCP server over Streamable HTTP (stateless: a server and transport per request, as the SDK shows). */
-async function serveMcp(build: (http: HttpServer) => Server | McpServer): Promise<string> {
-  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      const mcp = build(http);
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-      res.on("close", () => {
-        void transport.close();
-        void mcp.close();
-      });
-      await mcp.connect(transport);
-      await transport.handleRequest(req, res);
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  servers.push(http);
-  return `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
-}
+const serveMcp = (build: (http: HttpServer) => Server | McpServer) => serveMcpHttp(build, servers);
 
 beforeAll(async () => {
   writeFileSync(

@@ -2,9 +2,10 @@
 // the evaluated models and the judge (test/bench/judge-script.ts): a bench user imports the example suite from
 // JSON, edits and adds cases (a bad JSON refused beside its field), runs an eval of two models with a live judge
 // and watches results and verdicts arrive (one verdict unparsed), drills into one case, then reads the judge's
-// report with its prompt and raw answer, compares the two models, and deletes a report. No console errors, no
-// request leaving the server. Screenshots: test-artifacts/bench/tools-*.png (gitignored).
+// report with its prompt and raw answer, compares the two models, and deletes a report; then imports tools from a
+// real MCP server (the SDK's, over Streamable HTTP) as a suite. No console errors, no request leaving the server. Screenshots: test-artifacts/bench/tools-*.png (gitignored).
 import { mkdirSync, readFileSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { type LlmStandin, startLlmStandin } from "../support/llm-standin.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { request, userWithStandin } from "./helpers.js";
 import { judgeScript, UNPARSABLE } from "./judge-script.js";
+import { serveMcpHttp, weatherServer } from "./mcp-servers.js";
 
 const withBrowser = chromiumAvailable("the browser tests of bench/tool-pages.test.ts");
 const ARTIFACTS = join(process.cwd(), "test-artifacts", "bench");
@@ -27,6 +29,7 @@ let token: string;
 const problems: string[] = [];
 const foreign: string[] = [];
 const refusals: string[] = [];
+const mcpServers: HttpServer[] = [];
 
 const shot = (name: string) =>
   page.screenshot({ path: join(ARTIFACTS, `tools-${name}.png`), fullPage: true });
@@ -72,6 +75,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const http of mcpServers) {
+    http.closeAllConnections();
+    http.close();
+  }
   await browser?.close();
   await t?.close();
   await standin?.close();
@@ -195,6 +202,54 @@ describe("tool suites, tool evals and judge reports in Chromium", { timeout: 90_
       expect(problems).toEqual([]);
       expect(foreign).toEqual([]);
       expect(refusals).toEqual([]);
+    },
+  );
+
+  it.skipIf(!withBrowser)(
+    "imports tools from an MCP server (the SDK's weather server) as a suite with generated cases",
+    async () => {
+      const url = await serveMcpHttp(weatherServer, mcpServers);
+      await section("Tool suites");
+      const panel = page.locator("section", {
+        has: page.getByRole("heading", { name: "Import from an MCP server" }),
+      });
+      // A stdio command this server never allowed (BENCH_MCP_STDIO_COMMANDS unset): refused beside its field.
+      await panel.getByLabel("stdio command").check();
+      await panel.getByLabel("Command", { exact: true }).fill("/bin/sh");
+      await panel.getByRole("button", { name: "Discover tools" }).click();
+      await expect
+        .poll(() => panel.locator(".field-error").textContent())
+        .toBe(
+          'The command "/bin/sh" may not be started as an MCP server: no command is allowed on this server: ' +
+            "an administrator lists the MCP servers users may start in BENCH_MCP_STDIO_COMMANDS",
+        );
+
+      await panel.getByLabel("Streamable HTTP").check();
+      await panel.getByLabel("Server URL").fill(url);
+      await panel.getByRole("button", { name: "Discover tools" }).click();
+      await expect.poll(() => panel.getByRole("status").textContent()).toBe("weather-mcp: 3 tools");
+      const tools = panel.getByRole("group", { name: "Tools" }).locator("label");
+      expect((await tools.allTextContents()).map((s) => s.trim())).toEqual([
+        "get_weather (2 parameters): Current weather for a city.",
+        "files.read (2 parameters): Read a file",
+        "ping (0 parameters): Are you there",
+      ]);
+      await panel.getByLabel("ping (0 parameters)").uncheck();
+      await panel.getByLabel("Suite name").fill("Weather from MCP");
+      await panel.getByRole("button", { name: "Import tools" }).click();
+
+      // The new suite's editor: the two tools, one generated case each.
+      const editor = page.locator("[data-suite-editor]");
+      await editor.getByRole("heading", { name: "Test cases (2)" }).waitFor();
+      const api = await request(t, "GET", "/api/tool-suites", { token });
+      const suite = api.body.suites.find((x: { name: string }) => x.name === "Weather from MCP");
+      expect([suite.tool_count, suite.test_case_count]).toEqual([2, 2]);
+      expect(await editor.locator("tr", { hasText: "Use the files_read tool" }).count()).toBe(1);
+      await shot("06-mcp");
+
+      expect(problems).toEqual([]);
+      expect(foreign).toEqual([]);
+      expect(refusals).toEqual(["POST /api/mcp/discover 422"]);
     },
   );
 });

@@ -114,6 +114,7 @@ export function ToolSuites() {
       </section>
       <CreateSuite onCreated={(id) => setOpen(id)} />
       <ImportSuite onImported={(id) => setOpen(id)} />
+      <ImportMcp onImported={(id) => setOpen(id)} />
       <ConfirmDialog
         open={deleting !== null}
         title="Delete this suite?"
@@ -129,6 +130,135 @@ export function ToolSuites() {
         {deleting?.name} and its cases are deleted; past eval runs keep its name.
       </ConfirmDialog>
     </div>
+  );
+}
+
+interface McpTool {
+  name: string;
+  description: string;
+  inputSchema: Json;
+  parameter_count: number;
+}
+
+/**
+ * Tools from an MCP server (`POST /api/mcp/discover`, then `/api/mcp/import`): a Streamable HTTP URL, or a stdio
+ * command an administrator allowed (BENCH_MCP_STDIO_COMMANDS) with its arguments; the tools listed with
+ * checkboxes, imported as a suite (optionally one generated case per tool).
+ */
+function ImportMcp(props: { onImported: (id: string) => void }) {
+  const [kind, setKind] = useState<"http" | "stdio">("http");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [found, setFound] = useState<{ server_name: string; tools: McpTool[]; error?: string } | null>(null);
+
+  const discover = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const args = String(form.get("args") ?? "")
+      .split("\n")
+      .map((a) => a.trim())
+      .filter(Boolean);
+    const body =
+      kind === "http"
+        ? { url: String(form.get("url") ?? "") }
+        : { command: String(form.get("command") ?? ""), args };
+    setErrors({});
+    setFound(null);
+    setBusy(true);
+    try {
+      setFound(await benchJson("POST", "/api/mcp/discover", body));
+    } catch (e) {
+      setErrors(fieldsOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const importTools = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const chosen = new Set(form.getAll("tool").map(String));
+    const tools = found!.tools.filter((t) => chosen.has(t.name));
+    if (tools.length === 0) return setErrors({ tools: "Choose at least one tool" });
+    setErrors({});
+    try {
+      const done = await benchJson<{ suite_id: string }>("POST", "/api/mcp/import", {
+        tools: tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })),
+        suite_name: String(form.get("suite_name") ?? ""),
+        generate_test_cases: form.get("generate_test_cases") === "on",
+      });
+      props.onImported(done.suite_id);
+    } catch (e) {
+      setErrors(fieldsOf(e));
+    }
+  };
+  return (
+    <section class="panel" aria-labelledby="mcp-title">
+      <h2 id="mcp-title">Import from an MCP server</h2>
+      <form onSubmit={discover} aria-label="Discover MCP tools">
+        <div class="row">
+          <label class="check">
+            <input type="radio" name="kind" checked={kind === "http"} onChange={() => setKind("http")} />{" "}
+            Streamable HTTP
+          </label>
+          <label class="check">
+            <input type="radio" name="kind" checked={kind === "stdio"} onChange={() => setKind("stdio")} />{" "}
+            stdio command
+          </label>
+        </div>
+        {kind === "http" ? (
+          <div class="field">
+            <label for="mcp-url">Server URL</label>
+            <input id="mcp-url" name="url" placeholder="http://localhost:3001/mcp" />
+            <FieldError errors={errors} name="url" />
+          </div>
+        ) : (
+          <div class="grid">
+            <div class="field">
+              <label for="mcp-command">Command</label>
+              <input id="mcp-command" name="command" placeholder="an executable your administrator allowed" />
+              <FieldError errors={errors} name="command" />
+            </div>
+            <div class="field">
+              <label for="mcp-args">Arguments (one a line)</label>
+              <textarea id="mcp-args" name="args" rows={2} />
+            </div>
+          </div>
+        )}
+        <FieldError errors={errors} name="" />
+        <button type="submit" disabled={busy}>
+          {busy ? "Connecting…" : "Discover tools"}
+        </button>
+      </form>
+      {found && found.tools.length === 0 && <p role="status">{found.error ?? "The server has no tools."}</p>}
+      {found && found.tools.length > 0 && (
+        <form onSubmit={importTools} aria-label="Import MCP tools">
+          <p role="status">
+            {found.server_name}: {found.tools.length} tool{found.tools.length === 1 ? "" : "s"}
+          </p>
+          <fieldset>
+            <legend>Tools</legend>
+            {found.tools.map((t) => (
+              <label key={t.name} class="check">
+                <input type="checkbox" name="tool" value={t.name} defaultChecked /> {t.name} (
+                {t.parameter_count} parameter{t.parameter_count === 1 ? "" : "s"})
+                {t.description ? `: ${t.description}` : ""}
+              </label>
+            ))}
+            <FieldError errors={errors} name="tools" />
+          </fieldset>
+          <div class="grid">
+            <label>
+              Suite name
+              <input name="suite_name" placeholder="MCP: the first three tool names" />
+            </label>
+            <label class="check">
+              <input type="checkbox" name="generate_test_cases" defaultChecked /> One generated case per tool
+            </label>
+          </div>
+          <button type="submit">Import tools</button>
+        </form>
+      )}
+    </section>
   );
 }
 
